@@ -1,0 +1,60 @@
+# Set-up, tests and benchmarks. Two commands matter on a fresh machine:
+#   make install && make run     # the bundled example, end to end
+#   make install && make test    # the whole suite
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+ARM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib binutils-arm-none-eabi qemu-system-arm
+# Keras 2 for TFT/TFMA 1.16: must be set before Python starts.
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore::FutureWarning
+
+.PHONY: install python-deps system-deps lock test test-fast run bench-pipeline bench-firmware clean
+
+install: python-deps system-deps
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock setup.py
+	@py=$$(sh infra/find_python310.sh) || exit 1; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV)
+	@[ -x $(UV) ] || $(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps --config-settings editable_mode=compat -e .
+	@touch $@
+
+# The firmware toolchain and emulator come from Debian.
+system-deps:
+	@if dpkg -s $(ARM_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ARM_PACKAGES); \
+	else \
+	  echo "Not root: install the firmware toolchain with:"; \
+	  echo "  sudo apt-get install -y --no-install-recommends $(ARM_PACKAGES)"; \
+	fi
+
+lock:
+	@[ -x $(UV) ] || { echo "run 'make install' first"; exit 1; }
+	$(UV) pip compile -q --python $(PY) --python-version 3.10 requirements.in -o requirements.lock
+
+test: install
+	$(VENV)/bin/pytest
+
+# Everything but the end-to-end runs marked slow.
+test-fast: install
+	$(VENV)/bin/pytest -m "not slow"
+
+run: install
+	$(VENV)/bin/tinyml run
+
+bench-pipeline: install
+	$(PY) -m benchmarks.pipeline_bench --out bench/pipeline.json
+
+bench-firmware: install
+	$(PY) -m benchmarks.firmware_bench --out bench/firmware.json
+
+clean:
+	rm -rf build bench .pytest_cache

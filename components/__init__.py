@@ -1,0 +1,1 @@
+"""Custom TFX components of the pipeline; each folder holds spec, executor and tests."""

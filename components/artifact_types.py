@@ -1,0 +1,19 @@
+"""Artifact types the custom components produce, recorded in ML Metadata."""
+from tfx.types import artifact
+
+
+class TFLiteModel(artifact.Artifact):
+    """A full-int8 .tflite model plus what the firmware builder needs from conversion.
+
+    Directory layout: model.tflite, model_data.c, model_data.h,
+    conversion_report.json, test_vectors.npz (int8 `inputs` and the reference
+    `outputs` of the tflite-micro interpreter).
+    """
+
+    TYPE_NAME = "TinymlTFLiteModel"
+
+
+class Firmware(artifact.Artifact):
+    """Released firmware: one sub-directory per target with ELF/BIN/HEX and manifest.json."""
+
+    TYPE_NAME = "TinymlFirmware"

@@ -1,0 +1,1 @@
+"""DataGate: stops a run on schema anomalies or split leakage, before Transform."""

@@ -1,0 +1,53 @@
+"""DataGate executor: reads ExampleValidator's anomalies and the split examples."""
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+from absl import logging
+from tensorflow_data_validation.utils import anomalies_util
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils, standard_artifact_utils
+
+from tinyml.data import leakage
+from tinyml.errors import TinymlError
+
+
+class DataValidationError(TinymlError):
+    """The data is not fit to train on; the run stops before Transform."""
+
+
+def anomaly_lines(anomalies_uri: str, splits: list[str]) -> list[str]:
+    """One readable line per anomaly: split, feature, what was expected and seen."""
+    lines = []
+    for split in splits:
+        path = os.path.join(anomalies_uri, f"Split-{split}", "SchemaDiff.pb")
+        if not tf.io.gfile.exists(path):
+            continue
+        for feature, info in sorted(anomalies_util.load_anomalies_binary(path).anomaly_info.items()):
+            details = "; ".join(r.description for r in info.reason if r.description) or info.description
+            lines.append(f"[{split}] feature '{feature}': {info.short_description}: {details}")
+    return lines
+
+
+def _records(examples_uri: str, split: str):
+    files = tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*"))
+    return (r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP"))
+
+
+class Executor(base_executor.BaseExecutor):
+    def Do(self, input_dict, output_dict, exec_properties):
+        anomalies = artifact_utils.get_single_instance(input_dict["anomalies"])
+        examples = artifact_utils.get_single_instance(input_dict["examples"])
+        group_feature = exec_properties.get("group_feature") or None
+
+        problems = anomaly_lines(anomalies.uri, standard_artifact_utils.decode_split_names(anomalies.split_names))
+        splits = standard_artifact_utils.decode_split_names(examples.split_names)
+        report = leakage.check_splits({s: _records(examples.uri, s) for s in splits}, group_feature)
+        problems += report.describe(group_feature)
+        logging.info("DataGate: examples per split %s, %d problem(s)", report.counts, len(problems))
+        if problems:
+            raise DataValidationError(
+                "the data failed validation; the run stopped before training:\n  " + "\n  ".join(problems),
+                fix="fix the data (or, if the change is intended, update the curated schema) and run again",
+            )

@@ -1,0 +1,1 @@
+"""FirmwareBuilder: compiles, verifies in emulation and packages firmware per target."""

@@ -1,0 +1,77 @@
+"""FirmwareBuilder component spec.
+
+For each configured target profile the converter blessed: generate the
+model's C plan, compile and link it with arm-none-eabi-gcc within the part's
+real flash/RAM, verify every output byte against the converter's test vectors
+in qemu-system-arm (emulated targets), and release firmware.elf/.bin/.hex and
+manifest.json under `<firmware.uri>/<target>/`. A target that is over budget or
+fails verification gets no firmware; the component fails if no target does.
+An unblessed model (converter's firmware_blessing) gets no firmware at all.
+
+Usage in create_pipeline:
+
+    firmware = FirmwareBuilder(
+        tflite_model=converter.outputs["tflite_model"],
+        firmware_blessing=converter.outputs["firmware_blessing"],
+        targets=config.targets,
+        model=trainer.outputs["model"],                     # lineage
+        examples=example_gen.outputs["examples"],           # lineage
+        evaluation=evaluator.outputs["evaluation"],         # metrics in the manifests
+    )
+    firmware.outputs["firmware"]  # <uri>/<target>/firmware.elf|.bin|.hex|manifest.json,
+                                  # <uri>/firmware_report.json (released/failed/skipped)
+"""
+import json
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from components.artifact_types import Firmware, TFLiteModel
+from components.firmware_builder import executor
+
+
+class FirmwareBuilderSpec(types.ComponentSpec):
+    PARAMETERS = {
+        # JSON list of target profile names (firmware/profiles.yaml).
+        "targets": ExecutionParameter(type=str),
+        # Seconds one emulated verification run may take before it counts as hung.
+        "verification_timeout_s": ExecutionParameter(type=int, optional=True),
+    }
+    INPUTS = {
+        "tflite_model": ChannelParameter(type=TFLiteModel),
+        "firmware_blessing": ChannelParameter(type=standard_artifacts.ModelBlessing),
+        # Lineage only: their ids go into every manifest.
+        "model": ChannelParameter(type=standard_artifacts.Model, optional=True),
+        "examples": ChannelParameter(type=standard_artifacts.Examples, optional=True),
+        # The Evaluator's metrics go into every manifest beside the converter's.
+        "evaluation": ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
+    }
+    OUTPUTS = {"firmware": ChannelParameter(type=Firmware)}
+
+
+class FirmwareBuilder(base_component.BaseComponent):
+    SPEC_CLASS = FirmwareBuilderSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(
+        self,
+        tflite_model: types.BaseChannel,
+        firmware_blessing: types.BaseChannel,
+        targets: list[str],
+        model: types.BaseChannel | None = None,
+        examples: types.BaseChannel | None = None,
+        evaluation: types.BaseChannel | None = None,
+        verification_timeout_s: int | None = None,
+    ):
+        super().__init__(spec=FirmwareBuilderSpec(
+            tflite_model=tflite_model,
+            firmware_blessing=firmware_blessing,
+            model=model,
+            examples=examples,
+            evaluation=evaluation,
+            targets=json.dumps(list(targets)),
+            verification_timeout_s=verification_timeout_s,
+            firmware=types.Channel(type=Firmware),
+        ))

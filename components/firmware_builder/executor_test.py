@@ -1,0 +1,131 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tfx.types import standard_artifacts
+
+from components.artifact_types import Firmware, TFLiteModel
+from components.firmware_builder import component, executor
+from tinyml import paths
+from tinyml.errors import TinymlError
+from tinyml.firmware import toolchain
+from tinyml.firmware.manifest import read_manifest, sha256_file
+
+MODEL = Path(paths.REPO_ROOT).parent / "shared" / "models" / "hello_world_int8.tflite"
+pytestmark = [pytest.mark.qemu, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """A TFLiteModel artifact directory as the converter writes it."""
+    if not MODEL.exists():
+        pytest.skip("../shared/models is not available")
+    try:
+        toolchain.find_toolchain(), toolchain.find_qemu()
+    except TinymlError:
+        pytest.skip("arm-none-eabi-gcc or qemu-system-arm not installed")
+    from tinyml.firmware.release import reference_vectors
+
+    out = tmp_path_factory.mktemp("tflite_model")
+    tflite = MODEL.read_bytes()
+    (out / "model.tflite").write_bytes(tflite)
+    vectors = reference_vectors(tflite, count=8)
+    np.savez(out / "test_vectors.npz", inputs=vectors.inputs, outputs=vectors.outputs)
+    (out / "conversion_report.json").write_text(json.dumps({"metrics": {"int8": {"overall": {"accuracy": 0.97}}}}))
+    return out
+
+
+def _evaluation(tmp_path: Path):
+    """A ModelEvaluation artifact holding one real TFMA metrics record (the overall slice)."""
+    import tensorflow as tf
+    from tensorflow_model_analysis.proto import metrics_for_slice_pb2
+
+    record = metrics_for_slice_pb2.MetricsForSlice()
+    kv = record.metric_keys_and_values.add()
+    kv.key.name = "accuracy"
+    kv.value.double_value.value = 0.95
+    uri = tmp_path / "evaluation"
+    uri.mkdir()
+    with tf.io.TFRecordWriter(str(uri / "metrics-00000-of-00001.tfrecord")) as w:
+        w.write(record.SerializeToString())
+    evaluation = standard_artifacts.ModelEvaluation()
+    evaluation.uri = str(uri)
+    return evaluation
+
+
+def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None, evaluation=None):
+    tflite = TFLiteModel()
+    tflite.uri = str(src)
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.set_int_custom_property("blessed", blessed)
+    if blessed_targets is not None:
+        blessing.set_string_custom_property("blessed_targets", json.dumps(blessed_targets))
+    model = standard_artifacts.Model()
+    model.id = 42
+    firmware = Firmware()
+    firmware.uri = str(tmp_path / "firmware")
+    executor.Executor().Do(
+        {"tflite_model": [tflite], "firmware_blessing": [blessing], "model": [model],
+         "evaluation": [evaluation] if evaluation else []},
+        {"firmware": [firmware]},
+        {"targets": json.dumps(targets)},
+    )
+    return firmware, Path(firmware.uri)
+
+
+def test_releases_verified_firmware_per_target(converted, tmp_path):
+    firmware, root = _run(converted, tmp_path, ["cortex-m3", "nrf52840"], evaluation=_evaluation(tmp_path))
+    assert json.loads(firmware.get_string_custom_property("targets")) == ["cortex-m3", "nrf52840"]
+    for target in ("cortex-m3", "nrf52840"):
+        files = sorted(p.name for p in (root / target).iterdir())
+        assert files == ["firmware.bin", "firmware.elf", "firmware.hex", "manifest.json"]
+        manifest = read_manifest(root / target)
+        assert manifest["target"]["name"] == target
+        assert manifest["files"]["firmware.elf"]["sha256"] == sha256_file(root / target / "firmware.elf")
+        assert manifest["lineage"]["model_artifact_id"] == 42
+        assert manifest["metrics"]["converter"]["int8"]["overall"]["accuracy"] == 0.97
+        assert manifest["metrics"]["evaluator"] == {"Overall": {"accuracy": 0.95}}
+    m3 = read_manifest(root / "cortex-m3")
+    assert m3["verification"]["passed"] is True and m3["verification"]["vectors"] == 8
+    assert m3["performance"]["instructions_per_inference"] > 0
+    assert read_manifest(root / "nrf52840")["verification"]["passed"] is None
+
+
+def test_failed_verification_releases_nothing_for_that_target(converted, tmp_path):
+    bad = tmp_path / "bad_vectors"
+    bad.mkdir()
+    for f in converted.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    with np.load(converted / "test_vectors.npz") as npz:
+        outputs = npz["outputs"].copy()
+        outputs[3].flat[0] ^= 1
+        np.savez(bad / "test_vectors.npz", inputs=npz["inputs"], outputs=outputs)
+    firmware, root = _run(bad, tmp_path, ["cortex-m4f", "nrf52840"])
+    assert not (root / "cortex-m4f").exists()
+    report = json.loads((root / executor.REPORT_NAME).read_text())
+    assert report["released"] == ["nrf52840"]
+    assert "1 of 8 test vectors differ" in report["failed"]["cortex-m4f"]
+
+
+def test_fails_when_no_target_gets_firmware(converted, tmp_path):
+    with pytest.raises(executor.FirmwareBuildError, match="no target got firmware"):
+        _run(converted, tmp_path, ["cortex-m3"], blessed_targets=["cortex-m4f"])
+
+
+def test_unblessed_model_gets_no_firmware(converted, tmp_path):
+    firmware, root = _run(converted, tmp_path, ["cortex-m3"], blessed=0)
+    assert firmware.get_int_custom_property("released") == 0
+    assert sorted(p.name for p in root.iterdir()) == [executor.REPORT_NAME]
+
+
+def test_component_spec_wires_inputs_and_targets():
+    from tfx.types import channel_utils
+
+    c = component.FirmwareBuilder(
+        tflite_model=channel_utils.as_channel([TFLiteModel()]),
+        firmware_blessing=channel_utils.as_channel([standard_artifacts.ModelBlessing()]),
+        targets=["cortex-m4f", "cortex-m3"],
+    )
+    assert json.loads(c.exec_properties["targets"]) == ["cortex-m4f", "cortex-m3"]
+    assert c.outputs["firmware"].type is Firmware

@@ -1,0 +1,1 @@
+"""TFLMConverter: trained model -> verified full-int8 TFLite model for microcontrollers."""

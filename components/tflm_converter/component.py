@@ -1,0 +1,91 @@
+"""TFLMConverter component spec.
+
+After the Evaluator: converts the blessed model's `serving_transformed`
+signature to a full-int8 .tflite, checks its ops against the on-device
+runtime, evaluates float vs int8 on Transform's eval split (overall, per
+slice, per class), checks TFLM's outputs against TFLite's, plans memory,
+probes TFLM's smallest arena and checks each target's flash/RAM budget.
+
+Usage in create_pipeline:
+
+    converter = TFLMConverter(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        transform_graph=transform.outputs["transform_graph"],
+        examples=transform.outputs["transformed_examples"],
+        label_key=config.data.label,
+        slice_features=config.data.slice_features,
+        targets=config.targets,
+        config=config.converter,          # tinyml.config.ConverterConfig
+    )
+    converter.outputs["tflite_model"]       # TFLiteModel: model.tflite, model_data.c/.h,
+                                            # conversion_report.json, test_vectors.npz
+    converter.outputs["firmware_blessing"]  # ModelBlessing: custom properties `blessed` (1/0),
+                                            # `blessed_targets` (JSON list)
+"""
+import json
+from typing import Sequence
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from components.artifact_types import TFLiteModel
+from components.tflm_converter import executor
+from tinyml.config import ConverterConfig
+
+
+class TFLMConverterSpec(types.ComponentSpec):
+    PARAMETERS = {
+        # ConverterConfig fields (tinyml.config).
+        "representative_examples": ExecutionParameter(type=int),
+        "max_accuracy_drop": ExecutionParameter(type=float),
+        "max_slice_accuracy_drop": ExecutionParameter(type=float),
+        "min_slice_examples": ExecutionParameter(type=int),
+        "test_vectors": ExecutionParameter(type=int),
+        "label_key": ExecutionParameter(type=str),
+        # JSON lists: slice feature names; target profile names (firmware/profiles.yaml).
+        "slice_features": ExecutionParameter(type=str),
+        "targets": ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        "model": ChannelParameter(type=standard_artifacts.Model),
+        "model_blessing": ChannelParameter(type=standard_artifacts.ModelBlessing),
+        "transform_graph": ChannelParameter(type=standard_artifacts.TransformGraph),
+        "examples": ChannelParameter(type=standard_artifacts.Examples),
+    }
+    OUTPUTS = {
+        "tflite_model": ChannelParameter(type=TFLiteModel),
+        "firmware_blessing": ChannelParameter(type=standard_artifacts.ModelBlessing),
+    }
+
+
+class TFLMConverter(base_component.BaseComponent):
+    SPEC_CLASS = TFLMConverterSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(
+        self,
+        model: types.BaseChannel,
+        model_blessing: types.BaseChannel,
+        transform_graph: types.BaseChannel,
+        examples: types.BaseChannel,
+        label_key: str,
+        targets: Sequence[str],
+        slice_features: Sequence[str] = (),
+        config: ConverterConfig | None = None,
+    ):
+        config = config or ConverterConfig()
+        super().__init__(spec=TFLMConverterSpec(
+            model=model,
+            model_blessing=model_blessing,
+            transform_graph=transform_graph,
+            examples=examples,
+            label_key=label_key,
+            slice_features=json.dumps(list(slice_features)),
+            targets=json.dumps(list(targets)),
+            **config.model_dump(),
+            tflite_model=types.Channel(type=TFLiteModel),
+            firmware_blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+        ))

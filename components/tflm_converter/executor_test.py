@@ -1,0 +1,142 @@
+"""TFLMConverter on real artifacts: a SavedModel with a `serving_transformed` signature,
+a TFTransformOutput built with tft_beam, and gzip TFRecords of transformed tf.Examples."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tfx.types import standard_artifacts
+
+from components.artifact_types import TFLiteModel
+from components.tflm_converter import component, executor
+from tinyml.config import ConverterConfig
+from tinyml.converter import testing
+from tinyml.converter.tflm_check import tflm_outputs
+from tinyml.tflite.model import read_model
+
+GROUPS = np.array([b"even", b"odd"])
+
+
+def _preprocessing_fn(inputs):
+    return {"image": inputs["pixels"] / 16.0, "label": inputs["label"], "group": inputs["group"]}
+
+
+def _transform_graph(root: Path, raw: list[dict]) -> Path:
+    import tensorflow_transform.beam as tft_beam
+    from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+
+    spec = {"pixels": tf.io.FixedLenFeature([64], tf.float32), "label": tf.io.FixedLenFeature([1], tf.int64),
+            "group": tf.io.FixedLenFeature([1], tf.string)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    with tft_beam.Context(temp_dir=str(root / "tmp")):
+        transform_fn = (raw, metadata) | tft_beam.AnalyzeDataset(_preprocessing_fn)
+        _ = transform_fn | tft_beam.WriteTransformFn(str(root / "transform_graph"))
+    return root / "transform_graph"
+
+
+def _write_split(path: Path, image, label, group) -> None:
+    path.mkdir(parents=True)
+    with tf.io.TFRecordWriter(str(path / "transformed_examples-00000-of-00001.gz"), options="GZIP") as w:
+        for x, y, g in zip(image, label, group):
+            w.write(tf.train.Example(features=tf.train.Features(feature={
+                "image": tf.train.Feature(float_list=tf.train.FloatList(value=x)),
+                "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[y])),
+                "group": tf.train.Feature(bytes_list=tf.train.BytesList(value=[g])),
+            })).SerializeToString())
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("converter")
+    x, y = testing.digits_like_data(n=480)
+    group = GROUPS[np.arange(len(x)) % 2]
+    raw = [{"pixels": (xi * 16).tolist(), "label": [int(yi)], "group": [g]} for xi, yi, g in zip(x, y, group)]
+    transform_graph = _transform_graph(root, raw)
+    _write_split(root / "examples" / "Split-train", x[:360], y[:360], group[:360])
+    _write_split(root / "examples" / "Split-eval", x[360:], y[360:], group[360:])
+    testing.save_transformed_signature(testing.train_cnn(x[:360], y[:360]), root / "model" / "Format-Serving")
+
+    def artifact(cls, uri, **props):
+        a = cls()
+        a.uri = str(uri)
+        for k, v in props.items():
+            a.set_int_custom_property(k, v) if isinstance(v, int) else setattr(a, k, v)
+        return a
+
+    return {
+        "root": root,
+        "model": artifact(standard_artifacts.Model, root / "model"),
+        "transform_graph": artifact(standard_artifacts.TransformGraph, transform_graph),
+        "examples": artifact(standard_artifacts.Examples, root / "examples", split_names='["train", "eval"]'),
+        "blessing": lambda blessed: artifact(standard_artifacts.ModelBlessing, root / "eval_blessing", blessed=blessed),
+    }
+
+
+def _run(artifacts, out: Path, *, evaluator_blessed=1, targets=("cortex-m4f", "cortex-m3"), config=None):
+    config = config or ConverterConfig(representative_examples=100, test_vectors=50)
+    tflite_model, blessing = TFLiteModel(), standard_artifacts.ModelBlessing()
+    tflite_model.uri, blessing.uri = str(out / "tflite_model"), str(out / "firmware_blessing")
+    executor.Executor().Do(
+        {"model": [artifacts["model"]], "model_blessing": [artifacts["blessing"](evaluator_blessed)],
+         "transform_graph": [artifacts["transform_graph"]], "examples": [artifacts["examples"]]},
+        {"tflite_model": [tflite_model], "firmware_blessing": [blessing]},
+        {**config.model_dump(), "label_key": "label", "slice_features": json.dumps(["group"]),
+         "targets": json.dumps(list(targets))},
+    )
+    return Path(tflite_model.uri), blessing
+
+
+def test_converts_verifies_and_blesses(artifacts, tmp_path):
+    out, blessing = _run(artifacts, tmp_path)
+    assert {p.name for p in out.iterdir()} == {"model.tflite", "model_data.c", "model_data.h",
+                                               "conversion_report.json", "test_vectors.npz"}
+    report = json.loads((out / "conversion_report.json").read_text())
+    assert report["blessed"] is True and report["reasons"] == []
+    assert blessing.get_int_custom_property("blessed") == 1
+    assert json.loads(blessing.get_string_custom_property("blessed_targets")) == ["cortex-m4f", "cortex-m3"]
+    assert (Path(blessing.uri) / "BLESSED").exists()
+
+    metrics = report["metrics"]
+    assert metrics["float"]["overall"]["count"] == metrics["int8"]["overall"]["count"] == 120
+    assert set(metrics["int8"]["per_slice"]) == {"group=even", "group=odd"}
+    assert metrics["float"]["overall"]["accuracy"] > 0.5  # the CNN learned something
+    assert abs(report["metrics"]["accuracy_drop_points"]["overall"]) <= 1.0
+    assert report["tflm_check"] == {"examples": 50, "equal": True, "mismatched_examples": 0,
+                                    "max_abs_diff": 0, "divergence": None}
+    plan = report["memory_plan"]
+    assert 0 < plan["lower_bound_bytes"] <= plan["arena_bytes"]
+    assert plan["tflm_arena"]["smallest_bytes"] > 0
+    assert report["targets"]["cortex-m3"]["fits"] and report["io_quantization"]["inputs"][0]["dtype"] == "int8"
+
+    tflite = (out / "model.tflite").read_bytes()
+    vectors = np.load(out / "test_vectors.npz")
+    assert vectors["inputs"].dtype == vectors["outputs"].dtype == np.int8
+    assert vectors["inputs"].shape == (50, 1, 64) and vectors["outputs"].shape == (50, 1, 4)
+    np.testing.assert_array_equal(vectors["outputs"], tflm_outputs(tflite, read_model(tflite), vectors["inputs"]))
+    assert f"{len(tflite)} bytes" in (out / "model_data.h").read_text()
+
+
+def test_model_the_evaluator_did_not_bless_is_not_converted(artifacts, tmp_path):
+    out, blessing = _run(artifacts, tmp_path, evaluator_blessed=0)
+    report = json.loads((out / "conversion_report.json").read_text())
+    assert report["blessed"] is False and "Evaluator did not bless" in report["reasons"][0]
+    assert not (out / "model.tflite").exists()
+    assert blessing.get_int_custom_property("blessed") == 0
+    assert (Path(blessing.uri) / "NOT_BLESSED").exists()
+
+
+def test_component_builds_with_config_fields_as_parameters():
+    from tfx.types import channel_utils
+
+    def chan(cls):
+        return channel_utils.as_channel([cls()])
+
+    c = component.TFLMConverter(
+        model=chan(standard_artifacts.Model), model_blessing=chan(standard_artifacts.ModelBlessing),
+        transform_graph=chan(standard_artifacts.TransformGraph), examples=chan(standard_artifacts.Examples),
+        label_key="label", targets=["cortex-m4f"], slice_features=["ink_density"],
+        config=ConverterConfig(max_accuracy_drop=0.5))
+    assert c.exec_properties["max_accuracy_drop"] == 0.5
+    assert json.loads(c.exec_properties["targets"]) == ["cortex-m4f"]
+    assert set(c.outputs) == {"tflite_model", "firmware_blessing"}

@@ -1,0 +1,146 @@
+/* The int8 operators. One parameter struct per operator, filled ahead of time
+ * by the generated model plan (const, so it sits in flash): tensor pointers
+ * into the model array or the arena, shapes, and requantization constants the
+ * host computed. Shapes are NHWC; `shift` follows TFLite (> 0 shifts left). */
+#ifndef TML_KERNELS_H_
+#define TML_KERNELS_H_
+
+#include <stdint.h>
+
+typedef struct {
+  int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+  int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+} tml_window_shape;
+
+typedef struct {
+  const int8_t *input;
+  const int8_t *filter; /* [out_c, k_h, k_w, in_c] */
+  const int32_t *bias;  /* [out_c] or NULL */
+  int8_t *output;
+  const int32_t *multiplier; /* per output channel */
+  const int8_t *shift;       /* per output channel */
+  tml_window_shape s;
+  int32_t input_offset, output_offset, act_min, act_max;
+} tml_conv_2d_params;
+
+typedef struct {
+  const int8_t *input;
+  const int8_t *filter; /* [1, k_h, k_w, out_c], out_c = in_c * depth_multiplier */
+  const int32_t *bias;
+  int8_t *output;
+  const int32_t *multiplier;
+  const int8_t *shift;
+  tml_window_shape s;
+  int32_t depth_multiplier;
+  int32_t input_offset, output_offset, act_min, act_max;
+} tml_depthwise_conv_2d_params;
+
+typedef struct {
+  const int8_t *input;
+  const int8_t *filter; /* [out_c, depth] */
+  const int32_t *bias;
+  int8_t *output;
+  const int32_t *multiplier; /* per output channel (a per-tensor value repeated) */
+  const int8_t *shift;
+  int32_t batches, depth, out_c;
+  int32_t input_offset, filter_offset, output_offset, act_min, act_max;
+} tml_fully_connected_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  tml_window_shape s; /* in_c == out_c; k_h/k_w is the pool window */
+  int32_t act_min, act_max;
+} tml_pool_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t bytes;
+} tml_reshape_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t rows, depth;
+  int32_t input_multiplier, input_left_shift, diff_min;
+} tml_softmax_params;
+
+/* Two-input elementwise ops broadcast in up to 4-D: for each output dim, the
+ * element stride of each input (0 where that input is broadcast). */
+typedef struct {
+  int32_t shape[4];
+  int32_t stride1[4], stride2[4];
+} tml_broadcast_shape;
+
+typedef struct {
+  const int8_t *input1, *input2;
+  int8_t *output;
+  tml_broadcast_shape b;
+  int32_t input1_offset, input2_offset, output_offset, left_shift;
+  int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
+  int32_t output_multiplier, output_shift, act_min, act_max;
+} tml_add_params;
+
+typedef struct {
+  const int8_t *input1, *input2;
+  int8_t *output;
+  tml_broadcast_shape b;
+  int32_t input1_offset, input2_offset, output_offset;
+  int32_t output_multiplier, output_shift, act_min, act_max;
+} tml_mul_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t in_shape[4], out_shape[4], before[4];
+  int32_t pad_value;
+} tml_pad_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  /* input dims padded to 4-D; reduced dims have out stride 0 */
+  int32_t in_shape[4];
+  uint8_t reduce[4];
+  int32_t num_reduced, input_zero_point, output_zero_point;
+  int32_t multiplier, shift; /* in_scale / out_scale / num_reduced, host-folded */
+} tml_mean_params;
+
+typedef struct {
+  const int8_t *const *inputs;
+  const int32_t *copy_bytes; /* per input: bytes per outer step */
+  int8_t *output;
+  int32_t num_inputs, outer;
+} tml_concatenation_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t size, input_zero_point, output_zero_point, multiplier, shift;
+} tml_quantize_params;
+
+/* LOGISTIC and TANH: input rescaled to Q4.27, outputs saturate beyond the radius. */
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t size, input_zero_point, input_multiplier, input_left_shift, input_range_radius;
+} tml_sigmoid_params;
+
+void tml_conv_2d(const tml_conv_2d_params *p);
+void tml_depthwise_conv_2d(const tml_depthwise_conv_2d_params *p);
+void tml_fully_connected(const tml_fully_connected_params *p);
+void tml_average_pool_2d(const tml_pool_params *p);
+void tml_max_pool_2d(const tml_pool_params *p);
+void tml_reshape(const tml_reshape_params *p);
+void tml_softmax(const tml_softmax_params *p);
+void tml_add(const tml_add_params *p);
+void tml_mul(const tml_mul_params *p);
+void tml_pad(const tml_pad_params *p);
+void tml_mean(const tml_mean_params *p);
+void tml_concatenation(const tml_concatenation_params *p);
+void tml_quantize(const tml_quantize_params *p);
+void tml_logistic(const tml_sigmoid_params *p);
+void tml_tanh(const tml_sigmoid_params *p);
+
+#endif /* TML_KERNELS_H_ */

@@ -1,0 +1,19 @@
+/* ADD, int8: both inputs are brought to a common scale with 20 bits of
+ * headroom, summed, then requantized to the output (TFLite's integer ADD). */
+#include "broadcast.h"
+#include "tml_fixedpoint.h"
+
+static int8_t add_one(int32_t a, int32_t b, const void *params) {
+  const tml_add_params *p = (const tml_add_params *)params;
+  const int32_t a_shifted = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
+  const int32_t b_shifted = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
+  const int32_t sum = tml_multiply_by_quantized_multiplier(a_shifted, p->input1_multiplier, p->input1_shift) +
+                      tml_multiply_by_quantized_multiplier(b_shifted, p->input2_multiplier, p->input2_shift);
+  const int32_t out =
+      tml_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) + p->output_offset;
+  return (int8_t)tml_clamp(out, p->act_min, p->act_max);
+}
+
+void tml_add(const tml_add_params *p) {
+  tml_broadcast_apply(&p->b, p->input1, p->input2, p->output, add_one, p);
+}

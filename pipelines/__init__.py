@@ -1,0 +1,1 @@
+"""TFX pipeline definition, its runners, and the bundled examples."""

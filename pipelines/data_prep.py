@@ -1,0 +1,47 @@
+"""Gets a run's input data ready and checks it before any component starts."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from tensorflow_metadata.proto.v0 import schema_pb2
+from google.protobuf import text_format
+
+from tinyml.config import PipelineConfig
+from tinyml.data.preflight import CsvExpectations, check_csv
+from tinyml.errors import TinymlError
+
+# Bundled examples export their data with `<package>.data.export_csv(out_dir)`.
+_EXAMPLE_PACKAGES = {"digits": "pipelines.examples.digits"}
+
+
+def read_schema(path: Path) -> schema_pb2.Schema:
+    try:
+        return text_format.Parse(Path(path).read_text(), schema_pb2.Schema())
+    except (OSError, text_format.ParseError) as e:
+        raise TinymlError(f"cannot read schema {path}: {e}", fix="set 'data.schema_path' to a schema.pbtxt") from e
+
+
+def export_example(name: str, out_dir: Path) -> None:
+    data = importlib.import_module(f"{_EXAMPLE_PACKAGES[name]}.data")
+    data.export_csv(out_dir)
+
+
+def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
+    """Returns the data location after exporting a bundled example and checking CSV input."""
+    data_path = config.data_path(runs_root)
+    if config.data.example and not data_path.exists():
+        export_example(config.data.example, data_path)
+    if config.data.format == "tfrecord":
+        if not data_path.exists():
+            raise TinymlError(f"data path {data_path} does not exist", fix="set 'data.path' to a folder of TFRecords")
+        return data_path
+    required = [*config.data.slice_features, *([config.data.group_feature] if config.data.group_feature else [])]
+    numeric = None
+    schema_file = config.schema_file()
+    if schema_file:
+        schema = read_schema(schema_file)
+        required += [f.name for f in schema.feature if f.name != config.data.label]
+        numeric = tuple(f.name for f in schema.feature if f.type in (schema_pb2.INT, schema_pb2.FLOAT))
+    check_csv(data_path, CsvExpectations(config.data.label, config.data.num_classes, tuple(dict.fromkeys(required)), numeric))
+    return data_path

@@ -1,0 +1,58 @@
+"""The Evaluator's TFMA config: what "better" means for a model.
+
+Overall, per slice feature and per class: accuracy, precision, recall, F1,
+confusion matrix, example counts. A value threshold gates the blessing; a
+change threshold against the latest blessed model refuses regressions.
+"""
+import tensorflow_model_analysis as tfma
+
+from tinyml.config import PipelineConfig
+
+ACCURACY = "sparse_categorical_accuracy"
+PREDICTION_KEY = "probabilities"
+
+
+def _metric(name: str, **kwargs) -> tfma.MetricConfig:
+    return tfma.MetricConfig(class_name=name, **kwargs)
+
+
+def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    ev = config.evaluation
+    accuracy_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": ev.min_accuracy}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            absolute={"value": -ev.max_accuracy_decrease},
+        ),
+    )
+    per_class = [_metric("Precision"), _metric("Recall"), _metric("F1Score")]
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default",
+                label_key=config.data.label,
+                prediction_key=PREDICTION_KEY,
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[f]) for f in config.data.slice_features],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    _metric("ExampleCount"),
+                    _metric("SparseCategoricalAccuracy", threshold=accuracy_threshold),
+                    _metric("MultiClassConfusionMatrixPlot"),
+                ]
+            ),
+            tfma.MetricsSpec(
+                binarize=tfma.BinarizationOptions(class_ids={"values": list(range(config.data.num_classes))}),
+                metrics=per_class,
+            ),
+            tfma.MetricsSpec(
+                binarize=tfma.BinarizationOptions(class_ids={"values": list(range(config.data.num_classes))}),
+                aggregate=tfma.AggregationOptions(
+                    macro_average=True, class_weights={i: 1.0 for i in range(config.data.num_classes)}
+                ),
+                metrics=per_class,
+            ),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Bundled examples: data export, feature definitions, preprocessing and model code."""

@@ -1,0 +1,97 @@
+"""Runs the pipeline on this machine: LocalDagRunner, SQLite ML Metadata."""
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tfx import v1 as tfx
+from tfx.dsl.compiler import compiler
+from tfx.dsl.compiler import constants
+from tfx.orchestration.portable import runtime_parameter_utils
+
+from pipelines.data_prep import prepare_data
+from pipelines.layout import RunsLayout
+from pipelines.pipeline import create_pipeline
+from pipelines.run_summary import RunSummary, summarize_run
+from tinyml.config import PipelineConfig
+
+# Beam's multi-processing mode is about 2x slower on a 2-core machine.
+LOCAL_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def new_run_id() -> str:
+    return datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+
+
+class _ComponentEvents(logging.Handler):
+    """Turns TFX's 'Component X is running/finished' log lines into callbacks."""
+
+    def __init__(self, on_event: Callable[[str, str], None]):
+        super().__init__(logging.INFO)
+        self.on_event = on_event
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg in ("Component %s is running.", "Component %s is finished.") and record.args:
+            self.on_event(record.args[0], "running" if "running" in record.msg else "finished")
+
+
+def build_local_pipeline(config: PipelineConfig, root: Path) -> tuple[tfx.dsl.Pipeline, RunsLayout]:
+    layout = RunsLayout(Path(root).resolve())
+    data_path = prepare_data(config, layout.root)
+    data_root, pattern = (data_path, "*") if data_path.is_dir() else (data_path.parent, data_path.name)
+    metadata_path = layout.metadata_path(config.name)
+    metadata_path.parent.mkdir(parents=True, exist_ok=True)
+    schema = config.schema_file()
+    pipeline = create_pipeline(
+        config,
+        pipeline_root=str(layout.pipeline_root(config.name)),
+        data_root=str(data_root),
+        input_pattern=pattern,
+        schema_path=str(schema) if schema else None,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path)),
+        beam_pipeline_args=[*LOCAL_BEAM_ARGS, *config.beam_args],
+    )
+    return pipeline, layout
+
+
+def run_local(
+    config: PipelineConfig,
+    root: Path,
+    on_event: Callable[[str, str], None] | None = None,
+    run_id: str | None = None,
+    verbose: bool = False,
+) -> RunSummary:
+    """Runs the whole pipeline once. Failures are recorded in the summary, not raised,
+    so the caller can show what ran; bad input found before the run raises TinymlError."""
+    pipeline, layout = build_local_pipeline(config, root)
+    ir = compiler.Compiler().compile(pipeline)
+    run_id = run_id or new_run_id()
+    # Our own run id, so the summary can find this run in ML Metadata.
+    runtime_parameter_utils.substitute_runtime_parameter(ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
+
+    absl_logger = logging.getLogger("absl")
+    handler = _ComponentEvents(on_event) if on_event else None
+    previous = absl_logger.level, absl_logger.propagate
+    if handler:
+        # Progress replaces TFX's INFO stream; failures are reported from the summary.
+        absl_logger.addHandler(handler)
+        absl_logger.setLevel(logging.INFO)
+        absl_logger.propagate = verbose
+    error = None
+    start = time.monotonic()
+    try:
+        tfx.orchestration.LocalDagRunner().run_with_ir(ir)
+    except Exception as e:  # any component failure: summarise what ran, then report it
+        error = f"{type(e).__name__}: {e}"
+    finally:
+        if handler:
+            absl_logger.removeHandler(handler)
+            absl_logger.setLevel(previous[0])
+            absl_logger.propagate = previous[1]
+    summary = summarize_run(layout.metadata_path(config.name), config.name, run_id)
+    summary.error = error
+    summary.wall_seconds = time.monotonic() - start
+    return summary

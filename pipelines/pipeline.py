@@ -1,0 +1,166 @@
+"""`create_pipeline`: the one place the pipeline's components are wired.
+
+Runners (local, Kubeflow) only choose where it runs; model and feature code
+live with each example and are referenced by import path.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+from tfx import v1 as tfx
+from tfx.proto import example_gen_pb2
+
+from components.data_gate.component import DataGate
+from components.firmware_builder.component import FirmwareBuilder
+from components.tflm_converter.component import TFLMConverter
+from pipelines.eval_config import build_eval_config
+from tinyml.config import PipelineConfig
+
+
+def _split_config(config: PipelineConfig) -> example_gen_pb2.Output:
+    # Split first, before any statistics are computed, so eval data never
+    # shapes the schema or the Transform vocabulary. ExampleGen hashes the
+    # whole example (exact duplicates stay together) or the group feature.
+    split = config.data.split
+    split_config = example_gen_pb2.SplitConfig(
+        splits=[
+            example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=split.train),
+            example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=split.eval),
+        ]
+    )
+    if config.data.group_feature:
+        split_config.partition_feature_name = config.data.group_feature
+    return example_gen_pb2.Output(split_config=split_config)
+
+
+def code_fingerprint(import_path: str) -> str:
+    """Hash of the Python files beside the function's module.
+
+    Code referenced by import path is not part of TFX's cache key (unlike a
+    module_file), so an edited model or preprocessing function would silently
+    hit the cache. The fingerprint, passed as a parameter, makes it count.
+    """
+    module = import_path.rsplit(".", 1)[0]
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        return "unresolved"
+    digest = hashlib.sha256()
+    for path in sorted(Path(spec.origin).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def create_pipeline(
+    config: PipelineConfig,
+    pipeline_root: str,
+    data_root: str,
+    schema_path: str | None = None,
+    input_pattern: str = "*",
+    metadata_connection_config=None,
+    beam_pipeline_args: list[str] | None = None,
+    enable_cache: bool = True,
+) -> tfx.dsl.Pipeline:
+    """The full pipeline for `config`, reading the files matching `input_pattern` in `data_root`.
+
+    `schema_path`: a curated schema to validate against; inferred when None.
+    """
+    example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen
+    example_gen = example_gen_cls(
+        input_base=data_root,
+        input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]),
+        output_config=_split_config(config),
+    )
+    examples = example_gen.outputs["examples"]
+
+    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    if schema_path:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+    else:
+        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    data_gate = DataGate(
+        examples=examples, anomalies=example_validator.outputs["anomalies"], group_feature=config.data.group_feature
+    )
+
+    transform = tfx.components.Transform(
+        examples=examples,
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=config.model.preprocessing_fn,
+        custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn)},
+    )
+    transform.add_upstream_node(data_gate)
+
+    m = config.model
+    trainer = tfx.components.Trainer(
+        run_fn=m.run_fn,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        custom_config={
+            "epochs": m.epochs,
+            "batch_size": m.batch_size,
+            "learning_rate": m.learning_rate,
+            "seed": m.seed,
+            "label_key": config.data.label,
+            "num_classes": config.data.num_classes,
+            "code_fingerprint": code_fingerprint(m.run_fn),
+        },
+    )
+
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=examples,
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=build_eval_config(config),
+        example_splits=["eval"],
+    )
+
+    converter = TFLMConverter(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        transform_graph=transform.outputs["transform_graph"],
+        examples=transform.outputs["transformed_examples"],
+        label_key=config.data.label,
+        slice_features=config.data.slice_features,
+        targets=config.targets,
+        config=config.converter,
+    )
+    firmware = FirmwareBuilder(
+        tflite_model=converter.outputs["tflite_model"],
+        firmware_blessing=converter.outputs["firmware_blessing"],
+        targets=list(config.targets),
+        model=trainer.outputs["model"],
+        examples=examples,
+        evaluation=evaluator.outputs["evaluation"],
+    )
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            data_gate,
+            transform,
+            trainer,
+            baseline,
+            evaluator,
+            converter,
+            firmware,
+        ],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args or [],
+    )

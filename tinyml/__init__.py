@@ -1,0 +1,1 @@
+"""The open TinyML pipeline: library code shared by the CLI, the pipeline and its components."""

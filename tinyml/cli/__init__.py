@@ -1,0 +1,1 @@
+"""The `tinyml` command line. Each command group lives in its own module."""

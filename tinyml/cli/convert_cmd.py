@@ -1,0 +1,176 @@
+"""`tinyml convert` and `tinyml inspect`: the converter component's library, outside the pipeline."""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from tinyml.errors import TinymlError
+
+
+@contextmanager
+def _status(first: str):
+    """A rich spinner on stderr whose text follows the current step."""
+    from rich.console import Console
+
+    with Console(stderr=True).status(first) as status:
+        yield lambda step: status.update(f"{step}...")
+
+
+def _load_npz(path: Path) -> dict:
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError) as e:
+        raise TinymlError(f"cannot read {path} as a .npz archive: {e}",
+                          fix="save the data with numpy.savez(path, <input name>=x, label=y)") from e
+
+
+def _column(data: dict, key: str, path: Path, what: str):
+    if key not in data:
+        raise TinymlError(f"{path} has no array '{key}' ({what}); it has: {', '.join(sorted(data)) or 'nothing'}",
+                          fix=f"name the array '{key}' in numpy.savez, or pass the option naming it")
+    return data[key]
+
+
+def _targets(values: tuple[str, ...]) -> list[str]:
+    from tinyml.profiles import get_profile, load_profiles
+
+    names = list(values) or sorted(load_profiles())
+    for name in names:
+        get_profile(name)  # unknown names fail here, listing the known ones
+    return names
+
+
+def _print_targets(console, targets: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="targets")
+    for col in ("target", "flash (B)", "RAM (B)", "verdict"):
+        table.add_column(col)
+    for name, v in targets.items():
+        table.add_row(name, f"{v['flash_bytes']} / {v['flash_budget']}", f"{v['ram_bytes']} / {v['ram_budget']}",
+                      "[green]fits[/]" if v["fits"] else "[red]does not fit[/]")
+    console.print(table)
+    for v in targets.values():
+        for message in v["messages"]:
+            console.print(f"  [red]-[/] {message}")
+
+
+@click.command()
+@click.option("--saved-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="SavedModel directory (e.g. the Trainer's Format-Serving).")
+@click.option("--signature", default="serving_transformed", show_default=True,
+              help="SavedModel signature to convert (one float input, one output).")
+@click.option("--keras", "keras_file", type=click.Path(exists=True, path_type=Path),
+              help="Keras model file (.h5/.keras) instead of --saved-model.")
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Representative data: .npz with the model input under --input-key.")
+@click.option("--eval-data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=".npz to evaluate float vs int8 on (input, --label, --slice arrays). Default: --data.")
+@click.option("--input-key", help="Array holding the model input. Default: the model's input name.")
+@click.option("--label", default="label", show_default=True,
+              help="Array of int class labels; without it only TFLM agreement is checked, not accuracy.")
+@click.option("--slice", "slices", multiple=True, help="Array to slice the evaluation by (repeatable).")
+@click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
+@click.option("--representative-examples", type=click.IntRange(1, 100_000), help="Default: ConverterConfig's.")
+@click.option("--max-accuracy-drop", type=click.FloatRange(0, 100), help="Points of accuracy int8 may lose.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (model.tflite, model_data.c/.h, conversion_report.json, test_vectors.npz).")
+def convert(saved_model, signature, keras_file, data_path, eval_data, input_key, label, slices, targets,
+            representative_examples, max_accuracy_drop, out_dir):
+    """Convert a SavedModel/Keras model to a verified full-int8 .tflite for microcontrollers."""
+    import numpy as np
+    from rich.console import Console
+
+    from tinyml.config import ConverterConfig
+    from tinyml.converter import float_model
+    from tinyml.converter.conversion import EvalData
+    from tinyml.converter.conversion import convert as run_conversion
+
+    if (saved_model is None) == (keras_file is None):
+        raise click.UsageError("pass exactly one of --saved-model DIR or --keras FILE")
+    overrides = {"representative_examples": representative_examples, "max_accuracy_drop": max_accuracy_drop}
+    config = ConverterConfig(**{k: v for k, v in overrides.items() if v is not None})
+    target_names = _targets(targets)
+    with _status("loading the float model...") as step:
+        net = (float_model.from_saved_model(saved_model, signature) if saved_model
+               else float_model.from_keras(keras_file))
+        key = input_key or net.input_name
+        data = _load_npz(data_path)
+        rep_all = _column(data, key, data_path, "the model input")
+        # A fixed seed: the same examples calibrate the model on every run.
+        rows = np.sort(np.random.default_rng(0).permutation(len(rep_all))[:config.representative_examples])
+        eval_path = eval_data or data_path
+        evals = _load_npz(eval_path) if eval_data else data
+        eval_set = EvalData(
+            inputs=_column(evals, key, eval_path, "the model input").astype(np.float32),
+            labels=evals[label].reshape(-1).astype(np.int64) if label in evals else None,
+            slices={s: _column(evals, s, eval_path, "a --slice feature").reshape(-1) for s in slices},
+            source=str(eval_path))
+        report = run_conversion(net, rep_all[rows], str(data_path), eval_set, config, target_names, out_dir,
+                                progress=step)
+    console = Console()
+    if report["metrics"]:
+        f, q = report["metrics"]["float"]["overall"], report["metrics"]["int8"]["overall"]
+        console.print(f"accuracy on {q['count']} examples: float {100 * f['accuracy']:.2f}%, "
+                      f"int8 {100 * q['accuracy']:.2f}% (drop {report['metrics']['accuracy_drop_points']['overall']:.2f} points)")
+    else:
+        console.print(f"no '{label}' array in {eval_path}: accuracy not evaluated")
+    check = report["tflm_check"]
+    console.print(f"TFLM vs TFLite on {check['examples']} examples: {'identical' if check['equal'] else 'DIFFERENT'}")
+    plan = report["memory_plan"]
+    console.print(f"model {report['model_bytes']} B; arena: offline plan {plan['arena_bytes']} B, lower bound "
+                  f"{plan['lower_bound_bytes']} B, TFLM needs {plan['tflm_arena']['smallest_bytes']} B")
+    _print_targets(console, report["targets"])
+    if report["blessed"]:
+        console.print(f"[green]blessed[/] for {', '.join(report['blessed_targets'])}; outputs in {out_dir}")
+    else:
+        console.print("[red]not blessed[/]:\n  " + "\n  ".join(report["reasons"]))
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
+def inspect(model_path, targets, as_json):
+    """Show a .tflite model's ops, sizes, memory plan and budget verdict per target.
+
+    Exits 1 when the model does not fit (or cannot run on) one of the targets.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from tinyml.converter.report import describe_model
+    from tinyml.tflite.model import read_model
+
+    target_names = _targets(targets)
+    tflite = model_path.read_bytes()
+    model = read_model(tflite, source=str(model_path))
+    with _status("probing TFLM's smallest arena..."):
+        report = describe_model(tflite, model, model_path, target_names)
+    console = Console()
+    if as_json:
+        console.print_json(json.dumps(report))
+    else:
+        ops = Table(title=f"{model_path.name}: {len(tflite)} bytes, {len(model.operators)} ops")
+        for col in ("#", "op", "output", "shape", "dtype"):
+            ops.add_column(col)
+        for op in model.operators:
+            t = model.tensors[op.outputs[0]] if op.outputs else None
+            ops.add_row(str(op.index), op.opcode, t.name if t else "", str(list(t.shape)) if t else "",
+                        t.dtype if t else "")
+        console.print(ops)
+        plan, tflm = report["memory_plan"], report["memory_plan"]["tflm_arena"]
+        console.print(f"arena: offline plan {plan['arena_bytes']} B, lower bound {plan['lower_bound_bytes']} B, "
+                      f"TFLM needs {tflm['smallest_bytes'] if tflm['smallest_bytes'] else tflm.get('error')} B")
+        for problem in report["int8_problems"]:
+            console.print(f"[red]not full int8:[/] {problem}")
+        _print_targets(console, report["targets"])
+    if not all(v["fits"] for v in report["targets"].values()):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,110 @@
+"""`tinyml firmware`: build firmware for your own int8 model, run built firmware in QEMU."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from tinyml.errors import TinymlError
+
+
+@click.group()
+def firmware():
+    """Build firmware for your own int8 model; run built firmware in QEMU."""
+
+
+def _summary(manifest: dict) -> str:
+    mem, perf, ver = manifest["memory"], manifest["performance"], manifest["verification"]
+    lines = [
+        f"target {manifest['target']['name']}: flash {mem['flash_bytes']} / {mem['flash_budget_bytes']} B "
+        f"(model array {manifest['model']['array_bytes']} B), RAM {mem['ram_bytes']} / {mem['ram_budget_bytes']} B "
+        f"(static {mem['static_ram_bytes']} B, arena {mem['arena_bytes']} B, stack {mem['stack_bytes']} B)",
+    ]
+    if ver.get("passed"):
+        lines.append(
+            f"verified: {ver['vectors']} vectors bit-identical to tflite-micro; "
+            f"{perf['instructions_per_inference']:,.0f} instructions per inference "
+            f"(~{perf['estimated_latency_ms']:.2f} ms at {manifest['target']['clock_hz'] / 1e6:g} MHz)"
+        )
+    else:
+        lines.append(f"not verified: {ver.get('reason', '')}")
+    return "\n".join(lines)
+
+
+@firmware.command()
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A full-int8 .tflite model.")
+@click.option("--target", required=True, help="Target profile (firmware/profiles.yaml), e.g. cortex-m4f.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for firmware.elf/.bin/.hex and manifest.json.")
+@click.option("--vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Test vectors (.npz, int8 'inputs' and 'outputs'). Default: random inputs run through "
+                   "the tflite-micro interpreter.")
+@click.option("--num-vectors", default=20, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many random vectors to make when --vectors is not given.")
+@click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
+def build(model_path, target, out_dir, vectors, num_vectors, board_source):
+    """Build, verify and package firmware for your own int8 .tflite model."""
+    from tinyml.firmware import release
+    from tinyml.profiles import get_profile
+
+    profile = get_profile(target)
+    tflite = model_path.read_bytes()
+    if vectors:
+        test_vectors = release.TestVectors.load(vectors)
+    else:
+        def test_vectors():
+            return release.reference_vectors(tflite, num_vectors)
+    manifest = release.release_target(
+        tflite, profile, out_dir, vectors=test_vectors, user_board_sources=tuple(board_source),
+        lineage={"model_file": str(model_path.resolve())}, source=str(model_path),
+    )
+    click.echo(_summary(manifest))
+    click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex and manifest.json")
+
+
+@firmware.command()
+@click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Raw bytes of input tensor 0 (row-major int8); several inputs back to back run one by one.")
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the raw bytes of output tensor 0 (one per input).")
+@click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds before a run counts as hung.")
+def run(firmware_dir, input_path, output_path, timeout_s):
+    """Run built firmware in qemu-system-arm on raw input bytes."""
+    from tinyml.firmware import manifest as manifest_mod
+    from tinyml.firmware import qemu
+    from tinyml.profiles import get_profile
+
+    manifest_file = firmware_dir / manifest_mod.MANIFEST_NAME
+    elf = firmware_dir / "firmware.elf"
+    if not manifest_file.is_file() or not elf.is_file():
+        raise TinymlError(f"{firmware_dir} holds no built firmware (firmware.elf and manifest.json)",
+                          fix="build it with `tinyml firmware build` or pass a firmware directory of a run")
+    manifest = manifest_mod.read_manifest(firmware_dir)
+    if manifest_mod.sha256_file(elf) != manifest["files"]["firmware.elf"]["sha256"]:
+        raise TinymlError(f"{elf} does not match the sha256 in {manifest_file}: the file was changed after release",
+                          fix="rebuild the firmware")
+    profile = get_profile(manifest["target"]["name"])
+    input_bytes = manifest["io"]["input"]["bytes"]
+    data = input_path.read_bytes()
+    if not data or len(data) % input_bytes:
+        raise TinymlError(
+            f"{input_path} has {len(data)} bytes; the model's input tensor "
+            f"{manifest['io']['input']['shape']} takes {input_bytes} bytes (int8) per inference",
+            fix=f"write a multiple of {input_bytes} raw int8 bytes (e.g. numpy: x.astype(np.int8).tofile(path))",
+        )
+    with tempfile.TemporaryDirectory(prefix="tinyml-run-") as tmp:
+        shutil.copyfile(input_path, Path(tmp) / "in.bin")
+        done = qemu.run_elf(elf, profile, args=("in.bin", "out.bin"), cwd=Path(tmp), timeout_s=timeout_s)
+        if done.returncode != 0:
+            raise TinymlError(f"the firmware exited with status {done.returncode}: {done.stderr.strip()[-800:]}")
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tmp) / "out.bin", output_path)
+    classes = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("class ")]
+    click.echo(f"{len(data) // input_bytes} inference(s) on {profile.name}; classes: {' '.join(classes)}")
+    click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")

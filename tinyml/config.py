@@ -1,0 +1,174 @@
+"""The pipeline config: a YAML file validated into typed data.
+
+Every field has a type and a range; unknown fields are refused (a typo must not
+silently fall back to a default). Errors name the file, the field and what is
+allowed.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tinyml import paths
+from tinyml.errors import TinymlError
+
+DEFAULT_CONFIG = paths.EXAMPLES_DIR / "digits" / "config.yaml"
+BUNDLED_EXAMPLES = ("digits",)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitConfig(_Strict):
+    """Hash-bucket ratio of the train/eval split (done by ExampleGen, before any statistics)."""
+
+    train: int = Field(4, ge=1, le=100)
+    eval: int = Field(1, ge=1, le=100)
+
+
+class DataConfig(_Strict):
+    # Either a bundled example (exported into the runs root at run time) or a
+    # path to the user's data: a CSV file/folder, or TFRecords of tf.Examples.
+    example: Literal[BUNDLED_EXAMPLES] | None = None  # type: ignore[valid-type]
+    path: str | None = None
+    format: Literal["csv", "tfrecord"] = "csv"
+    label: str
+    num_classes: int = Field(ge=2, le=1000)
+    slice_features: tuple[str, ...] = ()
+    # Examples sharing a value of this feature (speaker, device, subject) all
+    # land in one split, so eval never sees a group it trained on.
+    group_feature: str | None = None
+    split: SplitConfig = SplitConfig()
+    # A curated schema (schema.pbtxt) to validate against instead of inferring one.
+    schema_path: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.example is None) == (self.path is None):
+            raise ValueError("set exactly one of 'example' (a bundled example) or 'path' (your data)")
+        return self
+
+
+class ModelConfig(_Strict):
+    # Import paths ('package.module.function'), so the code runs the same in a
+    # Kubeflow image as locally: no module_file wheels.
+    preprocessing_fn: str
+    run_fn: str
+    epochs: int = Field(20, ge=1, le=10_000)
+    batch_size: int = Field(32, ge=1, le=65_536)
+    learning_rate: float = Field(0.002, gt=0, le=10)
+    seed: int = Field(0, ge=0)
+
+    @field_validator("preprocessing_fn", "run_fn")
+    @classmethod
+    def _import_path(cls, v: str) -> str:
+        if "." not in v or v.startswith(".") or v.endswith(".") or "/" in v:
+            raise ValueError(f"'{v}' is not an import path; write it as 'package.module.function'")
+        return v
+
+
+class EvaluationConfig(_Strict):
+    # Lower bounds on overall metrics for a blessing (fractions, 0..1).
+    min_accuracy: float = Field(0.5, ge=0, le=1)
+    # How far overall accuracy may fall against the latest blessed model
+    # (absolute, 0..1) before the candidate is refused.
+    max_accuracy_decrease: float = Field(0.01, ge=0, le=1)
+    # Slices with fewer examples are reported but not gated on.
+    min_slice_examples: int = Field(30, ge=1)
+
+
+class ConverterConfig(_Strict):
+    representative_examples: int = Field(200, ge=1, le=100_000)
+    # Points of accuracy (0..100) the int8 model may lose against the float one.
+    max_accuracy_drop: float = Field(1.0, ge=0, le=100)
+    max_slice_accuracy_drop: float = Field(2.0, ge=0, le=100)
+    min_slice_examples: int = Field(30, ge=1)
+    test_vectors: int = Field(200, ge=1, le=10_000)
+
+
+class PipelineConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,127}$")
+    data: DataConfig
+    model: ModelConfig
+    evaluation: EvaluationConfig = EvaluationConfig()
+    converter: ConverterConfig = ConverterConfig()
+    targets: tuple[str, ...] = ("cortex-m4f",)
+    # Passed to Beam as-is: e.g. --runner=DataflowRunner --project=... for a
+    # distributed runner. Empty means Beam's local DirectRunner.
+    beam_args: tuple[str, ...] = ()
+    # Where this config was read from; relative data paths resolve against it.
+    source_dir: str = "."
+
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from tinyml.profiles import load_profiles
+
+        known = load_profiles()
+        unknown = [t for t in v if t not in known]
+        if unknown:
+            raise ValueError(f"unknown target profile(s) {unknown}; known: {sorted(known)}")
+        if not v:
+            raise ValueError("name at least one target profile")
+        return v
+
+    def schema_file(self) -> Path | None:
+        """The curated schema, if any; relative paths resolve against the config's folder."""
+        if not self.data.schema_path:
+            return None
+        p = Path(self.data.schema_path)
+        return p if p.is_absolute() else Path(self.source_dir) / p
+
+    def data_path(self, root: Path) -> Path:
+        """The data location: the bundled example's export folder, or the user's path."""
+        if self.data.example:
+            return Path(root) / "data" / self.data.example
+        p = Path(self.data.path)
+        return p if p.is_absolute() else Path(self.source_dir) / p
+
+
+def _describe(err: dict, model: type[BaseModel]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    field = ".".join(loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        parent: type[BaseModel] | None = model
+        for part in loc[:-1]:
+            ann = parent.model_fields[part].annotation if parent and part in parent.model_fields else None
+            parent = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        allowed = sorted(parent.model_fields) if parent else []
+        allowed = [a for a in allowed if a != "source_dir"]
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"field '{field}' is not a known setting{hint} (allowed here: {', '.join(allowed)})"
+    if err["type"] == "missing":
+        return f"field '{field}' is required"
+    return f"field '{field}': {err['msg']} (got {err.get('input')!r})"
+
+
+def parse_config(raw: dict, source: str = "<config>", source_dir: str = ".") -> PipelineConfig:
+    if not isinstance(raw, dict):
+        raise TinymlError(f"{source}: expected a mapping of settings at the top level, got {type(raw).__name__}")
+    try:
+        return PipelineConfig(**{**raw, "source_dir": source_dir})
+    except ValidationError as e:
+        problems = "\n  ".join(_describe(err, PipelineConfig) for err in e.errors())
+        raise TinymlError(
+            f"{source}: invalid pipeline config:\n  {problems}",
+            fix=f"edit {source}; the bundled example {DEFAULT_CONFIG} shows every setting",
+        ) from e
+
+
+def load_config(path: str | Path | None = None) -> PipelineConfig:
+    path = Path(path) if path else DEFAULT_CONFIG
+    if not path.is_file():
+        raise TinymlError(f"config file {path} does not exist", fix="pass --config with the path of a YAML config")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise TinymlError(f"{path}: not valid YAML: {e}") from e
+    return parse_config(raw, source=str(path), source_dir=str(path.resolve().parent))

@@ -1,0 +1,1 @@
+"""Full-int8 conversion, int8 evaluation and target budget checks."""

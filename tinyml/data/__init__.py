@@ -1,0 +1,1 @@
+"""Checks on the input data: before the pipeline starts, and on its splits."""

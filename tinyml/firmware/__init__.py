@@ -1,0 +1,1 @@
+"""Host-side firmware tooling: code generation, builds, emulation, packaging."""

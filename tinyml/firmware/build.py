@@ -1,0 +1,233 @@
+"""Compiling and linking firmware images for a target profile with arm-none-eabi-gcc.
+
+One generic start-up file and one section layout serve every profile; the
+memory regions are generated from the profile (its real flash and RAM at its
+memory origins), so an image that does not fit the part fails to link and the
+error says by how much.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tinyml import paths
+from tinyml.errors import TinymlError
+from tinyml.firmware.elf import ElfFile, ElfSizes
+from tinyml.firmware.toolchain import Toolchain, find_toolchain
+from tinyml.profiles import Profile
+
+if TYPE_CHECKING:
+    from tinyml.firmware import codegen
+
+log = logging.getLogger(__name__)
+
+TARGETS_DIR = paths.FIRMWARE_DIR / "targets"
+COMMON_DIR = TARGETS_DIR / "common"
+APP_DIR = paths.FIRMWARE_DIR / "app"
+MODEL_ARRAY_SYMBOL = "tml_model_data"
+ARENA_SYMBOL = "tml_arena"  # the generated plan's static tensor arena
+
+OPT_FLAGS = ("-O2", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-g")
+LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+
+
+@dataclass(frozen=True)
+class MemoryRegions:
+    flash_origin: int
+    flash_bytes: int
+    ram_origin: int
+    ram_bytes: int
+    stack_bytes: int
+
+    @classmethod
+    def of_profile(cls, profile: Profile) -> "MemoryRegions":
+        return cls(
+            profile.memory.flash_origin, profile.flash_bytes,
+            profile.memory.ram_origin, profile.ram_bytes, profile.stack_bytes,
+        )
+
+    def linker_script(self) -> str:
+        return (
+            "/* Generated from firmware/profiles.yaml by tinyml/firmware/build.py. */\n"
+            "MEMORY\n{\n"
+            f"    FLASH (rx) : ORIGIN = 0x{self.flash_origin:08X}, LENGTH = {self.flash_bytes}\n"
+            f"    RAM (rwx) : ORIGIN = 0x{self.ram_origin:08X}, LENGTH = {self.ram_bytes}\n"
+            "}\n"
+            f"__stack_size = {self.stack_bytes};\n"
+        )
+
+
+@dataclass
+class Image:
+    """A linked firmware image and what it takes on the part."""
+
+    elf: Path
+    sizes: ElfSizes
+    model_array_bytes: int  # 0 when the image holds no model array
+    arena_bytes: int  # 0 when the image holds no tensor arena
+
+    @classmethod
+    def read(cls, elf: Path) -> "Image":
+        parsed = ElfFile(elf)
+        return cls(
+            elf, parsed.sizes(), parsed.symbol_size(MODEL_ARRAY_SYMBOL) or 0, parsed.symbol_size(ARENA_SYMBOL) or 0
+        )
+
+    def write_binaries(self, toolchain: Toolchain) -> tuple[Path, Path]:
+        """firmware.bin (raw flash image) and firmware.hex (Intel HEX) beside the ELF."""
+        outputs = (self.elf.with_suffix(".bin"), self.elf.with_suffix(".hex"))
+        for fmt, out in zip(("binary", "ihex"), outputs):
+            _run([str(toolchain.objcopy), "-O", fmt, str(self.elf), str(out)], f"objcopy -O {fmt}")
+        return outputs
+
+
+@dataclass
+class ObjectSet:
+    """Objects compiled once per model and profile, linked into several images (app, harness)."""
+
+    profile: Profile
+    toolchain: Toolchain
+    work_dir: Path
+    objects: list[Path] = field(default_factory=list)
+    include_dirs: list[Path] = field(default_factory=list)
+
+
+def target_include_dirs(profile: Profile) -> list[Path]:
+    target_dir = TARGETS_DIR / profile.name
+    if not (target_dir / "target.h").is_file():
+        raise TinymlError(
+            f"target profile '{profile.name}' has no target directory {target_dir} with a target.h",
+            fix="add firmware/targets/<profile>/target.h (see the other targets) for every profile in profiles.yaml",
+        )
+    return [target_dir, COMMON_DIR, APP_DIR]
+
+
+def board_sources(profile: Profile) -> list[Path]:
+    """Start-up, timer, and the board I/O: semihosting on emulated boards, weak stubs elsewhere."""
+    board = "board_semihosting.c" if profile.emulated else "board_stub.c"
+    common = ["startup.c", "systick.c", "decimal.c", board]
+    if profile.emulated:
+        common.append("semihosting.c")
+    return [COMMON_DIR / name for name in common]
+
+
+def compile_objects(
+    profile: Profile,
+    sources: list[Path],
+    include_dirs: list[Path],
+    obj_dir: Path,
+    toolchain: Toolchain | None = None,
+) -> ObjectSet:
+    """Compile C sources (and assembly) for the profile's core, two at a time."""
+    toolchain = toolchain or find_toolchain()
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    dirs = [*target_include_dirs(profile), *include_dirs]
+    includes = [f"-I{d}" for d in dirs]
+
+    def compile_one(item):
+        index, source = item
+        obj = obj_dir / f"{index:03d}_{Path(source).stem}.o"
+        _run([str(toolchain.gcc), *profile.cflags, *OPT_FLAGS, *includes, "-c", str(source), "-o", str(obj)],
+             f"compiling {source} for {profile.name}")
+        return obj
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        objects = list(pool.map(compile_one, enumerate(sources)))
+    return ObjectSet(profile, toolchain, obj_dir, objects, dirs)
+
+
+def link(
+    objects: ObjectSet, extra_sources: list[Path], elf: Path, memory: MemoryRegions, extra_include_dirs=()
+) -> Image:
+    """Link the shared objects plus `extra_sources` (the app or the harness) into `elf` within `memory`."""
+    profile, toolchain = objects.profile, objects.toolchain
+    elf.parent.mkdir(parents=True, exist_ok=True)
+    ld_dir = elf.parent / f"{elf.stem}.ld"
+    ld_dir.mkdir(exist_ok=True)
+    (ld_dir / "memory.ld").write_text(memory.linker_script())
+    cmd = [
+        str(toolchain.gcc), *profile.cflags, *OPT_FLAGS, *LINK_FLAGS,
+        *[f"-I{d}" for d in [*extra_include_dirs, *objects.include_dirs]],
+        f"-L{ld_dir}", "-T", str(COMMON_DIR / "sections.ld"), f"-Wl,-Map={ld_dir / 'map.txt'}",
+        *map(str, extra_sources), *map(str, objects.objects), "-o", str(elf),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        overflows = {region: int(n) for region, n in _OVERFLOW.findall(done.stderr)}
+        if overflows:
+            raise _over_budget(profile, memory, overflows)
+        raise TinymlError(f"linking {elf.name} for {profile.name} failed:\n{done.stderr.strip()[-3000:]}")
+    return Image.read(elf)
+
+
+def _over_budget(profile: Profile, memory: MemoryRegions, overflows: dict[str, int]) -> TinymlError:
+    parts = []
+    for region, excess in overflows.items():
+        budget = memory.flash_bytes if region == "FLASH" else memory.ram_bytes
+        what = "flash (code + constants + model array + .data)" if region == "FLASH" else (
+            f"RAM (.data + .bss incl. the tensor arena + {memory.stack_bytes} B stack)"
+        )
+        parts.append(f"{what} needs {budget + excess} bytes but the target has {budget} ({excess} bytes over)")
+    return TinymlError(
+        f"the firmware does not fit target '{profile.name}': " + "; ".join(parts),
+        fix="choose a target with more memory (firmware/profiles.yaml) or make the model smaller",
+    )
+
+
+def _run(cmd: list[str], what: str) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise TinymlError(f"{what} failed (exit {done.returncode}):\n{done.stderr.strip()[-3000:]}")
+
+
+@dataclass
+class ModelBuild:
+    """A model compiled for one profile: its generated plan, the shared objects and the released app."""
+
+    generated: "codegen.GeneratedModel"
+    objects: ObjectSet
+    app: Image
+
+
+def build_model(
+    tflite: bytes,
+    profile: Profile,
+    work_dir: Path,
+    *,
+    toolchain: Toolchain | None = None,
+    user_board_sources: tuple[Path, ...] = (),
+    source: str = "model.tflite",
+) -> ModelBuild:
+    """Generate the model's C plan, compile it with the runtime and link the application firmware.
+
+    The app is linked against the profile's real memory: over budget -> TinymlError with the numbers.
+    """
+    from tinyml.firmware import codegen  # the runtime engineer's generator
+
+    work_dir = Path(work_dir)
+    gen_dir = work_dir / "generated"
+    generated = codegen.generate_sources(tflite, gen_dir, source=source)
+    if user_board_sources and profile.emulated:
+        raise TinymlError(
+            f"--board-source is for compile-only targets; '{profile.name}' is emulated and uses the semihosting board",
+            fix="drop --board-source, or build for a compile-only target (nrf52840, stm32l4r5, rp2040)",
+        )
+    sources = [
+        *codegen.runtime_sources(profile.dsp_simd),
+        *generated.sources,
+        *board_sources(profile),
+        *map(Path, user_board_sources),
+    ]
+    objects = compile_objects(
+        profile, sources, [generated.include_dir, *codegen.runtime_include_dirs()], work_dir / "obj", toolchain
+    )
+    app = link(objects, [APP_DIR / "main.c"], work_dir / "firmware.elf", MemoryRegions.of_profile(profile))
+    log.info("%s: flash %d B, RAM %d B (static %d B)", profile.name, app.sizes.flash_bytes,
+             app.sizes.ram_bytes, app.sizes.static_ram_bytes)
+    return ModelBuild(generated, objects, app)

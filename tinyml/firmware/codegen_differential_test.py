@@ -1,0 +1,261 @@
+"""Differential tests: generated C (host gcc) vs the tflite-micro interpreter, byte for byte.
+
+Random small Keras models exercise each kernel's parameter space (shapes,
+strides, paddings, dilations, activations, odd channel counts, per-channel
+scales, depth multipliers); each is converted to full int8 and run on random
+int8 inputs. Conversion dominates the cost, so models are built once per module.
+"""
+import numpy as np
+import pytest
+
+from tinyml.firmware.codegen import generate_sources
+from tinyml.firmware.host import build_host, run_host
+from tinyml.tflite import testing
+
+N_INPUTS = 12
+
+
+def _act(rng):
+    return str(rng.choice(["linear", "relu", "relu6"]))
+
+
+def _fit_dilation(dilation, k, hw, padding):
+    """VALID windows must fit the input once dilated."""
+    if padding == "same":
+        return dilation
+    return tuple(d if (kk - 1) * d + 1 <= n else 1 for d, kk, n in zip(dilation, k, hw))
+
+
+def _conv_model(rng, layers):
+    h, w, c = int(rng.integers(4, 12)), int(rng.integers(4, 12)), int(rng.integers(1, 6))
+    k = (int(rng.integers(1, min(h, 5) + 1)), int(rng.integers(1, min(w, 5) + 1)))
+    padding = str(rng.choice(["same", "valid"]))
+    dilated = rng.random() < 0.3
+    strides = (1, 1) if dilated else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if dilated else (1, 1)
+    dilation = _fit_dilation(dilation, k, (h, w), padding)
+    layer = layers.Conv2D(int(rng.integers(1, 10)), k, strides=strides, padding=padding,
+                          dilation_rate=dilation, activation=_act(rng), use_bias=bool(rng.random() < 0.8))
+    return (h, w, c), [layer]
+
+
+def _depthwise_model(rng, layers):
+    h, w, c = int(rng.integers(4, 12)), int(rng.integers(4, 12)), int(rng.integers(1, 6))
+    k = (int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1)))
+    padding = str(rng.choice(["same", "valid"]))
+    dilated = rng.random() < 0.3
+    strides = (1, 1) if dilated else (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    dilation = _fit_dilation((2, int(rng.integers(1, 3))) if dilated else (1, 1), k, (h, w), padding)
+    layer = layers.DepthwiseConv2D(k, strides=strides, padding=padding, dilation_rate=dilation,
+                                   depth_multiplier=int(rng.integers(1, 4)), activation=_act(rng))
+    return (h, w, c), [layer]
+
+
+def _pool_model(rng, layers):
+    h, w, c = int(rng.integers(3, 12)), int(rng.integers(3, 12)), int(rng.integers(1, 6))
+    pool = layers.MaxPooling2D if rng.random() < 0.5 else layers.AveragePooling2D
+    size = (int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1)))
+    strides = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    # A conv first gives the pool an input with a learned (non-identity) quantization.
+    return (h, w, c), [layers.Conv2D(c + 1, 1, activation=_act(rng)),
+                       pool(size, strides=strides, padding=str(rng.choice(["same", "valid"])))]
+
+
+def _dense_model(rng, layers):
+    shape = (int(rng.integers(1, 5)), int(rng.integers(1, 20)))
+    keep = [layers.Flatten()] if rng.random() < 0.5 else []  # else FC runs over several rows
+    return shape, keep + [layers.Dense(int(rng.integers(1, 12)), activation=_act(rng))]
+
+
+def _softmax_model(rng, layers):
+    return (int(rng.integers(2, 30)),), [layers.Dense(int(rng.integers(2, 12))), layers.Softmax()]
+
+
+def _two_branches(rng, layers):
+    h, w, c = int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.integers(1, 6))
+    a = layers.Conv2D(c, 1, activation=_act(rng))
+    b = layers.Conv2D(c, int(rng.integers(1, 3)), padding="same")
+    return (h, w, c), a, b
+
+
+def _add_model(rng, layers):
+    shape, a, b = _two_branches(rng, layers)
+    broadcast = rng.random() < 0.4  # a per-channel [1, 1, 1, c] term
+    relu = rng.random() < 0.5
+
+    def build(x):
+        other = layers.GlobalAveragePooling2D(keepdims=True)(b(x)) if broadcast else b(x)
+        y = layers.Add()([a(x), other])
+        return layers.ReLU()(y) if relu else y
+    return shape, build
+
+
+def _mul_model(rng, layers):
+    shape, a, b = _two_branches(rng, layers)
+    broadcast = rng.random() < 0.4
+
+    def build(x):
+        other = layers.GlobalAveragePooling2D(keepdims=True)(b(x)) if broadcast else b(x)
+        return layers.Multiply()([a(x), other])
+    return shape, build
+
+
+def _concat_model(rng, layers):
+    shape, a, b = _two_branches(rng, layers)
+    axis = int(rng.choice([1, 2, 3, -1]))
+    return shape, lambda x: layers.Concatenate(axis=axis)([a(x), b(x)])
+
+
+def _pad_model(rng, layers):
+    h, w, c = int(rng.integers(2, 8)), int(rng.integers(2, 8)), int(rng.integers(1, 5))
+    pads = tuple(tuple(int(v) for v in rng.integers(0, 3, size=2)) for _ in range(2))
+    return (h, w, c), [layers.Conv2D(c, 1), layers.ZeroPadding2D(pads), layers.Conv2D(2, 2)]
+
+
+def _mean_model(rng, layers):
+    import tensorflow as tf
+
+    # Dims of at least 2: the converter folds a mean over size-1 dims away.
+    h, w, c = int(rng.integers(2, 9)), int(rng.integers(2, 9)), int(rng.integers(2, 6))
+    axis = [[1, 2], [1], [2], [-1]][int(rng.integers(0, 4))]
+    keep = bool(rng.random() < 0.5)
+    mean = layers.Lambda(lambda t: tf.reduce_mean(t, axis=axis, keepdims=keep))
+    return (h, w, c), [layers.Conv2D(c, 1, activation=_act(rng)), mean]
+
+
+def _activation_model(rng, layers):
+    kind = str(rng.choice(["sigmoid", "tanh"]))
+    return (int(rng.integers(1, 20)),), [layers.Dense(int(rng.integers(1, 16))), layers.Activation(kind)]
+
+
+RECIPES = {
+    "conv": (_conv_model, 10),
+    "depthwise": (_depthwise_model, 10),
+    "pool": (_pool_model, 6),
+    "dense": (_dense_model, 4),
+    "softmax": (_softmax_model, 3),
+    "add": (_add_model, 5),
+    "mul": (_mul_model, 4),
+    "concat": (_concat_model, 4),
+    "pad": (_pad_model, 3),
+    "mean": (_mean_model, 5),
+    "activation": (_activation_model, 5),
+}
+CASES = [(name, seed) for name, (_, count) in RECIPES.items() for seed in range(count)]
+
+
+def _build(name, seed):
+    import tensorflow as tf
+
+    rng = np.random.default_rng([seed, len(name)])
+    tf.keras.utils.set_random_seed(seed)
+    input_shape, body = RECIPES[name][0](rng, tf.keras.layers)
+    # A static batch of 1 keeps the converter from emitting SHAPE/GATHER for dynamic batches.
+    x = tf.keras.layers.Input(input_shape, batch_size=1)
+    y = x
+    if callable(body):
+        y = body(x)
+    else:
+        for layer in body:
+            y = layer(y)
+    model = tf.keras.Model(x, y)
+    spread = float(rng.choice([0.5, 1.0, 4.0]))
+    return testing.convert_int8(model, input_shape, seed=seed, low=-spread, high=spread)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    cache = {}
+
+    def get(name, seed):
+        if (name, seed) not in cache:
+            tflite = _build(name, seed)
+            out = tmp_path_factory.mktemp(f"{name}{seed}")
+            generated = generate_sources(tflite, out)
+            cache[name, seed] = (tflite, generated, build_host(generated, out))
+        return cache[name, seed]
+
+    return get
+
+
+def _compare(tflite, generated, exe, seed):
+    rng = np.random.default_rng(seed)
+    inputs = rng.integers(-128, 128, size=(N_INPUTS, *generated.input.shape[1:]), dtype=np.int8)
+    ours = run_host(exe, generated, inputs)
+    reference = testing.tflm_outputs(tflite, inputs).reshape(ours.shape)
+    mismatch = np.argwhere(ours != reference)
+    assert mismatch.size == 0, (
+        f"{len(mismatch)} of {ours.size} output bytes differ; first at {mismatch[0].tolist()}: "
+        f"ours {ours[tuple(mismatch[0])]} tflm {reference[tuple(mismatch[0])]}")
+
+
+@pytest.mark.parametrize("name,seed", CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_generated_model_matches_tflm(built, name, seed):
+    tflite, generated, exe = built(name, seed)
+    expected_op = {"conv": "CONV_2D", "depthwise": "DEPTHWISE_CONV_2D", "dense": "FULLY_CONNECTED",
+                   "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL", "concat": "CONCATENATION", "pad": "PAD",
+                   "mean": "MEAN"}.get(name)
+    if expected_op:
+        assert expected_op in generated.ops
+    _compare(tflite, generated, exe, seed)
+
+
+@pytest.fixture(scope="module")
+def dense_model():
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+    x = tf.keras.layers.Input((6,), batch_size=1)
+    return testing.convert_int8(tf.keras.Model(x, tf.keras.layers.Dense(5)(x)), (6,))
+
+
+@pytest.mark.parametrize("scale,zero_point", [(0.05, 3), (0.003, -100), (0.5, 0), (0.0171, 127)])
+def test_requantize_matches_tflm(tmp_path, dense_model, scale, zero_point):
+    tflite = testing.append_requantize(dense_model, scale, zero_point)
+    generated = generate_sources(tflite, tmp_path)
+    assert generated.ops == ["FULLY_CONNECTED", "QUANTIZE"]
+    _compare(tflite, generated, build_host(generated, tmp_path), 3)
+
+
+def test_small_cnn_matches_tflm(tmp_path):
+    tflite = testing.small_cnn()
+    generated = generate_sources(tflite, tmp_path)
+    _compare(tflite, generated, build_host(generated, tmp_path), 1)
+
+
+SUPPORTED_SHARED = [p for p in testing.shared_models() if p.name != "keyword_scrambled_8bit.tflite"]
+
+
+@pytest.mark.parametrize("path", SUPPORTED_SHARED, ids=lambda p: p.name)
+def test_shared_model_matches_tflm(tmp_path, path):
+    tflite = path.read_bytes()
+    generated = generate_sources(tflite, tmp_path, source=path.name)
+    _compare(tflite, generated, build_host(generated, tmp_path), 2)
+
+
+def test_cases_cover_the_parameter_space(built):
+    """The random cases must actually reach the corners the kernels branch on."""
+    from tinyml.tflite.model import read_model
+
+    seen = set()
+    for name, seed in CASES:
+        model = read_model(built(name, seed)[0])
+        for op in model.operators:
+            seen.add(op.opcode)
+            if op.opcode in ("ADD", "MUL"):
+                shapes = [model.tensors[i].shape for i in op.inputs]
+                seen.add((op.opcode, "broadcast", shapes[0] != shapes[1]))
+            o = op.options
+            seen.add((op.opcode, "padding", o.get("padding")))
+            seen.add((op.opcode, "act", o.get("fused_activation_function")))
+            seen.add((op.opcode, "dilated", max(o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1)) > 1))
+            seen.add((op.opcode, "strided", max(o.get("stride_h", 1), o.get("stride_w", 1)) > 1))
+            seen.add((op.opcode, "multiplier", o.get("depth_multiplier", 1) > 1))
+    for opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        for key, value in [("padding", "SAME"), ("padding", "VALID"), ("act", "RELU"), ("act", "RELU6"),
+                           ("act", "NONE"), ("dilated", True), ("strided", True)]:
+            assert (opcode, key, value) in seen, (opcode, key, value)
+    assert ("DEPTHWISE_CONV_2D", "multiplier", True) in seen
+    assert {"LOGISTIC", "TANH", ("ADD", "act", "RELU"), ("ADD", "broadcast", True), ("ADD", "broadcast", False),
+            ("MUL", "broadcast", True), ("MUL", "broadcast", False)} <= seen
+    assert ("MAX_POOL_2D", "strided", True) in seen and ("AVERAGE_POOL_2D", "strided", True) in seen

@@ -1,0 +1,88 @@
+import re
+
+import pytest
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import quantize
+from tinyml.firmware.codegen import generate_sources, runtime_include_dirs, runtime_sources
+from tinyml.tflite import testing
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    return testing.small_cnn()
+
+
+def test_generated_files_and_header(tmp_path, cnn):
+    g = generate_sources(cnn, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model_data.c", "model_data.h", "model_plan.c",
+                                                          "model_plan.h"]
+    header = (tmp_path / "model_plan.h").read_text()
+    assert re.search(r"#define TML_INPUT_BYTES\s+64\b", header)
+    assert re.search(r"#define TML_OUTPUT_BYTES\s+10\b", header)
+    assert re.search(rf"#define TML_ARENA_BYTES\s+{g.arena_bytes}\b", header)
+    assert "int tml_model_invoke(const int8_t *input, int8_t *output);" in header
+    assert g.ops[0] == "CONV_2D" and g.ops[-1] == "SOFTMAX"
+    assert g.input.shape == (1, 8, 8, 1) and g.output.shape == (1, 10)
+    assert g.arena_bytes == g.plan.arena_bytes
+
+
+def test_plan_reads_weights_from_the_model_array(tmp_path, cnn):
+    generate_sources(cnn, tmp_path)
+    plan = (tmp_path / "model_plan.c").read_text()
+    # No weight bytes are copied into the plan: filters are pointers into tml_model_data.
+    assert "(const int8_t *)(tml_model_data + " in plan
+    assert "(const int32_t *)(tml_model_data + " in plan
+    assert "malloc" not in plan and "float" not in plan and "double" not in plan
+
+
+def test_unsupported_op_is_named(tmp_path):
+    path = testing.SHARED_MODELS_DIR / "keyword_scrambled_8bit.tflite"
+    if not path.exists():
+        pytest.skip("../shared/models absent")
+    with pytest.raises(TinymlError) as e:
+        generate_sources(path.read_bytes(), tmp_path, source=path.name)
+    msg = str(e.value)
+    assert "keyword_scrambled_8bit.tflite" in msg and "SVDF (op 1, 3, 5, 7, 9, 10, 11)" in msg
+    assert "fix:" in msg
+    assert not (tmp_path / "model_plan.c").exists()  # nothing half-written
+
+
+def test_float_model_is_refused(tmp_path):
+    import tensorflow as tf
+
+    model = tf.keras.Sequential([tf.keras.layers.Input((4,), batch_size=1), tf.keras.layers.Dense(3)])
+    float_tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    with pytest.raises(TinymlError, match="not a full int8 model: its input tensor .* is float32"):
+        generate_sources(float_tflite, tmp_path, source="float.tflite")
+
+
+def test_runtime_sources_exist_one_kernel_per_file():
+    sources = runtime_sources()
+    names = {p.name for p in sources}
+    assert {"conv_2d.c", "depthwise_conv_2d.c", "fully_connected.c", "softmax.c", "fixedpoint.c"} <= names
+    assert all(p.exists() for p in sources)
+    assert all((d / "tml_kernels.h").exists() for d in runtime_include_dirs())
+    assert len(runtime_sources(simd=True)) == len(sources)
+
+
+@pytest.mark.parametrize("real,expected", [
+    (0.5, (1 << 30, 0)),
+    (1.0, (1 << 30, 1)),
+    (0.0, (0, 0)),
+    (2 ** -40, (0, 0)),  # below 2^-31: TFLite flushes to zero
+    (0.75, (3 << 29, 0)),
+])
+def test_quantize_multiplier(real, expected):
+    assert quantize.quantize_multiplier(real) == expected
+
+
+def test_round_half_away_from_zero():
+    assert [quantize.round_half_away(x) for x in (0.5, 1.5, 2.5, -0.5, -2.5)] == [1, 2, 3, -1, -3]
+
+
+def test_activation_range():
+    assert quantize.activation_range("RELU6", 6 / 255, -128) == (-128, 127)
+    assert quantize.activation_range("RELU", 0.1, 5) == (5, 127)
+    assert quantize.activation_range("RELU6", 0.01, 0) == (0, 127)
+    assert quantize.activation_range("RELU6", 0.1, -100) == (-100, -40)

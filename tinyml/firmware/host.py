@@ -1,0 +1,43 @@
+"""Build the generated model plus the runtime with the host's gcc and run it.
+
+This is the fast path for differential tests against the tflite-micro
+interpreter: the same C code the firmware uses, compiled for x86.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from tinyml import paths
+from tinyml.errors import TinymlError
+from tinyml.firmware.codegen import GeneratedModel, runtime_include_dirs, runtime_sources
+
+HOST_MAIN = paths.FIRMWARE_DIR / "host" / "host_main.c"
+CFLAGS = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fno-strict-aliasing"]
+
+
+def build_host(generated: GeneratedModel, out_dir, *, cc: str = "gcc", extra_flags=()) -> Path:
+    """Compile the harness executable; returns its path."""
+    if shutil.which(cc) is None:
+        raise TinymlError(f"host C compiler '{cc}' not found", fix="apt-get install -y gcc")
+    exe = Path(out_dir) / "model_host"
+    includes = [f"-I{d}" for d in [generated.include_dir, *runtime_include_dirs()]]
+    cmd = [cc, *CFLAGS, *extra_flags, *includes, "-o", str(exe),
+           str(HOST_MAIN), *map(str, generated.sources), *map(str, runtime_sources())]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TinymlError(f"host build failed ({' '.join(cmd)}):\n{proc.stderr}")
+    return exe
+
+
+def run_host(exe: Path, generated: GeneratedModel, inputs: np.ndarray, *, timeout: float = 60) -> np.ndarray:
+    """Run int8 inputs [N, *input_shape] through the harness; returns int8 [N, *output_shape]."""
+    inputs = np.ascontiguousarray(inputs, dtype=np.int8).reshape(-1, generated.input.nbytes)
+    proc = subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise TinymlError(f"{exe} exited with {proc.returncode}: {proc.stderr.decode(errors='replace')}")
+    out = np.frombuffer(proc.stdout, dtype=np.int8)
+    return out.reshape(len(inputs), *generated.output.shape)

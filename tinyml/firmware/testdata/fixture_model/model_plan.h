@@ -1,0 +1,9 @@
+/* A stand-in model for testing the targets, the harness and the build
+ * machinery without the generator: same API as a generated model_plan.h. */
+#include <stdint.h>
+
+#define TML_INPUT_BYTES 16
+#define TML_OUTPUT_BYTES 4
+#define TML_ARENA_BYTES 64
+
+int tml_model_invoke(const int8_t *input, int8_t *output);

@@ -1,0 +1,1 @@
+"""Reading .tflite flatbuffers and planning their memory."""

@@ -1,0 +1,228 @@
+"""Read a .tflite flatbuffer into plain dataclasses.
+
+Only the first subgraph is read: it is the one TFLM runs, and the models this
+project builds have one. Weights are kept as the exact bytes of the file (and
+their offset in it), because the firmware reads them from the model array
+itself rather than from a copy.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+from tinyml.errors import TinymlError
+
+
+def _enum_names(enum_cls) -> dict[int, str]:
+    return {v: k for k, v in vars(enum_cls).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+_OPCODE_NAMES = _enum_names(schema.BuiltinOperator)
+_TYPE_NAMES = {k: v.lower() for k, v in _enum_names(schema.TensorType).items()}
+_OPTION_ENUMS = {
+    "padding": _enum_names(schema.Padding),
+    "fused_activation_function": _enum_names(schema.ActivationFunctionType),
+}
+
+DTYPE_SIZES = {
+    "int8": 1, "uint8": 1, "bool": 1, "int16": 2, "uint16": 2, "float16": 2,
+    "int32": 4, "uint32": 4, "float32": 4, "int64": 8, "uint64": 8, "float64": 8,
+}
+
+
+@dataclass(frozen=True)
+class Quantization:
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+    quantized_dimension: int = 0
+
+
+@dataclass(frozen=True)
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    # The constant data (weights, biases, shapes), exactly as stored; None for activations.
+    buffer: bytes | None
+    # Byte offset of `buffer` inside the .tflite file; None when there is no data.
+    buffer_offset: int | None
+    quantization: Quantization | None
+    is_variable: bool = False
+
+    @property
+    def is_constant(self) -> bool:
+        return self.buffer is not None
+
+    @property
+    def num_elements(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        size = DTYPE_SIZES.get(self.dtype)
+        if size is None:
+            raise TinymlError(
+                f"tensor {self.index} '{self.name}' has type {self.dtype}, whose size is unknown",
+                fix="use a model with int8/int16/int32/float32 tensors only",
+            )
+        return self.num_elements * size
+
+    def array(self) -> np.ndarray:
+        """The constant data as a numpy array of the tensor's shape and type."""
+        if self.buffer is None:
+            raise TinymlError(f"tensor {self.index} '{self.name}' has no constant data")
+        return np.frombuffer(self.buffer, dtype=np.dtype(self.dtype)).reshape(self.shape)
+
+
+@dataclass(frozen=True)
+class Operator:
+    index: int
+    opcode: str  # builtin name like "CONV_2D"; custom ops are "CUSTOM:<code>"
+    inputs: tuple[int, ...]  # -1 marks an omitted optional input
+    outputs: tuple[int, ...]
+    options: dict = field(default_factory=dict)
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class TfliteModel:
+    tensors: tuple[Tensor, ...]
+    operators: tuple[Operator, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    num_subgraphs: int = 1
+    description: str = ""
+
+    @property
+    def opcodes(self) -> list[str]:
+        """Distinct operator names in first-use order."""
+        return list(dict.fromkeys(op.opcode for op in self.operators))
+
+    def input_tensors(self) -> list[Tensor]:
+        return [self.tensors[i] for i in self.inputs]
+
+    def output_tensors(self) -> list[Tensor]:
+        return [self.tensors[i] for i in self.outputs]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _options_dict(options_obj) -> dict:
+    """Builtin options as {snake_case_name: value}, enums as their names."""
+    if options_obj is None:
+        return {}
+    out = {}
+    for key, value in vars(options_obj).items():
+        key = _snake(key)
+        if key in _OPTION_ENUMS and isinstance(value, int):
+            value = _OPTION_ENUMS[key].get(value, value)
+        elif isinstance(value, np.ndarray):
+            value = value.tolist()
+        out[key] = value
+    return out
+
+
+def _vector_offset(table, field_offset: int) -> tuple[int, int] | None:
+    """(start, length) of a byte vector field inside the flatbuffer, or None."""
+    o = table._tab.Offset(field_offset)
+    if not o:
+        return None
+    return table._tab.Vector(o), table._tab.VectorLen(o)
+
+
+def _buffer_location(buf, data_len: int) -> tuple[int, int] | None:
+    # Buffers of models > 2 GB live after the flatbuffer, addressed by offset/size.
+    if buf.Offset() > 1:
+        start, size = buf.Offset(), buf.Size()
+        if start + size > data_len:
+            raise TinymlError(f"buffer data at {start}+{size} is beyond the end of the file ({data_len} bytes)")
+        return (start, size) if size else None
+    loc = _vector_offset(buf, 4)  # field 0: data
+    if loc is None or loc[1] == 0:
+        return None
+    return loc
+
+
+def _quantization(tensor) -> Quantization | None:
+    q = tensor.Quantization()
+    if q is None or q.ScaleLength() == 0:
+        return None
+    scales = tuple(float(s) for s in q.ScaleAsNumpy())
+    zps = tuple(int(z) for z in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else (0,) * len(scales)
+    return Quantization(scales, zps, int(q.QuantizedDimension()))
+
+
+def read_model(data: bytes, *, source: str = "model") -> TfliteModel:
+    """Parse a .tflite flatbuffer. `source` names the file in error messages."""
+    data = bytes(data)
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise TinymlError(
+            f"{source} is not a TFLite flatbuffer (identifier {data[4:8]!r}, expected b'TFL3')",
+            fix="pass a .tflite file produced by tf.lite.TFLiteConverter",
+        )
+    try:
+        model = schema.Model.GetRootAs(data, 0)
+        if model.SubgraphsLength() < 1:
+            raise TinymlError(f"{source} has no subgraphs", fix="re-export the model")
+        graph = model.Subgraphs(0)
+
+        opcode_names = []
+        for i in range(model.OperatorCodesLength()):
+            oc = model.OperatorCodes(i)
+            code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+            name = _OPCODE_NAMES.get(code, f"BUILTIN_{code}")
+            if name == "CUSTOM":
+                name = f"CUSTOM:{(oc.CustomCode() or b'').decode()}"
+            opcode_names.append((name, oc.Version()))
+
+        tensors = []
+        for i in range(graph.TensorsLength()):
+            t = graph.Tensors(i)
+            buf = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
+            loc = _buffer_location(buf, len(data)) if buf is not None else None
+            tensors.append(Tensor(
+                index=i,
+                name=(t.Name() or b"").decode(errors="replace"),
+                shape=tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else (),
+                dtype=_TYPE_NAMES.get(t.Type(), f"type{t.Type()}"),
+                buffer=data[loc[0]:loc[0] + loc[1]] if loc else None,
+                buffer_offset=loc[0] if loc else None,
+                quantization=_quantization(t),
+                is_variable=bool(t.IsVariable()),
+            ))
+
+        operators = []
+        for i in range(graph.OperatorsLength()):
+            op = graph.Operators(i)
+            name, version = opcode_names[op.OpcodeIndex()]
+            op_obj = schema.OperatorT.InitFromObj(op)
+            operators.append(Operator(
+                index=i,
+                opcode=name,
+                inputs=tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
+                outputs=tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
+                options=_options_dict(op_obj.builtinOptions),
+                version=version,
+            ))
+    except TinymlError:
+        raise
+    except Exception as e:  # flatbuffers raises bare IndexError/struct.error on corrupt input
+        raise TinymlError(
+            f"{source} could not be parsed as a TFLite flatbuffer: {type(e).__name__}: {e}",
+            fix="the file is truncated or corrupt; re-export it with tf.lite.TFLiteConverter",
+        ) from e
+
+    return TfliteModel(
+        tensors=tuple(tensors),
+        operators=tuple(operators),
+        inputs=tuple(int(x) for x in graph.InputsAsNumpy()) if graph.InputsLength() else (),
+        outputs=tuple(int(x) for x in graph.OutputsAsNumpy()) if graph.OutputsLength() else (),
+        num_subgraphs=model.SubgraphsLength(),
+        description=(model.Description() or b"").decode(errors="replace"),
+    )

@@ -1,0 +1,106 @@
+"""Small real int8 .tflite models for tests, converted with tf.lite.TFLiteConverter.
+
+Tests build models here instead of shipping binary fixtures, so each one says
+what it exercises. TensorFlow is imported lazily: it costs seconds.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tinyml import paths
+
+SHARED_MODELS_DIR = Path(paths.REPO_ROOT).parent / "shared" / "models"
+
+
+def shared_models() -> list[Path]:
+    """The real TFLM example models in ../shared/models (empty when absent)."""
+    return sorted(SHARED_MODELS_DIR.glob("*.tflite")) if SHARED_MODELS_DIR.is_dir() else []
+
+
+def convert_int8(keras_model, input_shape, *, seed: int = 0, samples: int = 32, low: float = -1.0,
+                 high: float = 1.0) -> bytes:
+    """Full-integer conversion (int8 weights, activations, input and output)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(low, high, size=(samples, *input_shape)).astype(np.float32)
+
+    def representative():
+        for row in data:
+            yield [row[None]]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def small_cnn(seed: int = 0) -> bytes:
+    """A digits-like CNN: conv, depthwise conv, pools, reshape, dense, softmax."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    model = tf.keras.Sequential([
+        layers.Input((8, 8, 1)),
+        layers.Conv2D(8, 3, padding="same", activation="relu"),
+        layers.DepthwiseConv2D(3, padding="valid", activation="relu6"),
+        layers.MaxPooling2D(2),
+        layers.AveragePooling2D(1),
+        layers.Flatten(),
+        layers.Dense(10),
+        layers.Softmax(),
+    ])
+    return convert_int8(model, (8, 8, 1), seed=seed, low=0.0, high=1.0)
+
+
+def tflm_outputs(tflite: bytes, inputs: np.ndarray, arena_size: int = 1 << 20) -> np.ndarray:
+    """Output 0 of the tflite-micro interpreter (real TFLM) for each input [N, *shape]."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=arena_size)
+    outputs = []
+    for x in inputs:
+        interpreter.set_input(x[None] if x.ndim < len(inputs.shape) else x, 0)
+        interpreter.invoke()
+        outputs.append(interpreter.get_output(0).copy())
+    return np.concatenate(outputs)
+
+
+def append_requantize(tflite: bytes, scale: float, zero_point: int) -> bytes:
+    """The model with an int8 -> int8 QUANTIZE appended to its output.
+
+    The converter only emits such requantizations inside larger graphs, so
+    tests add one with the flatbuffer object API to exercise the op alone.
+    """
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
+    graph = model.subgraphs[0]
+    old_out = graph.outputs[0]
+    src = graph.tensors[old_out]
+    out = schema.TensorT()
+    out.shape, out.type, out.name = list(src.shape), src.type, b"requantized"
+    out.buffer = len(model.buffers)
+    model.buffers.append(schema.BufferT())
+    out.quantization = schema.QuantizationParametersT()
+    out.quantization.scale, out.quantization.zeroPoint = [scale], [zero_point]
+    graph.tensors.append(out)
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.QUANTIZE
+    code.version = 2
+    model.operatorCodes.append(code)
+    op = schema.OperatorT()
+    op.opcodeIndex = len(model.operatorCodes) - 1
+    op.inputs, op.outputs = [old_out], [len(graph.tensors) - 1]
+    graph.operators.append(op)
+    graph.outputs = [len(graph.tensors) - 1]
+    builder = flatbuffers.Builder(len(tflite) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
