@@ -1,4 +1,5 @@
 import numpy as np
+import tf_keras as keras
 
 from pipelines.examples.digits import features, model
 
@@ -18,9 +19,12 @@ def test_model_is_small_enough_for_a_microcontroller():
 def test_model_learns_digits():
     from pipelines.examples.digits import data
 
+    # Seeded as the Trainer seeds it: an unseeded run can land anywhere in a
+    # few points' range and make the threshold flaky.
+    keras.utils.set_random_seed(7)
     pixels, labels = data.load()
     x = (pixels / features.PIXEL_MAX).astype(np.float32)
-    m = model.build_model()
-    m.fit(x[:1400], labels[:1400], epochs=8, batch_size=32, verbose=0)
+    m = model.build_model(learning_rate=0.003)
+    m.fit(x[:1400], labels[:1400], epochs=15, batch_size=32, verbose=0)
     _, accuracy = m.evaluate(x[1400:], labels[1400:], verbose=0)
     assert accuracy > 0.85
