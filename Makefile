@@ -41,11 +41,11 @@ lock:
 	$(UV) pip compile -q --python $(PY) --python-version 3.10 requirements.in -o requirements.lock
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 # Everything but the end-to-end runs marked slow.
 test-fast: install
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest -n 2 -m "not slow"
 
 run: install
 	$(VENV)/bin/tinyml run

@@ -13,8 +13,11 @@ CANDIDATE = "candidate"
 
 
 def _eval_result(evaluation_uri: str):
-    result = tfma.load_eval_result(evaluation_uri, model_name=CANDIDATE)
-    return result if result.slicing_metrics else tfma.load_eval_result(evaluation_uri)
+    # Ask for the candidate by name only when the run had a baseline: asking
+    # a single-model result for it makes TFMA log a warning per slice.
+    eval_config = tfma.writers.eval_config_writer.load_eval_run(evaluation_uri)[0]
+    names = {spec.name for spec in eval_config.model_specs} if eval_config else set()
+    return tfma.load_eval_result(evaluation_uri, model_name=CANDIDATE if CANDIDATE in names else None)
 
 
 @dataclass
