@@ -1,0 +1,167 @@
+"""Compiles the pipeline for Kubeflow Pipelines v2 (KubeflowV2DagRunner).
+
+The same `create_pipeline` as the local runner; only where it runs differs:
+- every component runs in one image (infra/Dockerfile) holding the project at
+  IMAGE_REPO_ROOT, so model code is referenced by import path (no module_file
+  wheels, which would be built into the pipeline root at compile time);
+- the pipeline root is a bucket (gs://...), the cluster's ML Metadata is used;
+- Beam args come from the config unchanged (DataflowRunner, FlinkRunner, ...);
+- runtime parameters, changeable per run without recompiling:
+    data_root              ExampleGen's input_base (TFX supports a RuntimeParameter there)
+    targets                JSON list of target profiles, for TFLMConverter and FirmwareBuilder
+    trainer_custom_config  the Trainer's whole custom_config as JSON. TFX takes a
+                           RuntimeParameter only for the whole custom_config, not
+                           for one key in it, so `epochs` is changed by rewriting
+                           this JSON (`tinyml submit --param epochs=N` does that).
+  Not runtime parameters: the Evaluator's thresholds (an EvalConfig proto built
+  at compile time), the split, the schema path and the Beam args.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tfx import v1 as tfx
+
+from pipelines.pipeline import create_pipeline
+from tinyml import paths
+from tinyml.config import PipelineConfig
+from tinyml.errors import TinymlError
+from tinyml.kfp_types import kfp_type_names
+
+# Where infra/Dockerfile puts the project inside the component image.
+IMAGE_REPO_ROOT = "/opt/tinyml"
+DEFAULT_IMAGE = "tinyml-pipeline:latest"
+# Explicit rather than the image's ENTRYPOINT, so a compiled pipeline names what it runs.
+IMAGE_COMMAND = ["python", "-m", "tinyml.kfp_entrypoint"]
+PIPELINE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+
+DATA_ROOT_PARAM = "data_root"
+TARGETS_PARAM = "targets"
+TRAINER_CONFIG_PARAM = "trainer_custom_config"
+
+
+def check_pipeline_name(name: str) -> str:
+    if not PIPELINE_NAME_RE.match(name):
+        raise TinymlError(
+            f"pipeline name '{name}' is not valid for Kubeflow Pipelines",
+            fix="use lower-case letters, digits and '-', starting with a letter or digit (at most 128 characters)",
+        )
+    return name
+
+
+def default_data_root(config: PipelineConfig, pipeline_root: str) -> str:
+    """Where ExampleGen reads on the cluster unless the run overrides `data_root`.
+
+    A bundled example is expected under the pipeline root (upload its CSV
+    there); a user's data path must be one the cluster can read (a URI or an
+    absolute path mounted in the pods).
+    """
+    if config.data.example:
+        return f"{pipeline_root.rstrip('/')}/data/{config.data.example}"
+    path = config.data.path
+    if "://" in path or path.startswith("/"):
+        return path
+    raise TinymlError(
+        f"data.path '{path}' is relative to this machine; the cluster cannot read it",
+        fix="set data.path to a gs:// URI in the config, or pass --data-root gs://bucket/data",
+    )
+
+
+def image_schema_path(config: PipelineConfig) -> str | None:
+    """The curated schema's path as the component image sees it."""
+    raw = config.data.schema_path
+    if not raw:
+        return None
+    if "://" in raw:
+        return raw
+    local = config.schema_file().resolve()
+    try:
+        return f"{IMAGE_REPO_ROOT}/{local.relative_to(paths.REPO_ROOT).as_posix()}"
+    except ValueError:
+        raise TinymlError(
+            f"schema {local} is outside the project, so it is not in the component image",
+            fix="put the schema on GCS and set data.schema_path to its gs:// URI",
+        ) from None
+
+
+def _node(pipeline: tfx.dsl.Pipeline, node_id: str):
+    for component in pipeline.components:
+        if component.id == node_id:
+            return component
+    raise KeyError(node_id)
+
+
+def build_kubeflow_pipeline(
+    config: PipelineConfig, pipeline_root: str, data_root: str | None = None
+) -> tfx.dsl.Pipeline:
+    check_pipeline_name(config.name)
+    data_root_param = tfx.dsl.experimental.RuntimeParameter(
+        name=DATA_ROOT_PARAM, ptype=str, default=data_root or default_data_root(config, pipeline_root),
+        description="Folder ExampleGen reads (CSV or TFRecords)",
+    )
+    pipeline = create_pipeline(
+        config,
+        pipeline_root=pipeline_root,
+        data_root=data_root_param,  # ExampleGen's input_base takes a RuntimeParameter
+        schema_path=image_schema_path(config),
+        beam_pipeline_args=list(config.beam_args),
+    )
+    # create_pipeline serialises targets and custom_config to JSON strings;
+    # swapping those exec properties for string RuntimeParameters (same type,
+    # the compiled defaults unchanged) makes them per-run settings.
+    targets_param = tfx.dsl.experimental.RuntimeParameter(
+        name=TARGETS_PARAM, ptype=str, default=json.dumps(list(config.targets)),
+        description="JSON list of target profiles (firmware/profiles.yaml)",
+    )
+    for node_id in ("TFLMConverter", "FirmwareBuilder"):
+        _node(pipeline, node_id).exec_properties["targets"] = targets_param
+    trainer = _node(pipeline, "Trainer")
+    trainer.exec_properties["custom_config"] = tfx.dsl.experimental.RuntimeParameter(
+        name=TRAINER_CONFIG_PARAM, ptype=str, default=trainer.exec_properties["custom_config"],
+        description="Trainer custom_config (JSON): epochs, batch_size, learning_rate, seed, ...",
+    )
+    return pipeline
+
+
+def compile_kubeflow(
+    config: PipelineConfig,
+    output: Path,
+    pipeline_root: str,
+    image: str = DEFAULT_IMAGE,
+    data_root: str | None = None,
+) -> dict:
+    """Writes the PipelineJob JSON (its `pipelineSpec` is the KFP IR) to `output` and returns it."""
+    if not pipeline_root:
+        raise TinymlError("no pipeline root given", fix="pass --pipeline-root gs://bucket/path")
+    pipeline = build_kubeflow_pipeline(config, pipeline_root, data_root)
+    defaults = runtime_parameter_defaults(pipeline)
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=image,
+            default_commands=IMAGE_COMMAND,
+            # Schema 2.1 (typed parameters with defaults) is what KFP 2.x backends and SDKs expect.
+            use_pipeline_spec_2_1=True,
+        ),
+    )
+    with kfp_type_names():
+        job = runner.run(pipeline, parameter_values=defaults, write_out=False)
+    # TFX keeps RuntimeParameter defaults only in runtimeConfig; the IR gets
+    # them too, so a run started from the uploaded pipeline (UI, recurring
+    # run) has every parameter's default.
+    root_params = job["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
+    for name, value in defaults.items():
+        root_params[name]["defaultValue"] = value
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
+    return job
+
+
+def runtime_parameter_defaults(pipeline: tfx.dsl.Pipeline) -> dict[str, str | int | float]:
+    defaults = {}
+    for component in pipeline.components:
+        for value in component.exec_properties.values():
+            if isinstance(value, tfx.dsl.experimental.RuntimeParameter):
+                defaults[value.name] = value.default
+    return defaults
