@@ -48,16 +48,21 @@ def _value(metrics: dict, name: str) -> float:
     return float(metrics.get(name, {}).get("doubleValue", float("nan")))
 
 
+def _macro(per_class: dict[int, dict[str, float]], name: str) -> float:
+    """Unweighted mean over classes; a class with no examples and no predictions (NaN) does not count."""
+    values = [m[name] for m in per_class.values() if m[name] == m[name]]
+    return float(np.mean(values)) if values else float("nan")
+
+
 def load_slice_metrics(evaluation_uri: str) -> dict[str, SliceMetrics]:
     result = _eval_result(evaluation_uri)
     slices = {}
     for key, outputs in result.slicing_metrics:
         subkeys = outputs.get("", {})
         top = subkeys.get("", {})
-        # TFMA names aggregated metrics '<aggregation options>\n_<metric>'.
-        macro = {k.split("\n_")[-1]: v for k, v in top.items() if k.startswith("macro_average")}
         per_class = {
-            int(sub.split(":")[1]): {
+            # Sub-keys read 'classId:<c> topK:1'.
+            int(sub.split()[0].split(":")[1]): {
                 "precision": _value(m, "precision"),
                 "recall": _value(m, "recall"),
                 "f1": _value(m, "f1_score"),
@@ -68,9 +73,9 @@ def load_slice_metrics(evaluation_uri: str) -> dict[str, SliceMetrics]:
         slices[slice_name(key)] = SliceMetrics(
             example_count=int(_value(top, "example_count")),
             accuracy=_value(top, "sparse_categorical_accuracy"),
-            precision=_value(macro, "precision"),
-            recall=_value(macro, "recall"),
-            f1=_value(macro, "f1_score"),
+            precision=_macro(per_class, "precision"),
+            recall=_macro(per_class, "recall"),
+            f1=_macro(per_class, "f1"),
             per_class=per_class,
         )
     return slices

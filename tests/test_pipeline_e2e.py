@@ -1,0 +1,181 @@
+"""End to end: the real pipeline (LocalDagRunner, SQLite ML Metadata) on the
+bundled digits data with a short training run, checked through ML Metadata.
+
+The Evaluator's per-slice metrics are recomputed here with scikit-learn from
+the trained model's own predictions on the eval split, so the numbers the run
+reports are checked against an independent computation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tinyml.config import DEFAULT_CONFIG
+
+pytestmark = pytest.mark.slow
+
+PIPELINE = "digits-e2e"
+TINYML = str(Path(sys.executable).with_name("tinyml"))
+
+
+def _write_config(tmp: Path, **data_overrides) -> Path:
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["name"] = PIPELINE
+    raw["data"]["schema_path"] = str(DEFAULT_CONFIG.parent / raw["data"]["schema_path"])
+    raw["data"].update(data_overrides)
+    raw["model"]["epochs"] = 12
+    raw["converter"]["test_vectors"] = 40
+    path = tmp / f"config-{len(list(tmp.glob('config-*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _tinyml_run(config: Path, root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run(
+        [TINYML, "run", "--config", str(config), "--root", str(root)],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+
+
+def _report(root: Path, out: str) -> dict:
+    reports = sorted((root / "reports" / PIPELINE).glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
+    assert reports, out
+    return json.loads(reports[-1].read_text())
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    config, root = _write_config(tmp), tmp / "runs"
+    result = _tinyml_run(config, root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return tmp, config, root, _report(root, result.stdout), result.stdout
+
+
+def _metadata(root: Path) -> Path:
+    return root / "metadata" / f"{PIPELINE}.sqlite"
+
+
+def _store(root: Path):
+    from pipelines.run_summary import open_store
+
+    return open_store(_metadata(root))
+
+
+def _artifacts(root: Path, type_name: str):
+    return _store(root).get_artifacts_by_type(type_name)
+
+
+def _output(root: Path, run_id: str, component: str, key: str):
+    from pipelines.run_summary import summarize_run
+
+    artifact = summarize_run(_metadata(root), PIPELINE, run_id).output(component, key)
+    assert artifact is not None, (component, key)
+    return artifact
+
+
+def _files_digest(directory: Path) -> dict[str, str]:
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_run_succeeds_blessed_with_per_slice_metrics(first_run):
+    _, _, root, report, stdout = first_run
+    assert report["status"] == "succeeded"
+    assert report["blessed"] is True
+    assert set(report["metrics"]) == {"overall", "ink_density=low", "ink_density=medium", "ink_density=high"}
+    assert "blessed" in stdout and "ink_density=high" in stdout
+
+    blessing = _output(root, report["run_id"], "Evaluator", "blessing")
+    assert blessing.custom_properties["blessed"].int_value == 1
+    firmware = _output(root, report["run_id"], "FirmwareBuilder", "firmware")
+    manifest = json.loads((Path(firmware.uri) / "cortex-m4f" / "manifest.json").read_text())
+    assert manifest["verification"]["passed"] is True
+    assert manifest["lineage"]["run_id"] == report["run_id"]
+
+
+def _eval_predictions(root: Path, run_id: str):
+    """(labels, predicted classes, ink slice) of the eval split, from the trained model."""
+    import tensorflow as tf
+
+    examples = _output(root, run_id, "CsvExampleGen", "examples")
+    model = _output(root, run_id, "Trainer", "model")
+    files = sorted((Path(examples.uri) / "Split-eval").glob("*.gz"))
+    serialized = [r.numpy() for r in tf.data.TFRecordDataset([str(f) for f in files], compression_type="GZIP")]
+    serving = tf.saved_model.load(str(Path(model.uri) / "Format-Serving")).signatures["serving_default"]
+    probabilities = serving(examples=tf.constant(serialized))["probabilities"].numpy()
+    labels, ink = [], []
+    for s in serialized:
+        ex = tf.train.Example.FromString(s)
+        labels.append(ex.features.feature["label"].int64_list.value[0])
+        ink.append(ex.features.feature["ink_density"].bytes_list.value[0].decode())
+    return np.array(labels), probabilities.argmax(axis=1), np.array(ink)
+
+
+def test_evaluator_metrics_equal_a_direct_scikit_learn_computation(first_run):
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    _, _, root, report, _ = first_run
+    labels, predicted, ink = _eval_predictions(root, report["run_id"])
+    slices = {"overall": np.ones(len(labels), bool), **{f"ink_density={v}": ink == v for v in ("low", "medium", "high")}}
+    for name, mask in slices.items():
+        got = report["metrics"][name]
+        y, p = labels[mask], predicted[mask]
+        assert got["example_count"] == mask.sum()
+        assert got["accuracy"] == pytest.approx(accuracy_score(y, p), abs=1e-6)
+        classes = sorted(set(y) | set(p))
+        precision, recall, f1, _ = precision_recall_fscore_support(y, p, labels=classes, zero_division=0)
+        for c, pr, rc, f in zip(classes, precision, recall, f1):
+            per_class = got["per_class"][str(c)]
+            assert per_class["precision"] == pytest.approx(pr, abs=1e-6), (name, c)
+            assert per_class["recall"] == pytest.approx(rc, abs=1e-6), (name, c)
+    overall = report["metrics"]["overall"]
+    _, _, macro_f1, _ = precision_recall_fscore_support(labels, predicted, average="macro", zero_division=0)
+    assert overall["f1"] == pytest.approx(macro_f1, abs=1e-6)
+
+
+def test_unchanged_rerun_hits_the_cache(first_run):
+    _, config, root, first, _ = first_run
+    result = _tinyml_run(config, root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    again = _report(root, result.stdout)
+    assert again["run_id"] != first["run_id"]
+    states = {c["id"]: c["state"] for c in again["components"]}
+    for component in ("CsvExampleGen", "StatisticsGen", "ExampleValidator", "Transform", "Trainer"):
+        assert states[component] == "cached", states
+    # The first run's model is now the latest blessed one, so the Evaluator's
+    # baseline input changed: it evaluates again, against that model.
+    assert states["Evaluator"] == "complete", states
+    assert again["blessed"] is True
+
+
+def test_bad_input_fails_clearly_and_leaves_earlier_runs_untouched(first_run):
+    tmp, _, root, report, _ = first_run
+    firmware = _output(root, report["run_id"], "FirmwareBuilder", "firmware")
+    before = _files_digest(Path(firmware.uri))
+    executions_before = len(_store(root).get_executions())
+
+    missing = _write_config(tmp, example=None, path=str(tmp / "no-such.csv"))
+    result = _tinyml_run(missing, root)
+    assert result.returncode != 0
+    assert "no-such.csv does not exist" in result.stderr and "fix:" in result.stderr
+
+    one_class = tmp / "one-class.csv"
+    header = [f"pixel_{i}" for i in range(64)] + ["ink_density", "label"]
+    one_class.write_text(",".join(header) + "\n" + "\n".join(",".join(["1"] * 64 + ["low", "3"]) for _ in range(20)) + "\n")
+    result = _tinyml_run(_write_config(tmp, example=None, path=str(one_class)), root)
+    assert result.returncode != 0
+    assert "single class" in result.stderr and "one-class.csv" in result.stderr
+
+    assert _files_digest(Path(firmware.uri)) == before
+    assert len(_store(root).get_executions()) == executions_before
+    assert len(_artifacts(root, "ModelBlessing")) == 1
