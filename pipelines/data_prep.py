@@ -7,6 +7,7 @@ from pathlib import Path
 from tensorflow_metadata.proto.v0 import schema_pb2
 from google.protobuf import text_format
 
+from pipelines import spans
 from tinyml.config import PipelineConfig
 from tinyml.data.preflight import CsvExpectations, check_csv
 from tinyml.errors import TinymlError
@@ -28,14 +29,28 @@ def export_example(name: str, out_dir: Path) -> None:
 
 
 def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
-    """Returns the data location after exporting a bundled example and checking CSV input."""
+    """Returns the data location after exporting a bundled example and checking CSV input.
+
+    With spans the location keeps its {SPAN}; the newest span is the one checked (ExampleGen reads it).
+    """
     data_path = config.data_path(runs_root)
+    if config.data.spans:
+        _, newest = spans.latest_span(data_path)
+        _check(config, newest)
+        return data_path
     if config.data.example and not data_path.exists():
         export_example(config.data.example, data_path)
     if config.data.format == "tfrecord":
         if not data_path.exists():
             raise TinymlError(f"data path {data_path} does not exist", fix="set 'data.path' to a folder of TFRecords")
         return data_path
+    _check(config, data_path)
+    return data_path
+
+
+def _check(config: PipelineConfig, data_path: Path) -> None:
+    if config.data.format == "tfrecord":
+        return
     required = [*config.data.slice_features, *([config.data.group_feature] if config.data.group_feature else [])]
     numeric = None
     schema_file = config.schema_file()
@@ -44,4 +59,3 @@ def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
         required += [f.name for f in schema.feature if f.name != config.data.label]
         numeric = tuple(f.name for f in schema.feature if f.type in (schema_pb2.INT, schema_pb2.FLOAT))
     check_csv(data_path, CsvExpectations(config.data.label, config.data.num_classes, tuple(dict.fromkeys(required)), numeric))
-    return data_path

@@ -31,6 +31,29 @@ class SplitConfig(_Strict):
     eval: int = Field(1, ge=1, le=100)
 
 
+class SpansConfig(_Strict):
+    """Input in spans: 'data.path' holds {SPAN} (e.g. data/span-{SPAN}/digits.csv)."""
+
+    # 'latest': train on the newest span; 'window': on the newest `window`
+    # spans (ExampleGen ingests the newest, a RollingRange resolver adds the rest).
+    select: Literal["latest", "window"] = "latest"
+    window: int = Field(2, ge=2, le=1000)
+
+
+class DriftConfig(_Strict):
+    """Drift between the new span's training statistics and those of the last span that passed this check."""
+
+    # TFDV drift comparator thresholds: Jensen-Shannon divergence for numeric
+    # features, L-infinity distance for categorical ones (both 0..1).
+    jensen_shannon: float = Field(0.1, gt=0, le=1)
+    infinity_norm: float = Field(0.2, gt=0, le=1)
+    # Features to compare; empty means every schema feature. TFDV's JSD works
+    # on 10-bucket histograms and is noisy for near-constant features.
+    features: tuple[str, ...] = ()
+    # Per-feature thresholds overriding the two above.
+    thresholds: dict[str, float] = {}
+
+
 class DataConfig(_Strict):
     # Either a bundled example (exported into the runs root at run time) or a
     # path to the user's data: a CSV file/folder, or TFRecords of tf.Examples.
@@ -46,11 +69,20 @@ class DataConfig(_Strict):
     split: SplitConfig = SplitConfig()
     # A curated schema (schema.pbtxt) to validate against instead of inferring one.
     schema_path: str | None = None
+    spans: SpansConfig | None = None
+    drift: DriftConfig | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
         if (self.example is None) == (self.path is None):
             raise ValueError("set exactly one of 'example' (a bundled example) or 'path' (your data)")
+        has_span = bool(self.path) and "{SPAN}" in self.path
+        if self.spans and not has_span:
+            raise ValueError("'spans' needs 'path' with {SPAN} in it, e.g. data/span-{SPAN}/data.csv")
+        if has_span and not self.spans:
+            raise ValueError("'path' has {SPAN}: add 'spans: {select: latest}' (or a window)")
+        if self.drift and not self.spans:
+            raise ValueError("'drift' compares spans: set 'spans' too")
         return self
 
 
@@ -80,6 +112,16 @@ class EvaluationConfig(_Strict):
     max_accuracy_decrease: float = Field(0.01, ge=0, le=1)
     # Slices with fewer examples are reported but not gated on.
     min_slice_examples: int = Field(30, ge=1)
+    # With releases: how far accuracy in any slice (with enough examples) may
+    # fall against the latest released model on the same eval data.
+    max_slice_accuracy_decrease: float | None = Field(None, ge=0, le=1)
+
+
+class ReleaseConfig(_Strict):
+    """A model that passes every gate becomes a numbered release; the Evaluator's baseline is the latest one."""
+
+    # Release store; default <runs root>/releases. Relative paths resolve against the config's folder.
+    store: str | None = None
 
 
 class ConverterConfig(_Strict):
@@ -97,6 +139,7 @@ class PipelineConfig(_Strict):
     model: ModelConfig
     evaluation: EvaluationConfig = EvaluationConfig()
     converter: ConverterConfig = ConverterConfig()
+    release: ReleaseConfig | None = None
     targets: tuple[str, ...] = ("cortex-m4f",)
     # Passed to Beam as-is: e.g. --runner=DataflowRunner --project=... for a
     # distributed runner. Empty means Beam's local DirectRunner.
@@ -130,6 +173,15 @@ class PipelineConfig(_Strict):
             return Path(root) / "data" / self.data.example
         p = Path(self.data.path)
         return p if p.is_absolute() else Path(self.source_dir) / p
+
+    def release_store(self, root: Path) -> str:
+        """Where releases go: the configured store, or <root>/releases."""
+        store = self.release.store if self.release else None
+        if not store:
+            return str(Path(root) / "releases")
+        if "://" in store or Path(store).is_absolute():
+            return store
+        return str(Path(self.source_dir) / store)
 
 
 def _describe(err: dict, model: type[BaseModel]) -> str:

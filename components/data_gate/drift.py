@@ -1,0 +1,60 @@
+"""DriftGate component spec: stops a run whose new span drifted from the last accepted span.
+
+TFDV's drift comparators (Jensen-Shannon divergence for numeric features,
+L-infinity distance for categorical ones) compare the new span's training
+statistics with the reference: the statistics of the last span that passed
+this gate, resolved from ML Metadata. A rejected span never becomes the
+reference, so one bad span does not poison the next comparison.
+
+Usage in create_pipeline:
+
+    reference = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+        baseline=tfx.dsl.Channel(type=DataBaseline),
+    ).with_id("drift_reference_resolver")
+    gate = DriftGate(statistics=..., schema=..., examples=..., reference=reference.outputs["baseline"],
+                     thresholds=config.data.drift)
+    transform.add_upstream_node(gate)
+    gate.outputs["baseline"]  # these statistics, the reference for the next span
+"""
+import json
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import artifact, standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from components.data_gate import drift_executor
+
+
+class DataBaseline(artifact.Artifact):
+    """Training statistics of a span that passed the drift check (FeatureStats.pb), with its span number."""
+
+    TYPE_NAME = "TinymlDataBaseline"
+
+
+class DriftGateSpec(types.ComponentSpec):
+    PARAMETERS = {
+        # JSON of tinyml.config.DriftConfig.
+        "thresholds": ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        "statistics": ChannelParameter(type=standard_artifacts.ExampleStatistics),
+        "schema": ChannelParameter(type=standard_artifacts.Schema),
+        # The span numbers come from here (ExampleGen's span property).
+        "examples": ChannelParameter(type=standard_artifacts.Examples),
+        "reference": ChannelParameter(type=DataBaseline, optional=True),
+    }
+    OUTPUTS = {"baseline": ChannelParameter(type=DataBaseline)}
+
+
+class DriftGate(base_component.BaseComponent):
+    SPEC_CLASS = DriftGateSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(drift_executor.Executor)
+
+    def __init__(self, statistics, schema, examples, reference, thresholds: dict):
+        super().__init__(spec=DriftGateSpec(
+            statistics=statistics, schema=schema, examples=examples, reference=reference,
+            thresholds=json.dumps(thresholds, sort_keys=True),
+            baseline=types.Channel(type=DataBaseline),
+        ))

@@ -1,0 +1,67 @@
+"""DriftGate executor on real TFDV statistics of the digits spans."""
+import json
+import os
+import shutil
+
+import pytest
+import tensorflow_data_validation as tfdv
+from tfx.types import standard_artifacts
+
+from components.data_gate import drift, drift_executor
+from pipelines.examples.digits import spans
+
+SCHEMA = os.path.join(os.path.dirname(spans.__file__), "schema.pbtxt")
+THRESHOLDS = {"jensen_shannon": 0.1, "infinity_norm": 0.2, "features": [*spans.DRIFT_PIXELS, "label"], "thresholds": {}}
+
+
+def _statistics(tmp_path, name, span, corrupt=None):
+    csv = spans.write_span(tmp_path / name, span, 3, corrupt=corrupt, limit=600)
+    stats = standard_artifacts.ExampleStatistics()
+    stats.uri = str(tmp_path / name / "stats")
+    os.makedirs(os.path.join(stats.uri, "Split-train"))
+    with open(os.path.join(stats.uri, "Split-train", "FeatureStats.pb"), "wb") as f:
+        f.write(tfdv.generate_statistics_from_csv(str(csv)).SerializeToString())
+    examples = standard_artifacts.Examples()
+    examples.span = span
+    return stats, examples
+
+
+def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS):
+    stats, examples = current
+    schema = standard_artifacts.Schema()
+    schema.uri = str(tmp_path / "schema")
+    os.makedirs(schema.uri, exist_ok=True)
+    shutil.copyfile(SCHEMA, os.path.join(schema.uri, "schema.pbtxt"))
+    out = drift.DataBaseline()
+    out.uri = str(tmp_path / f"baseline-{examples.span}-{len(os.listdir(tmp_path))}")
+    inputs = {"statistics": [stats], "schema": [schema], "examples": [examples], "reference": [reference] if reference else []}
+    drift_executor.Executor().Do(inputs, {"baseline": [out]}, {"thresholds": json.dumps(thresholds)})
+    return out
+
+
+def test_first_span_passes_and_becomes_the_reference(tmp_path):
+    out = _run(tmp_path, _statistics(tmp_path, "s1", 1))
+    assert out.get_int_custom_property("span") == 1
+    assert tfdv.load_stats_binary(os.path.join(out.uri, "FeatureStats.pb")).datasets[0].num_examples == 200
+
+
+def test_a_clean_span_passes_a_drifted_one_stops_the_run_naming_the_features(tmp_path):
+    reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
+    assert _run(tmp_path, _statistics(tmp_path, "s2", 2), reference).get_int_custom_property("span") == 2
+    with pytest.raises(drift_executor.DataDriftError, match=r"span 2 drifted from span 1") as e:
+        _run(tmp_path, _statistics(tmp_path, "s2bad", 2, corrupt="drift"), reference)
+    named = {p for p in spans.DRIFT_PIXELS if f"feature '{p}': JENSEN_SHANNON_DIVERGENCE" in str(e.value)}
+    assert named == set(spans.DRIFT_PIXELS)
+    assert "'label'" not in str(e.value)
+
+
+def test_per_feature_threshold_overrides_the_default(tmp_path):
+    reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
+    loose = {**THRESHOLDS, "thresholds": {p: 0.99 for p in spans.DRIFT_PIXELS}}
+    assert _run(tmp_path, _statistics(tmp_path, "s2bad", 2, corrupt="drift"), reference, loose).uri
+
+
+def test_unknown_feature_in_config_is_named(tmp_path):
+    reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
+    with pytest.raises(drift_executor.TinymlError, match=r"\['nope'\] are not in the schema"):
+        _run(tmp_path, _statistics(tmp_path, "s2", 2), reference, {**THRESHOLDS, "features": ["nope"]})

@@ -1,0 +1,41 @@
+"""The spans, drift and release settings of the config (the rest: config_test.py)."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tinyml.config import DEFAULT_CONFIG, load_config, parse_config
+from tinyml.errors import TinymlError
+
+
+def _raw(**data):
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["data"].pop("example")
+    raw["data"].update(data)
+    return raw
+
+
+def test_default_config_has_no_spans_drift_or_releases():
+    config = load_config()
+    assert (config.data.spans, config.data.drift, config.release) == (None, None, None)
+
+
+def test_spans_drift_and_release_parse(tmp_path):
+    raw = _raw(path="d/span-{SPAN}/x.csv", spans={"select": "window", "window": 3},
+               drift={"features": ["label"], "thresholds": {"label": 0.05}})
+    raw["release"] = {"store": "rel"}
+    config = parse_config(raw, source_dir=str(tmp_path))
+    assert config.data.spans.window == 3 and config.data.drift.thresholds == {"label": 0.05}
+    assert config.release_store(Path("/runs")) == str(tmp_path / "rel")
+    assert parse_config({**raw, "release": {}}).release_store(Path("/runs")) == "/runs/releases"
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"path": "d/x.csv", "spans": {}}, r"'spans' needs 'path' with \{SPAN\}"),
+    ({"path": "d/span-{SPAN}/x.csv"}, r"add 'spans"),
+    ({"path": "d/x.csv", "drift": {}}, r"'drift' compares spans"),
+    ({"path": "d/span-{SPAN}/x.csv", "spans": {"select": "newest"}}, r"data.spans.select"),
+])
+def test_inconsistent_span_settings_are_refused_with_the_fix(data, message):
+    with pytest.raises(TinymlError, match=message):
+        parse_config(_raw(**data))
