@@ -7,6 +7,7 @@ allowed.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,7 @@ from tinyml.errors import TinymlError
 
 DEFAULT_CONFIG = paths.EXAMPLES_DIR / "digits" / "config.yaml"
 BUNDLED_EXAMPLES = ("digits",)
+_IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 
 class _Strict(BaseModel):
@@ -99,7 +101,8 @@ class ModelConfig(_Strict):
     @field_validator("preprocessing_fn", "run_fn")
     @classmethod
     def _import_path(cls, v: str) -> str:
-        if "." not in v or v.startswith(".") or v.endswith(".") or "/" in v:
+        # 'model.py' parses as a dotted name but is a file: refuse it too.
+        if not _IMPORT_PATH.fullmatch(v) or v.endswith(".py"):
             raise ValueError(f"'{v}' is not an import path; write it as 'package.module.function'")
         return v
 

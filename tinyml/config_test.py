@@ -1,0 +1,94 @@
+import pytest
+import yaml
+
+from tinyml.config import DEFAULT_CONFIG, load_config, parse_config
+from tinyml.errors import TinymlError
+
+
+def _raw() -> dict:
+    return yaml.safe_load(DEFAULT_CONFIG.read_text())
+
+
+def _error(raw: dict) -> str:
+    with pytest.raises(TinymlError) as e:
+        parse_config(raw, source="my.yaml")
+    return str(e.value)
+
+
+def test_bundled_example_config_is_valid_and_complete():
+    config = load_config()
+    assert config.name == "digits"
+    assert config.targets == ("cortex-m4f",)
+    assert config.data.slice_features == ("ink_density",)
+    assert config.schema_file().is_file()
+
+
+def test_unknown_field_is_named_with_a_suggestion_and_the_allowed_fields():
+    raw = _raw()
+    raw["model"]["epoch"] = 3
+    message = _error(raw)
+    assert "my.yaml" in message
+    assert "field 'model.epoch' is not a known setting; did you mean 'epochs'?" in message
+    assert "batch_size" in message and "fix:" in message
+
+
+def test_mistyped_value_names_the_field_and_what_was_given():
+    raw = _raw()
+    raw["model"]["epochs"] = "many"
+    message = _error(raw)
+    assert "field 'model.epochs'" in message and "'many'" in message
+
+
+def test_out_of_range_value_is_refused():
+    raw = _raw()
+    raw["converter"]["max_accuracy_drop"] = -1
+    assert "field 'converter.max_accuracy_drop'" in _error(raw)
+
+
+def test_unknown_target_lists_the_known_profiles():
+    raw = _raw()
+    raw["targets"] = ["cortex-m99"]
+    message = _error(raw)
+    assert "cortex-m99" in message and "cortex-m4f" in message and "rp2040" in message
+
+
+def test_pipeline_name_must_suit_kubeflow():
+    raw = _raw()
+    raw["name"] = "My_Pipeline"
+    assert "field 'name'" in _error(raw)
+
+
+def test_data_needs_exactly_one_source():
+    raw = _raw()
+    raw["data"]["path"] = "data.csv"
+    assert "exactly one of 'example'" in _error(raw)
+
+
+def test_function_must_be_an_import_path():
+    raw = _raw()
+    raw["model"]["run_fn"] = "model.py"
+    assert "not an import path" in _error(raw)
+
+
+def test_missing_required_field():
+    raw = _raw()
+    del raw["data"]["label"]
+    assert "field 'data.label' is required" in _error(raw)
+
+
+def test_missing_config_file_and_bad_yaml(tmp_path):
+    with pytest.raises(TinymlError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(TinymlError, match="bad.yaml: not valid YAML"):
+        load_config(bad)
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    raw = _raw()
+    raw["data"] = {**raw["data"], "example": None, "path": "data/my.csv", "schema_path": "schema.pbtxt"}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(tmp_path / "c.yaml")
+    assert config.data_path(tmp_path / "runs") == tmp_path / "data" / "my.csv"
+    assert config.schema_file() == tmp_path / "schema.pbtxt"
