@@ -95,6 +95,11 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
         from pipelines.local_runner import run_local
         from pipelines.run_report import build_report, write_report
 
+    if not verbose:
+        import logging
+
+        # TensorFlow's deprecation warnings would break up the progress lines.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     progress = _Progress(console)
     try:
         summary = run_local(config, root, on_event=progress, verbose=verbose)
