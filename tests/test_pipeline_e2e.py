@@ -102,6 +102,14 @@ def test_run_succeeds_blessed_with_per_slice_metrics(first_run):
     assert manifest["verification"]["passed"] is True
     assert manifest["lineage"]["run_id"] == report["run_id"]
 
+    # The firmware carries exactly the int8 model the converter evaluated.
+    converted = Path(_output(root, report["run_id"], "TFLMConverter", "tflite_model").uri)
+    assert manifest["model"]["sha256"] == hashlib.sha256((converted / "model.tflite").read_bytes()).hexdigest()
+    conversion = json.loads((converted / "conversion_report.json").read_text())
+    assert set(conversion["metrics"]["int8"]["per_slice"]) == {"ink_density=low", "ink_density=medium", "ink_density=high"}
+    assert conversion["tflm_check"]["equal"] is True and conversion["tflm_check"]["mismatched_examples"] == 0
+    assert conversion["blessed_targets"] == ["cortex-m4f"]
+
 
 def _eval_predictions(root: Path, run_id: str):
     """(labels, predicted classes, ink slice) of the eval split, from the trained model."""

@@ -1,0 +1,57 @@
+import yaml
+
+from pipelines.pipeline import code_fingerprint, create_pipeline
+from tinyml.config import DEFAULT_CONFIG, load_config, parse_config
+
+
+def _config(**data):
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["data"].update(data)
+    return parse_config(raw, source_dir=str(DEFAULT_CONFIG.parent))
+
+
+def _components(pipeline):
+    return {c.id: c for c in pipeline.components}
+
+
+def test_wires_every_stage_from_data_to_firmware(tmp_path):
+    config = load_config()
+    pipeline = create_pipeline(config, str(tmp_path), str(tmp_path), schema_path=str(config.schema_file()))
+    ids = [c.id for c in pipeline.components]
+    for stage in ("CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "DataGate", "Transform",
+                  "Trainer", "latest_blessed_model_resolver", "Evaluator", "TFLMConverter", "FirmwareBuilder"):
+        assert stage in ids
+    # Statistics, schema and transform all see the already-split data.
+    assert ids.index("CsvExampleGen") < ids.index("StatisticsGen") < ids.index("Transform")
+    assert pipeline.pipeline_info.pipeline_name == "digits"
+
+
+def test_split_is_by_hash_buckets_and_by_group_when_configured(tmp_path):
+    plain = _components(create_pipeline(_config(), str(tmp_path), str(tmp_path)))["CsvExampleGen"]
+    split = plain.exec_properties["output_config"]
+    assert '"hash_buckets": 4' in split and '"hash_buckets": 1' in split
+    assert "partition_feature_name" not in split
+
+    grouped = _components(create_pipeline(_config(group_feature="ink_density"), str(tmp_path), str(tmp_path)))
+    assert '"partition_feature_name": "ink_density"' in grouped["CsvExampleGen"].exec_properties["output_config"]
+
+
+def test_tfrecord_data_uses_import_example_gen(tmp_path):
+    config = _config(example=None, path=str(tmp_path), format="tfrecord")
+    assert "ImportExampleGen" in _components(create_pipeline(config, str(tmp_path), str(tmp_path)))
+
+
+def test_inferred_schema_when_no_curated_one(tmp_path):
+    ids = _components(create_pipeline(_config(), str(tmp_path), str(tmp_path), schema_path=None))
+    assert "SchemaGen" in ids and "ImportSchemaGen" not in ids
+
+
+def test_code_fingerprint_follows_the_module_folder(tmp_path, monkeypatch):
+    pkg = tmp_path / "fp_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "model.py").write_text("def run_fn(args):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = code_fingerprint("fp_pkg.model.run_fn")
+    (pkg / "features.py").write_text("N = 3\n")
+    assert code_fingerprint("fp_pkg.model.run_fn") != before
