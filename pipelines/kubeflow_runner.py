@@ -28,7 +28,7 @@ from pipelines.pipeline import create_pipeline
 from tinyml import paths
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
-from tinyml.kfp_types import kfp_type_names
+from tinyml.kfp_types import entrypoint_flags, kfp_type_names, renamed_types
 
 # Where infra/Dockerfile puts the project inside the component image.
 IMAGE_REPO_ROOT = "/opt/tinyml"
@@ -137,15 +137,16 @@ def compile_kubeflow(
         raise TinymlError("no pipeline root given", fix="pass --pipeline-root gs://bucket/path")
     pipeline = build_kubeflow_pipeline(config, pipeline_root, data_root)
     defaults = runtime_parameter_defaults(pipeline)
+    renamed = renamed_types(pipeline)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             default_image=image,
-            default_commands=IMAGE_COMMAND,
+            default_commands=[*IMAGE_COMMAND, *entrypoint_flags(renamed)],
             # Schema 2.1 (typed parameters with defaults) is what KFP 2.x backends and SDKs expect.
             use_pipeline_spec_2_1=True,
         ),
     )
-    with kfp_type_names():
+    with kfp_type_names(renamed):
         job = runner.run(pipeline, parameter_values=defaults, write_out=False)
     # TFX keeps RuntimeParameter defaults only in runtimeConfig; the IR gets
     # them too, so a run started from the uploaded pipeline (UI, recurring

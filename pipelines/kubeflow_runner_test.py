@@ -69,7 +69,11 @@ def test_image_command_beam_args_and_no_wheels(compiled):
     assert containers, "no container executors"
     for name, c in containers.items():
         assert c["image"] == IMAGE, name
-        assert c["command"] == IMAGE_COMMAND, name
+        assert c["command"] == [
+            *IMAGE_COMMAND,
+            "--artifact-type=tinyml.Firmware=components.artifact_types.Firmware",
+            "--artifact-type=tinyml.TFLiteModel=components.artifact_types.TFLiteModel",
+        ], name
     # Beam components get the config's args as-is, with none of the local runner's.
     for name in ("StatisticsGen_executor", "Transform_executor", "Evaluator_executor", "CsvExampleGen_executor"):
         args = containers[name]["args"]

@@ -23,9 +23,12 @@ API = "/apis/v2beta1"
 
 
 class FakeKfp:
-    def __init__(self, token: str | None = None, run_states: tuple[str, ...] = ("RUNNING", "SUCCEEDED")):
+    def __init__(self, token: str | None = None, run_states: tuple[str, ...] = ("RUNNING", "SUCCEEDED"),
+                 on_run_created=None):
         self.token = token
         self.run_states = run_states
+        # Called with each created run, e.g. to write the artifacts a real run would.
+        self.on_run_created = on_run_created
         self.pipelines: dict[str, dict] = {}
         self.versions: dict[str, list[dict]] = {}
         self.uploads: list[dict] = []  # every uploaded file: kind, name, text
@@ -151,6 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._not_found("pipeline version")
             run.update(run_id=_id(), state="PENDING")
             k.runs[run["run_id"]] = run
+            if k.on_run_created:
+                k.on_run_created(run)
             return self._send(200, run)
         if m := re.fullmatch(r"/runs/([^/:]+)", route):
             if m[1] not in k.runs:
