@@ -12,6 +12,7 @@ from tfx.dsl.compiler import compiler
 from tfx.dsl.compiler import constants
 from tfx.orchestration.portable import runtime_parameter_utils
 
+from pipelines import spans
 from pipelines.data_prep import prepare_data
 from pipelines.layout import RunsLayout
 from pipelines.pipeline import create_pipeline
@@ -41,7 +42,12 @@ class _ComponentEvents(logging.Handler):
 def build_local_pipeline(config: PipelineConfig, root: Path) -> tuple[tfx.dsl.Pipeline, RunsLayout]:
     layout = RunsLayout(Path(root).resolve())
     data_path = prepare_data(config, layout.root)
-    data_root, pattern = (data_path, "*") if data_path.is_dir() else (data_path.parent, data_path.name)
+    if config.data.spans:
+        data_root, pattern = spans.split_span_path(data_path)
+        if spans.latest_span(data_path)[1].is_dir():
+            pattern += "/*"
+    else:
+        data_root, pattern = (data_path, "*") if data_path.is_dir() else (data_path.parent, data_path.name)
     metadata_path = layout.metadata_path(config.name)
     metadata_path.parent.mkdir(parents=True, exist_ok=True)
     schema = config.schema_file()
@@ -53,6 +59,7 @@ def build_local_pipeline(config: PipelineConfig, root: Path) -> tuple[tfx.dsl.Pi
         schema_path=str(schema) if schema else None,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path)),
         beam_pipeline_args=[*LOCAL_BEAM_ARGS, *config.beam_args],
+        release_store=config.release_store(layout.root) if config.release else None,
     )
     return pipeline, layout
 

@@ -13,9 +13,12 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components.data_gate.component import DataGate
+from components.data_gate.drift import DataBaseline, DriftGate, LatestBaselineStrategy
 from components.firmware_builder.component import FirmwareBuilder
 from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
+from pipelines.releaser.component import Releaser, ReleaseRecord
+from pipelines.releaser.resolver import LatestReleasedModelStrategy
 from tinyml.config import PipelineConfig
 
 
@@ -61,11 +64,16 @@ def create_pipeline(
     metadata_connection_config=None,
     beam_pipeline_args: list[str] | None = None,
     enable_cache: bool = True,
+    release_store: str | None = None,
 ) -> tfx.dsl.Pipeline:
     """The full pipeline for `config`, reading the files matching `input_pattern` in `data_root`.
 
     `schema_path`: a curated schema to validate against; inferred when None.
+    With spans, `input_pattern` holds {SPAN} and ExampleGen reads the newest span.
+    `release_store`: where releases go when the config has 'release'.
     """
+    if config.release and not release_store:
+        raise ValueError("the config has 'release': pass release_store")
     example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen
     example_gen = example_gen_cls(
         input_base=data_root,
@@ -93,6 +101,23 @@ def create_pipeline(
         custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn)},
     )
     transform.add_upstream_node(data_gate)
+    span_nodes = []
+    if config.data.drift:
+        # The reference is resolved before this run's gate publishes, so it is
+        # the last span that passed an earlier run's gate.
+        reference = tfx.dsl.Resolver(
+            strategy_class=LatestBaselineStrategy,
+            baseline=tfx.dsl.Channel(type=DataBaseline),
+        ).with_id("drift_reference_resolver")
+        drift_gate = DriftGate(
+            statistics=statistics_gen.outputs["statistics"],
+            schema=schema_gen.outputs["schema"],
+            examples=examples,
+            reference=reference.outputs["baseline"],
+            thresholds=config.data.drift.model_dump(),
+        )
+        transform.add_upstream_node(drift_gate)
+        span_nodes = [reference, drift_gate]
 
     m = config.model
     trainer = tfx.components.Trainer(
@@ -111,11 +136,19 @@ def create_pipeline(
         },
     )
 
-    baseline = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    if config.release:
+        # Compare with what is in the field: the latest release, not the latest blessing.
+        baseline = tfx.dsl.Resolver(
+            strategy_class=LatestReleasedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            release=tfx.dsl.Channel(type=ReleaseRecord),
+        ).with_id("latest_released_model_resolver")
+    else:
+        baseline = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("latest_blessed_model_resolver")
 
     evaluator = tfx.components.Evaluator(
         examples=examples,
@@ -143,6 +176,20 @@ def create_pipeline(
         examples=examples,
         evaluation=evaluator.outputs["evaluation"],
     )
+    release_nodes = []
+    if config.release:
+        release_nodes = [Releaser(
+            model=trainer.outputs["model"],
+            model_blessing=evaluator.outputs["blessing"],
+            evaluation=evaluator.outputs["evaluation"],
+            firmware=firmware.outputs["firmware"],
+            examples=examples,
+            store=release_store,
+            pipeline=config.name,
+            targets=config.targets,
+            min_slice_examples=config.evaluation.min_slice_examples,
+            max_slice_accuracy_decrease=config.evaluation.max_slice_accuracy_decrease,
+        )]
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.name,
@@ -153,12 +200,14 @@ def create_pipeline(
             schema_gen,
             example_validator,
             data_gate,
+            *span_nodes,
             transform,
             trainer,
             baseline,
             evaluator,
             converter,
             firmware,
+            *release_nodes,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

@@ -18,6 +18,9 @@ class RunReport:
     slices: dict[str, evaluation_results.SliceMetrics] = field(default_factory=dict)
     confusion_matrix: list[list[int]] | None = None
     firmware: dict[str, dict] = field(default_factory=dict)  # target -> manifest summary
+    spans: list[int] = field(default_factory=list)  # ExampleGen's span(s) of this run's data
+    # With releases: {released, version, reasons, ...} from the Releaser; None without.
+    release: dict | None = None
     directory: Path | None = None
 
     def as_dict(self) -> dict:
@@ -33,6 +36,8 @@ class RunReport:
             "metrics": {name: m.as_dict() for name, m in self.slices.items()},
             "confusion_matrix": self.confusion_matrix,
             "firmware": self.firmware,
+            "spans": self.spans,
+            "release": self.release,
         }
 
 
@@ -62,6 +67,12 @@ def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
         passed, report.blessing_reasons = evaluation_results.load_validation(evaluation.uri)
         report.blessed = bool(_custom_int(blessing, "blessed")) if blessing is not None else passed
     report.firmware = _firmware(summary)
+    examples = summary.output("CsvExampleGen", "examples") or summary.output("ImportExampleGen", "examples")
+    if examples is not None and "span" in examples.properties:
+        report.spans = [examples.properties["span"].int_value]
+    record = summary.output("Releaser", "release")
+    if record is not None and (Path(record.uri) / "release.json").is_file():
+        report.release = json.loads((Path(record.uri) / "release.json").read_text())
     return report
 
 

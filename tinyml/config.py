@@ -36,10 +36,8 @@ class SplitConfig(_Strict):
 class SpansConfig(_Strict):
     """Input in spans: 'data.path' holds {SPAN} (e.g. data/span-{SPAN}/digits.csv)."""
 
-    # 'latest': train on the newest span; 'window': on the newest `window`
-    # spans (ExampleGen ingests the newest, a RollingRange resolver adds the rest).
-    select: Literal["latest", "window"] = "latest"
-    window: int = Field(2, ge=2, le=1000)
+    # 'latest': ExampleGen ingests and the run trains on the newest span.
+    select: Literal["latest"] = "latest"
 
 
 class DriftConfig(_Strict):

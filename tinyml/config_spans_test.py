@@ -21,11 +21,11 @@ def test_default_config_has_no_spans_drift_or_releases():
 
 
 def test_spans_drift_and_release_parse(tmp_path):
-    raw = _raw(path="d/span-{SPAN}/x.csv", spans={"select": "window", "window": 3},
+    raw = _raw(path="d/span-{SPAN}/x.csv", spans={"select": "latest"},
                drift={"features": ["label"], "thresholds": {"label": 0.05}})
     raw["release"] = {"store": "rel"}
     config = parse_config(raw, source_dir=str(tmp_path))
-    assert config.data.spans.window == 3 and config.data.drift.thresholds == {"label": 0.05}
+    assert config.data.spans.select == "latest" and config.data.drift.thresholds == {"label": 0.05}
     assert config.release_store(Path("/runs")) == str(tmp_path / "rel")
     assert parse_config({**raw, "release": {}}).release_store(Path("/runs")) == "/runs/releases"
 

@@ -9,7 +9,7 @@ reference, so one bad span does not poison the next comparison.
 Usage in create_pipeline:
 
     reference = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+        strategy_class=LatestBaselineStrategy,
         baseline=tfx.dsl.Channel(type=DataBaseline),
     ).with_id("drift_reference_resolver")
     gate = DriftGate(statistics=..., schema=..., examples=..., reference=reference.outputs["baseline"],
@@ -21,6 +21,7 @@ import json
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
+from tfx.dsl.components.common import resolver
 from tfx.types import artifact, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
@@ -31,6 +32,14 @@ class DataBaseline(artifact.Artifact):
     """Training statistics of a span that passed the drift check (FeatureStats.pb), with its span number."""
 
     TYPE_NAME = "TinymlDataBaseline"
+
+
+class LatestBaselineStrategy(resolver.ResolverStrategy):
+    """The newest DataBaseline, or none before the first span passed (TFX's LatestArtifactStrategy fails then)."""
+
+    def resolve_artifacts(self, store, input_dict):
+        baselines = input_dict["baseline"]
+        return {"baseline": [max(baselines, key=lambda a: a.id)] if baselines else []}
 
 
 class DriftGateSpec(types.ComponentSpec):

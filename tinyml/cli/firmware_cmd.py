@@ -108,3 +108,36 @@ def run(firmware_dir, input_path, output_path, timeout_s):
     classes = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("class ")]
     click.echo(f"{len(data) // input_bytes} inference(s) on {profile.name}; classes: {' '.join(classes)}")
     click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")
+
+
+@firmware.command()
+@click.option("--run", "run_id", help="A run id (see `tinyml runs`): its firmware, found through ML Metadata.")
+@click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`).")
+@click.option("--target", help="Only this target profile (default: every target).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
+              show_default=True, help="Runs root (ML Metadata, and the release store under releases/).")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path),
+              help="Release store for --latest (default: <root>/releases).")
+@click.option("--pipeline", help="Pipeline name, when the root holds several.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="New or empty folder: the files of one target, or one sub-folder per target.")
+def pull(run_id, latest, target, root, store, pipeline, out_dir):
+    """Copy a run's or the latest release's firmware, verifying every sha256.
+
+    A mismatch fails and leaves nothing in the output folder.
+    """
+    from tinyml import pull as pull_mod
+
+    if bool(run_id) == bool(latest):
+        raise TinymlError("pass exactly one of --run ID or --latest", fix="e.g. `tinyml firmware pull --latest -o fw/`")
+    if run_id:
+        name, sources = pull_mod.run_firmware(root, run_id, pipeline)
+        what = f"run {run_id} of {name}"
+    else:
+        release, sources = pull_mod.release_firmware(store or root / "releases", pipeline)
+        what = f"release {release.version} of {release.record['pipeline']} (run {release.record.get('run_id')})"
+    written = pull_mod.pull(sources, out_dir, target)
+    for folder in written:
+        files = sorted(p.name for p in folder.iterdir())
+        click.echo(f"{folder}: {', '.join(files)} (sha256 verified)")
+    click.echo(f"pulled {what}")

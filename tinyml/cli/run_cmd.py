@@ -65,6 +65,16 @@ def print_report(console, report) -> None:
         console.print(f"model: {verdict}")
         for reason in report.blessing_reasons:
             console.print(f"  - {reason}")
+    if report.spans:
+        console.print(f"data: span {', '.join(map(str, report.spans))}")
+    if report.release is not None:
+        rel = report.release
+        if rel["released"]:
+            console.print(f"[green]release {rel['version']}[/]: {rel['path']}")
+        else:
+            console.print("[red]no release[/]:")
+            for reason in rel["reasons"]:
+                console.print(f"  - {reason}")
     for target, fw in report.firmware.items():
         console.print(f"firmware [bold]{target}[/]: {fw['directory']}")
     if report.directory:

@@ -1,0 +1,39 @@
+"""create_pipeline with spans, drift checks and releases (the default wiring: pipeline_test.py)."""
+import json
+
+import pytest
+import yaml
+
+from pipelines.pipeline import create_pipeline
+from tinyml.config import DEFAULT_CONFIG, parse_config
+
+
+def _spans_config(**extra):
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["data"].pop("example")
+    raw["data"].update(path="/d/span-{SPAN}/x.csv", spans={}, drift={"features": ["label"]})
+    raw["release"] = {}
+    raw["evaluation"]["max_slice_accuracy_decrease"] = 0.05
+    raw.update(extra)
+    return parse_config(raw, source_dir=str(DEFAULT_CONFIG.parent))
+
+
+def test_spans_add_the_drift_gate_and_the_release_gate(tmp_path):
+    config = _spans_config()
+    pipeline = create_pipeline(config, str(tmp_path), "/d", input_pattern="span-{SPAN}/x.csv",
+                               release_store=str(tmp_path / "rel"))
+    ids = [c.id for c in pipeline.components]
+    nodes = {c.id: c for c in pipeline.components}
+    assert "span-{SPAN}/x.csv" in nodes["CsvExampleGen"].exec_properties["input_config"]
+    assert "latest_released_model_resolver" in ids and "latest_blessed_model_resolver" not in ids
+    # The drift gate runs before Transform; the release is the last step.
+    assert "DriftGate" in {n.id for n in nodes["Transform"].upstream_nodes}
+    assert json.loads(nodes["DriftGate"].exec_properties["thresholds"])["features"] == ["label"]
+    assert ids[-1] == "Releaser"
+    assert nodes["Releaser"].exec_properties["store"] == str(tmp_path / "rel")
+    assert json.loads(nodes["Releaser"].exec_properties["max_slice_accuracy_decrease"]) == 0.05
+
+
+def test_release_without_a_store_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="pass release_store"):
+        create_pipeline(_spans_config(), str(tmp_path), "/d", input_pattern="span-{SPAN}/x.csv")

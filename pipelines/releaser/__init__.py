@@ -1,0 +1,1 @@
+"""Releaser: turns a model that passed every gate into a numbered release."""

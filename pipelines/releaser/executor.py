@@ -1,0 +1,119 @@
+"""Releaser executor: checks the gates, then publishes the release atomically."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import tensorflow_model_analysis as tfma
+from absl import logging
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+
+from pipelines import evaluation_results
+from pipelines.eval_config import ACCURACY
+from tinyml.releases import ReleaseStore
+
+RECORD_FILE = "release.json"
+BASELINE = "baseline"
+_METRICS = ("example_count", "accuracy", "precision", "recall", "f1")
+
+
+def _accuracy_by_slice(evaluation_uri: str, model_name: str | None) -> dict[str, tuple[int, float]]:
+    result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
+    out = {}
+    for key, outputs in result.slicing_metrics:
+        top = outputs.get("", {}).get("", {})
+        count = top.get("example_count", {}).get("doubleValue")
+        accuracy = top.get(ACCURACY, {}).get("doubleValue")
+        if count is not None and accuracy is not None:
+            out[evaluation_results.slice_name(key)] = (int(count), float(accuracy))
+    return out
+
+
+def comparison_with_release(evaluation_uri: str) -> dict[str, dict]:
+    """{slice: {examples, candidate, released, change}}: both models on the same eval data; {} with no release yet."""
+    eval_config = tfma.writers.eval_config_writer.load_eval_run(evaluation_uri)[0]
+    names = {spec.name for spec in eval_config.model_specs} if eval_config else set()
+    if BASELINE not in names:
+        return {}
+    candidate = _accuracy_by_slice(evaluation_uri, evaluation_results.CANDIDATE)
+    released = _accuracy_by_slice(evaluation_uri, BASELINE)
+    return {
+        name: {"examples": n, "candidate": acc, "released": released[name][1], "change": acc - released[name][1]}
+        for name, (n, acc) in sorted(candidate.items()) if name in released
+    }
+
+
+def slice_regressions(comparison: dict[str, dict], min_examples: int, tolerance: float | None) -> list[str]:
+    """Slices (with enough examples) whose accuracy fell more than `tolerance` against the release."""
+    if tolerance is None:
+        return []
+    return [
+        f"slice {name}: accuracy {c['candidate']:.4f} vs {c['released']:.4f} of the release "
+        f"({c['change']:+.4f}, tolerance -{tolerance:g}, {c['examples']} examples)"
+        for name, c in comparison.items()
+        if c["examples"] >= min_examples and c["change"] < -tolerance
+    ]
+
+
+def _spans(examples) -> list[int]:
+    return sorted({int(e.span) for e in examples if e.has_property("span")})
+
+
+class Executor(base_executor.BaseExecutor):
+    def Do(self, input_dict, output_dict, exec_properties):
+        model = artifact_utils.get_single_instance(input_dict["model"])
+        blessing = artifact_utils.get_single_instance(input_dict["model_blessing"])
+        evaluation = artifact_utils.get_single_instance(input_dict["evaluation"])
+        firmware = artifact_utils.get_single_instance(input_dict["firmware"])
+        out = artifact_utils.get_single_instance(output_dict["release"])
+        targets = json.loads(exec_properties["targets"])
+        spans = _spans(input_dict["examples"])
+        out.set_string_custom_property("spans", json.dumps(spans))
+        out.set_int_custom_property("model_artifact_id", model.id)
+
+        reasons = []
+        if not blessing.get_int_custom_property("blessed"):
+            _, why = evaluation_results.load_validation(evaluation.uri)
+            reasons += ["the Evaluator did not bless the model", *why]
+        comparison = comparison_with_release(evaluation.uri)
+        reasons += slice_regressions(
+            comparison, exec_properties["min_slice_examples"], json.loads(exec_properties["max_slice_accuracy_decrease"])
+        )
+        built = json.loads(firmware.get_string_custom_property("targets") or "[]")
+        missing = [t for t in targets if t not in built]
+        if missing:
+            reasons.append(f"no verified firmware for target(s) {missing} (converter or firmware gate)")
+        if reasons:
+            return self._finish(out, {"released": False, "reasons": reasons, "spans": spans})
+
+        store = ReleaseStore(exec_properties["store"], exec_properties["pipeline"])
+        metrics = {
+            name: {k: v for k, v in m.as_dict().items() if k in _METRICS}
+            for name, m in evaluation_results.load_slice_metrics(evaluation.uri).items()
+        }
+        release = store.publish(
+            {
+                "run_id": self._context.pipeline_run_id if self._context else None,
+                "spans": spans,
+                "model": {"artifact_id": model.id, "uri": model.uri},
+                "metrics": metrics,
+                # On the eval data of this run, against the release it replaces.
+                "comparison_with_previous_release": comparison,
+            },
+            {t: Path(firmware.uri) / t for t in targets},
+        )
+        out.set_int_custom_property("version", release.version)
+        logging.info("Releaser: release %d of %s at %s", release.version, store.pipeline, release.path)
+        self._finish(out, {"released": True, "version": release.version, "path": str(release.path),
+                           **release.record})
+
+    @staticmethod
+    def _finish(out, record: dict) -> None:
+        if not record["released"]:
+            logging.warning("Releaser: no release: %s", "; ".join(record["reasons"]))
+            out.set_string_custom_property("reason", "; ".join(record["reasons"]))
+        out.set_int_custom_property("released", int(record["released"]))
+        os.makedirs(out.uri, exist_ok=True)
+        Path(out.uri, RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

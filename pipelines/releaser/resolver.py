@@ -1,0 +1,28 @@
+"""The Evaluator's baseline: the model of the latest release, from the Releaser's records in ML Metadata.
+
+Usage:
+    tfx.dsl.Resolver(
+        strategy_class=LatestReleasedModelStrategy,
+        model=tfx.dsl.Channel(type=standard_artifacts.Model),
+        release=tfx.dsl.Channel(type=ReleaseRecord),
+    ).with_id("latest_released_model_resolver")
+"""
+from __future__ import annotations
+
+from tfx.dsl.components.common import resolver
+
+
+class LatestReleasedModelStrategy(resolver.ResolverStrategy):
+    """The Model of the highest-numbered release, with its ReleaseRecord; nothing before the first release."""
+
+    def resolve_artifacts(self, store, input_dict):
+        released = [
+            r for r in input_dict["release"]
+            if r.has_custom_property("released") and r.get_int_custom_property("released") == 1
+        ]
+        if not released:
+            return {"model": [], "release": []}
+        latest = max(released, key=lambda r: r.get_int_custom_property("version"))
+        model_id = latest.get_int_custom_property("model_artifact_id")
+        models = [m for m in input_dict["model"] if m.id == model_id]
+        return {"model": models, "release": [latest] if models else []}
