@@ -20,6 +20,7 @@ from pipelines.eval_config import build_eval_config
 from pipelines.releaser.component import Releaser, ReleaseRecord
 from pipelines.releaser.resolver import LatestReleasedModelStrategy
 from tinyml.config import PipelineConfig
+from tinyml.errors import TinymlError
 
 
 def _split_config(config: PipelineConfig) -> example_gen_pb2.Output:
@@ -46,11 +47,18 @@ def code_fingerprint(import_path: str) -> str:
     hit the cache. The fingerprint, passed as a parameter, makes it count.
     """
     module = import_path.rsplit(".", 1)[0]
-    spec = importlib.util.find_spec(module)
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        spec = None
     if spec is None or not spec.origin:
-        return "unresolved"
+        raise TinymlError(
+            f"cannot find module '{module}' of '{import_path}'",
+            fix="set model.preprocessing_fn / model.run_fn in the config to functions of an installed package",
+        )
     digest = hashlib.sha256()
-    for path in sorted(Path(spec.origin).parent.glob("*.py")):
+    # Tests beside the code do not change what runs.
+    for path in sorted(p for p in Path(spec.origin).parent.glob("*.py") if not p.name.endswith("_test.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -1,7 +1,9 @@
+import pytest
 import yaml
 
 from pipelines.pipeline import code_fingerprint, create_pipeline
 from tinyml.config import DEFAULT_CONFIG, load_config, parse_config
+from tinyml.errors import TinymlError
 
 
 def _config(**data):
@@ -54,4 +56,9 @@ def test_code_fingerprint_follows_the_module_folder(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     before = code_fingerprint("fp_pkg.model.run_fn")
     (pkg / "features.py").write_text("N = 3\n")
-    assert code_fingerprint("fp_pkg.model.run_fn") != before
+    changed = code_fingerprint("fp_pkg.model.run_fn")
+    assert changed != before
+    (pkg / "model_test.py").write_text("def test_x():\n    pass\n")
+    assert code_fingerprint("fp_pkg.model.run_fn") == changed
+    with pytest.raises(TinymlError, match="cannot find module 'no_such_pkg.mod'"):
+        code_fingerprint("no_such_pkg.mod.fn")
