@@ -234,10 +234,10 @@ class KfpClient:
         return self._call(f"get or create experiment '{name}'", self._client.create_experiment, name).experiment_id
 
     def create_run(self, package: PipelinePackage, pipeline_id: str, version_id: str, experiment: str,
-                   params: dict, run_name: str) -> str:
+                   params: dict, run_name: str, service_account: str | None = None) -> str:
         run = self._call("create the run", self._client.run_pipeline, self.experiment_id(experiment), run_name,
                          params=params, pipeline_id=pipeline_id, version_id=version_id,
-                         pipeline_root=package.pipeline_root)
+                         pipeline_root=package.pipeline_root, service_account=service_account)
         return run.run_id
 
     def get_run(self, run_id: str):
@@ -259,11 +259,12 @@ class KfpClient:
     # Recurring runs
 
     def create_schedule(self, package: PipelinePackage, pipeline_id: str, version_id: str, experiment: str,
-                        name: str, cron: str, max_concurrency: int, params: dict):
+                        name: str, cron: str, max_concurrency: int, params: dict, service_account: str | None = None):
         return self._call("create the recurring run", self._client.create_recurring_run,
                           self.experiment_id(experiment), name, cron_expression=kfp_cron(cron),
                           max_concurrency=max_concurrency, no_catchup=True, params=params,
-                          pipeline_id=pipeline_id, version_id=version_id, pipeline_root=package.pipeline_root)
+                          pipeline_id=pipeline_id, version_id=version_id, pipeline_root=package.pipeline_root,
+                          service_account=service_account)
 
     def list_schedules(self) -> list:
         response = self._call("list recurring runs", self._client.list_recurring_runs, page_size=100)

@@ -45,6 +45,9 @@ PARAM_OPTION = click.option(
     help="Run parameter, repeatable: data_root=gs://..., targets=cortex-m4f,cortex-m7, "
          "epochs=N, batch_size=N, learning_rate=X, seed=N.")
 EXPERIMENT_OPTION = click.option("--experiment", default="tinyml", show_default=True, help="KFP experiment.")
+SERVICE_ACCOUNT_OPTION = click.option(
+    "--service-account", default=None,
+    help="Kubernetes service account the run's pods use (GCS access), e.g. tinyml-pipeline (infra/kubeflow).")
 
 
 def _compile(config_path, image, pipeline_root, data_root, output: Path) -> dict:
@@ -112,9 +115,10 @@ def compile(kubeflow, output, config_path, image, pipeline_root, data_root):  # 
 @IMAGE_OPTION
 @PIPELINE_ROOT_OPTION
 @DATA_ROOT_OPTION
+@SERVICE_ACCOUNT_OPTION
 @TOKEN_FILE_OPTION
 def submit(host, experiment, params, wait, timeout, poll, run_name, package, config_path, image, pipeline_root,
-           data_root, token_file):
+           data_root, service_account, token_file):
     """Upload the pipeline (a new version when it exists) and start a run on Kubeflow Pipelines.
 
     With --wait, print the final state and where the firmware artifacts are.
@@ -126,7 +130,7 @@ def submit(host, experiment, params, wait, timeout, poll, run_name, package, con
         pipeline_id, version_id, what = client.ensure_pipeline_version(pkg, pkg.write_ir(Path(tmp)))
     click.echo(f"pipeline {pkg.name}: {what} (pipeline {pipeline_id}, version {version_id})")
     name = run_name or f"{pkg.name}-{datetime.datetime.now(datetime.timezone.utc):%Y%m%d-%H%M%S}"
-    run_id = client.create_run(pkg, pipeline_id, version_id, experiment, values, name)
+    run_id = client.create_run(pkg, pipeline_id, version_id, experiment, values, name, service_account)
     click.echo(f"run {run_id} started: {client.host}/#/runs/details/{run_id}")
     if not wait:
         return
@@ -177,9 +181,10 @@ def schedule():
 @IMAGE_OPTION
 @PIPELINE_ROOT_OPTION
 @DATA_ROOT_OPTION
+@SERVICE_ACCOUNT_OPTION
 @TOKEN_FILE_OPTION
 def schedule_create(host, cron, max_concurrency, name, experiment, params, package, config_path, image,
-                    pipeline_root, data_root, token_file):
+                    pipeline_root, data_root, service_account, token_file):
     """Create a KFP recurring run of the pipeline (uploading it, or a new version, first)."""
     from tinyml.kfp_client import kfp_cron
 
@@ -191,7 +196,7 @@ def schedule_create(host, cron, max_concurrency, name, experiment, params, packa
         pipeline_id, version_id, what = client.ensure_pipeline_version(pkg, pkg.write_ir(Path(tmp)))
     click.echo(f"pipeline {pkg.name}: {what} (version {version_id})")
     job = client.create_schedule(pkg, pipeline_id, version_id, experiment, name or f"{pkg.name}-retrain",
-                                 cron, max_concurrency, values)
+                                 cron, max_concurrency, values, service_account)
     click.echo(f"recurring run {job.recurring_run_id} created: '{cron}', max concurrency {max_concurrency}")
 
 

@@ -96,11 +96,11 @@ def test_schedule_create_list_pause_resume_delete(package, tmp_path, capsys):
     with FakeKfp(token=TOKEN) as kfp:
         auth = ["--host", kfp.url, "--token-file", token_file]
         assert tinyml("schedule", "create", *auth, "--package", package, "--cron", "0 3 * * 1",
-                      "--max-concurrency", 2, "--param", "targets=cortex-m7") == 0
+                      "--max-concurrency", 2, "--param", "targets=cortex-m7", "--service-account", "tinyml-pipeline") == 0
         (job_id, job), = kfp.recurring.items()
         assert job["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * 1"  # KFP's 6 fields, seconds first
         assert int(job["max_concurrency"]) == 2 and job["no_catchup"] is True
-        assert job["display_name"] == "digits-retrain"
+        assert job["display_name"] == "digits-retrain" and job["service_account"] == "tinyml-pipeline"
         assert json.loads(job["runtime_config"]["parameters"]["targets"]) == ["cortex-m7"]
 
         assert tinyml("schedule", "list", *auth) == 0
