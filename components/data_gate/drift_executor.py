@@ -64,6 +64,7 @@ def drift_lines(anomalies: anomalies_pb2.Anomalies) -> list[str]:
 
 
 def _span(artifact) -> int | None:
+    # ExampleGen records the span as a custom property.
     return artifact.get_int_custom_property(SPAN_PROPERTY) if artifact.has_custom_property(SPAN_PROPERTY) else None
 
 
@@ -78,7 +79,7 @@ class Executor(base_executor.BaseExecutor):
         references = input_dict.get("reference") or []
         baseline = artifact_utils.get_single_instance(output_dict["baseline"])
         current_path = os.path.join(statistics.uri, f"Split-{SPLIT}", STATS_FILE)
-        span = int(examples.span) if examples.has_property("span") else None
+        span = _span(examples)
 
         if references:
             reference = references[0]

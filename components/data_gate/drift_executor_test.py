@@ -22,7 +22,7 @@ def _statistics(tmp_path, name, span, corrupt=None):
     with open(os.path.join(stats.uri, "Split-train", "FeatureStats.pb"), "wb") as f:
         f.write(tfdv.generate_statistics_from_csv(str(csv)).SerializeToString())
     examples = standard_artifacts.Examples()
-    examples.span = span
+    examples.set_int_custom_property("span", span)
     return stats, examples
 
 

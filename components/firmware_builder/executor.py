@@ -59,7 +59,7 @@ class Executor(base_executor.BaseExecutor):
             "model_artifact_id": model.id if model is not None else None,
             "data_artifact_ids": [e.id for e in examples],
             # ExampleGen's span of each input (0 when the data is not in spans).
-            "spans": sorted({int(e.span) for e in examples if e.has_property("span")}),
+            "spans": sorted({e.get_int_custom_property("span") for e in examples if e.has_custom_property("span")}),
         }
 
     def Do(self, input_dict, output_dict, exec_properties):

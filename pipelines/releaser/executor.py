@@ -58,7 +58,8 @@ def slice_regressions(comparison: dict[str, dict], min_examples: int, tolerance:
 
 
 def _spans(examples) -> list[int]:
-    return sorted({int(e.span) for e in examples if e.has_property("span")})
+    # ExampleGen records the span as a custom property.
+    return sorted({e.get_int_custom_property("span") for e in examples if e.has_custom_property("span")})
 
 
 class Executor(base_executor.BaseExecutor):

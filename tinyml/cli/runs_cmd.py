@@ -41,7 +41,7 @@ def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[d
                 "firmware": {
                     t: str(Path(firmware.uri) / t) for t in json.loads(_prop(firmware, "targets") or "[]")
                 } if firmware is not None else {},
-                "span": examples.properties["span"].int_value if examples and "span" in examples.properties else None,
+                "span": _prop(examples, "span"),
                 "release": _prop(release, "version") if _prop(release, "released") else None,
                 "not_released": _prop(release, "reason") if release is not None and not _prop(release, "released") else None,
             })
