@@ -37,8 +37,9 @@ def package(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def no_token(monkeypatch):
-    monkeypatch.delenv(TOKEN_ENV, raising=False)
+def clean_env(monkeypatch):
+    for name in (TOKEN_ENV, "TINYML_KFP_HOST", "TINYML_IMAGE", "TINYML_PIPELINE_ROOT"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def closed_port_url() -> str:
@@ -125,6 +126,8 @@ def test_bad_input_exits_2_with_a_clear_message(package, capsys):
         (["submit", "--host", "http://x", "--package", package, "--param", "epochs=-1"], "--param epochs=-1"),
         (["compile", "-o", "x.json"], "choose a compile target"),
         (["compile", "--kubeflow", "-o", "x.json"], "no pipeline root given"),
+        (["submit", "--host", closed_port_url()], "no pipeline root given"),  # compiles first: needs a root
+        (["submit", "--host", closed_port_url(), "--package", "missing.json"], "cannot read pipeline package"),
     ]
     with FakeKfp(token=TOKEN) as secured, FakeKfp() as open_kfp:
         cases += [
@@ -170,8 +173,9 @@ def test_run_local_skips_while_another_run_holds_the_lock(fake_local_runner, tmp
 def test_compile_then_submit_the_real_pipeline(tmp_path, capsys):
     out_file = tmp_path / "pipeline.json"
     assert tinyml("compile", "--kubeflow", "-o", out_file, "--pipeline-root", f"gs://{BUCKET}/root",
-                  "--image", "registry.example/tinyml:1") == 0
-    assert f"wrote {out_file}" in capsys.readouterr().out
+                  "--image", "registry.example/tinyml:1", "--data-root", "gs://in/digits") == 0
+    out = capsys.readouterr().out
+    assert f"wrote {out_file}" in out and "parameter data_root = gs://in/digits" in out
     with FakeKfp() as kfp:
         assert tinyml("submit", "--host", kfp.url, "--package", out_file, "--param", "epochs=2",
                       "--param", "data_root=gs://data/digits") == 0
