@@ -1,15 +1,23 @@
-"""Differential tests: generated C (host gcc) vs the tflite-micro interpreter, byte for byte.
+"""Differential tests: generated C vs the tflite-micro interpreter, byte for byte.
 
 Random small Keras models exercise each kernel's parameter space (shapes,
 strides, paddings, dilations, activations, odd channel counts, per-channel
 scales, depth multipliers); each is converted to full int8 and run on random
 int8 inputs. Conversion dominates the cost, so models are built once per module.
+
+On the host (gcc) every model runs with the reference kernels and with the
+DSP-extension kernels' plain-C fallback. The SIMD instructions themselves run
+only on a DSP core: the QEMU tests batch the conv, depthwise and dense models
+into one image per emulated DSP target.
 """
 import numpy as np
 import pytest
 
+from tinyml.firmware import fixture_model
 from tinyml.firmware.codegen import generate_sources
 from tinyml.firmware.host import build_host, run_host
+from tinyml.firmware.multi_model import ModelCase, run_models
+from tinyml.profiles import get_profile
 from tinyml.tflite import testing
 
 N_INPUTS = 12
@@ -65,6 +73,59 @@ def _dense_model(rng, layers):
     shape = (int(rng.integers(1, 5)), int(rng.integers(1, 20)))
     keep = [layers.Flatten()] if rng.random() < 0.5 else []  # else FC runs over several rows
     return shape, keep + [layers.Dense(int(rng.integers(1, 12)), activation=_act(rng))]
+
+
+# The SIMD kernels branch on channel counts (groups of 4 and their tails), on
+# whether a conv window fits the im2col column (TML_COL_MAX = 256 values) and on
+# the depth multiplier (1, a multiple of 4, other): these recipes step through
+# those cases by seed rather than leaving them to chance.
+# (in_c, out_c, kernel, strides, dilation, padding); window sizes 4..300.
+_CONV_CHANNELS = [
+    (4, 5, (1, 1), (1, 1), (1, 1), "valid"),
+    (7, 2, (3, 3), (2, 2), (1, 1), "same"),
+    (8, 7, (3, 2), (1, 1), (2, 1), "same"),
+    (13, 8, (1, 1), (2, 1), (1, 1), "valid"),
+    (33, 3, (3, 3), (1, 1), (1, 1), "same"),  # 297 values: no column
+    (40, 9, (2, 3), (1, 1), (1, 2), "same"),  # no column, dilated runs
+    (300, 5, (1, 1), (1, 1), (1, 1), "valid"),
+    (1, 16, (3, 3), (1, 1), (1, 1), "same"),  # a first layer, like the digits CNN's
+]
+
+
+def _conv_channels_model(rng, layers, case):
+    in_c, out_c, k, strides, dilation, padding = case
+    h, w = int(rng.integers(4, 8)), int(rng.integers(4, 8))
+    layer = layers.Conv2D(out_c, k, strides=strides, padding=padding, dilation_rate=dilation,
+                          activation=_act(rng), use_bias=bool(rng.random() < 0.8))
+    return (h, w, in_c), [layer]
+
+
+# (channels, depth multiplier, kernel, strides, dilation, padding)
+_DEPTHWISE_CHANNELS = [
+    (4, 1, (3, 3), (1, 1), (1, 1), "same"),
+    (9, 1, (3, 3), (2, 2), (1, 1), "valid"),
+    (7, 1, (2, 3), (1, 1), (2, 2), "same"),
+    (1, 8, (4, 3), (2, 2), (1, 1), "same"),  # like micro_speech's first layer
+    (3, 4, (3, 3), (1, 1), (1, 1), "valid"),
+    (2, 3, (3, 3), (1, 2), (1, 1), "same"),
+    (5, 2, (1, 1), (1, 1), (1, 1), "valid"),
+]
+
+
+def _depthwise_channels_model(rng, layers, case):
+    c, dm, k, strides, dilation, padding = case
+    h, w = int(rng.integers(4, 10)), int(rng.integers(4, 10))
+    layer = layers.DepthwiseConv2D(k, strides=strides, padding=padding, dilation_rate=dilation,
+                                   depth_multiplier=dm, activation=_act(rng), use_bias=bool(rng.random() < 0.8))
+    return (h, w, c), [layer]
+
+
+_DENSE_SHAPES = [((5,), 7), ((64,), 1), ((3, 33), 2), ((100,), 9), ((2, 8), 4), ((1,), 3)]
+
+
+def _dense_wide_model(rng, layers, case):
+    shape, units = case
+    return shape, [layers.Dense(units, activation=_act(rng))]
 
 
 def _softmax_model(rng, layers):
@@ -140,7 +201,13 @@ RECIPES = {
     "pad": (_pad_model, 3),
     "mean": (_mean_model, 5),
     "activation": (_activation_model, 5),
+    "conv_channels": (_conv_channels_model, len(_CONV_CHANNELS)),
+    "depthwise_channels": (_depthwise_channels_model, len(_DEPTHWISE_CHANNELS)),
+    "dense_wide": (_dense_wide_model, len(_DENSE_SHAPES)),
 }
+# Recipes whose seed indexes a list of cases (passed as a third argument).
+STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
+SIMD_RECIPES = ("conv", "depthwise", "dense", "conv_channels", "depthwise_channels", "dense_wide")
 CASES = [(name, seed) for name, (_, count) in RECIPES.items() for seed in range(count)]
 
 
@@ -149,7 +216,8 @@ def _build(name, seed):
 
     rng = np.random.default_rng([seed, len(name)])
     tf.keras.utils.set_random_seed(seed)
-    input_shape, body = RECIPES[name][0](rng, tf.keras.layers)
+    stepped = (STEPPED[name][seed],) if name in STEPPED else ()
+    input_shape, body = RECIPES[name][0](rng, tf.keras.layers, *stepped)
     # A static batch of 1 keeps the converter from emitting SHAPE/GATHER for dynamic batches.
     x = tf.keras.layers.Input(input_shape, batch_size=1)
     y = x
@@ -165,6 +233,8 @@ def _build(name, seed):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """(tflite, generated, {kernels: host executable}); the SIMD recipes also get
+    a build with the DSP-extension kernels' plain-C fallback."""
     cache = {}
 
     def get(name, seed):
@@ -172,32 +242,71 @@ def built(tmp_path_factory):
             tflite = _build(name, seed)
             out = tmp_path_factory.mktemp(f"{name}{seed}")
             generated = generate_sources(tflite, out)
-            cache[name, seed] = (tflite, generated, build_host(generated, out))
+            exes = {"reference": build_host(generated, out)}
+            if name in SIMD_RECIPES:
+                exes["simd-fallback"] = build_host(generated, out, simd=True)
+            cache[name, seed] = (tflite, generated, exes)
         return cache[name, seed]
 
     return get
 
 
-def _compare(tflite, generated, exe, seed):
+def _vectors(tflite, generated, seed):
+    """Random int8 inputs and the tflite-micro interpreter's outputs for them."""
     rng = np.random.default_rng(seed)
     inputs = rng.integers(-128, 128, size=(N_INPUTS, *generated.input.shape[1:]), dtype=np.int8)
+    return inputs, testing.tflm_outputs(tflite, inputs).reshape(N_INPUTS, *generated.output.shape[1:])
+
+
+def _compare(tflite, generated, exe, seed, kernels="reference"):
+    inputs, reference = _vectors(tflite, generated, seed)
     ours = run_host(exe, generated, inputs)
-    reference = testing.tflm_outputs(tflite, inputs).reshape(ours.shape)
+    reference = reference.reshape(ours.shape)
     mismatch = np.argwhere(ours != reference)
     assert mismatch.size == 0, (
-        f"{len(mismatch)} of {ours.size} output bytes differ; first at {mismatch[0].tolist()}: "
+        f"{kernels} kernels: {len(mismatch)} of {ours.size} output bytes differ; first at {mismatch[0].tolist()}: "
         f"ours {ours[tuple(mismatch[0])]} tflm {reference[tuple(mismatch[0])]}")
 
 
 @pytest.mark.parametrize("name,seed", CASES, ids=[f"{n}-{s}" for n, s in CASES])
 def test_generated_model_matches_tflm(built, name, seed):
-    tflite, generated, exe = built(name, seed)
+    tflite, generated, exes = built(name, seed)
     expected_op = {"conv": "CONV_2D", "depthwise": "DEPTHWISE_CONV_2D", "dense": "FULLY_CONNECTED",
                    "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL", "concat": "CONCATENATION", "pad": "PAD",
-                   "mean": "MEAN"}.get(name)
+                   "mean": "MEAN", "conv_channels": "CONV_2D", "depthwise_channels": "DEPTHWISE_CONV_2D",
+                   "dense_wide": "FULLY_CONNECTED"}.get(name)
     if expected_op:
         assert expected_op in generated.ops
-    _compare(tflite, generated, exe, seed)
+    for kernels, exe in exes.items():
+        _compare(tflite, generated, exe, seed, kernels)
+
+
+# DSP targets whose SIMD kernels run in QEMU: an M4F (mps2-an386) and an M33
+# (mps2-an505, another core and memory map).
+SIMD_TARGETS = ("cortex-m4f", "cortex-m33")
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("target", SIMD_TARGETS)
+def test_simd_kernels_match_tflm_in_qemu(built, tmp_path, target):
+    """Every conv / depthwise / dense case, the small CNN and the shared models
+    in one image per target, built with the SIMD kernels."""
+    fixture_model.skip_without_tools()
+    profile = get_profile(target)
+    assert profile.dsp_simd
+    cases = []
+    for name, seed in CASES:
+        if name in SIMD_RECIPES:
+            tflite, generated, _ = built(name, seed)
+            cases.append(ModelCase(f"{name}-{seed}", generated, *_vectors(tflite, generated, seed)))
+    others = [("small_cnn", testing.small_cnn())]
+    others += [(p.stem, p.read_bytes()) for p in SUPPORTED_SHARED]
+    for k, (name, tflite) in enumerate(others):
+        generated = generate_sources(tflite, tmp_path / name, source=name)
+        cases.append(ModelCase(name, generated, *_vectors(tflite, generated, k)))
+    mismatched = run_models(profile, cases, tmp_path / "image")
+    assert {name: n for name, n in mismatched.items() if n} == {}
+    assert len(mismatched) == len(cases)
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +330,7 @@ def test_small_cnn_matches_tflm(tmp_path):
     tflite = testing.small_cnn()
     generated = generate_sources(tflite, tmp_path)
     _compare(tflite, generated, build_host(generated, tmp_path), 1)
+    _compare(tflite, generated, build_host(generated, tmp_path, simd=True), 1, "simd-fallback")
 
 
 SUPPORTED_SHARED = [p for p in testing.shared_models() if p.name != "keyword_scrambled_8bit.tflite"]
@@ -231,6 +341,7 @@ def test_shared_model_matches_tflm(tmp_path, path):
     tflite = path.read_bytes()
     generated = generate_sources(tflite, tmp_path, source=path.name)
     _compare(tflite, generated, build_host(generated, tmp_path), 2)
+    _compare(tflite, generated, build_host(generated, tmp_path, simd=True), 2, "simd-fallback")
 
 
 def test_cases_cover_the_parameter_space(built):

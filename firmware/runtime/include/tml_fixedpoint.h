@@ -14,10 +14,12 @@
 
 static inline int32_t tml_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
-  int64_t ab = (int64_t)a * (int64_t)b;
-  int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  /* C99 division truncates toward zero, as TFLite relies on. */
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  /* TFLite adds a sign-dependent nudge (2^30 or 1 - 2^30) and divides by 2^31
+   * truncating toward zero. For a negative product that is ceil((ab + 1 - 2^30) / 2^31)
+   * = floor((ab + 2^30) / 2^31), the same as for a positive one: so one
+   * multiply-accumulate and an arithmetic shift (GCC shifts signed values
+   * arithmetically) give identical results without a 64-bit division. */
+  return (int32_t)(((int64_t)a * b + (1 << 30)) >> 31);
 }
 
 static inline int32_t tml_rounding_divide_by_pot(int32_t x, int exponent) {

@@ -1,0 +1,243 @@
+/* Building blocks of the DSP-extension kernels in this directory.
+ *
+ * With __ARM_FEATURE_SIMD32 (Cortex-M4, M7, M33) they use GCC's ACLE
+ * intrinsics: SXTB16 sign-extends bytes 0 and 2 of a word (or, after a rotate
+ * by 8, bytes 1 and 3) into two int16 lanes, SXTAB16 does the same and adds a
+ * packed pair (the input offset) in the same instruction, SMLAD multiplies the
+ * two lanes pairwise and adds both products to an int32 accumulator, and
+ * SMLABB/SMLATB/SMLATT multiply one chosen lane of each operand. Without the
+ * extension the same sums are taken in plain C, so a build for the wrong core
+ * is slower, never wrong. Integer sums are exact in any order, so both give
+ * the reference kernels' accumulators bit for bit.
+ */
+#ifndef TML_SIMD_OPS_H_
+#define TML_SIMD_OPS_H_
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tml_fixedpoint.h"
+
+#if defined(__ARM_FEATURE_SIMD32)
+#include <arm_acle.h>
+#endif
+
+/* Per-pixel im2col buffer of the conv kernel, on the stack: a fixed bound keeps
+ * the stack use known at build time; larger windows take the buffer-free path. */
+#define TML_COL_MAX 256
+
+/* Requantization constants of a conv-like op, copied out of its parameter
+ * struct: kernels write int8 outputs, which may alias anything, so values read
+ * through the struct would be reloaded after every store. */
+typedef struct {
+  const int32_t *bias; /* or NULL */
+  const int32_t *multiplier;
+  const int8_t *shift;
+  int32_t output_offset, act_min, act_max;
+} tml_requant;
+
+/* Output channel `oc`'s accumulator (bias not yet added) to int8. */
+static inline int8_t tml_requantize(const tml_requant *q, int32_t acc, int32_t oc) {
+  if (q->bias) acc += q->bias[oc];
+  acc = tml_multiply_by_quantized_multiplier(acc, q->multiplier[oc], q->shift[oc]) + q->output_offset;
+  return (int8_t)tml_clamp(acc, q->act_min, q->act_max);
+}
+
+/* The taps k in [0, k) with 0 <= start + k * dilation < size, as [*lo, *hi). */
+static inline void tml_valid_taps(int32_t start, int32_t dilation, int32_t k, int32_t size, int32_t *lo,
+                                  int32_t *hi) {
+  int32_t a = 0, b = k;
+  while (a < k && start + a * dilation < 0) ++a;
+  while (b > a && start + (b - 1) * dilation >= size) --b;
+  *lo = a;
+  *hi = b;
+}
+
+/* An im2col column stores each full group of 4 values as e0, e2, e1, e3: one
+ * 32-bit word then holds exactly the lanes SXTB16 extracts from 4 weights
+ * (bytes 0 and 2), the next word the rotated ones (bytes 1 and 3). A tail of
+ * n % 4 values stays in order. This reorders a column written in order. */
+static inline void tml_col_interleave(int16_t *col, int32_t n) {
+  for (int32_t g = 0; g + 4 <= n; g += 4) {
+    const int16_t e1 = col[g + 1];
+    col[g + 1] = col[g + 2];
+    col[g + 2] = e1;
+  }
+}
+
+#if defined(__ARM_FEATURE_SIMD32)
+
+static inline uint32_t tml_load4(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, 4); /* one LDR: the cores with SIMD32 allow unaligned word loads */
+  return v;
+}
+
+static inline uint32_t tml_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+
+/* The int16 offset in both lanes. */
+static inline int16x2_t tml_pack_offset(int32_t offset) {
+  return (int16x2_t)(((uint32_t)offset & 0xFFFFu) * 0x00010001u);
+}
+
+/* *acc0 += sum (in[i] + offset) * w0[i], *acc1 likewise with w1; n int8 inputs.
+ * in + offset fits int16 because offset is minus an int8 zero point. */
+static inline void tml_dot2_s8(const int8_t *in, const int8_t *w0, const int8_t *w1, int32_t n, int32_t offset,
+                               int32_t *acc0, int32_t *acc1) {
+  const int16x2_t off = tml_pack_offset(offset);
+  int32_t a0 = *acc0, a1 = *acc1;
+  for (; n >= 4; n -= 4, in += 4, w0 += 4, w1 += 4) {
+    const uint32_t x = tml_load4(in), k0 = tml_load4(w0), k1 = tml_load4(w1);
+    const int16x2_t xe = __sxtab16(off, (int8x4_t)x), xo = __sxtab16(off, (int8x4_t)tml_ror8(x));
+    a0 = __smlad(xe, __sxtb16((int8x4_t)k0), a0);
+    a0 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k0)), a0);
+    a1 = __smlad(xe, __sxtb16((int8x4_t)k1), a1);
+    a1 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k1)), a1);
+  }
+  for (; n > 0; --n) {
+    const int32_t x = *in++ + offset;
+    a0 += x * *w0++;
+    a1 += x * *w1++;
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
+static inline int32_t tml_dot1_s8(const int8_t *in, const int8_t *w, int32_t n, int32_t offset, int32_t acc) {
+  const int16x2_t off = tml_pack_offset(offset);
+  for (; n >= 4; n -= 4, in += 4, w += 4) {
+    const uint32_t x = tml_load4(in), k = tml_load4(w);
+    acc = __smlad(__sxtab16(off, (int8x4_t)x), __sxtb16((int8x4_t)k), acc);
+    acc = __smlad(__sxtab16(off, (int8x4_t)tml_ror8(x)), __sxtb16((int8x4_t)tml_ror8(k)), acc);
+  }
+  for (; n > 0; --n) acc += (*in++ + offset) * *w++;
+  return acc;
+}
+
+/* Writes n int8 inputs plus offset to col in the interleaved layout; n % 4 == 0. */
+static inline void tml_col_fill4(int16_t *col, const int8_t *in, int32_t n, int32_t offset) {
+  const int16x2_t off = tml_pack_offset(offset);
+  for (; n > 0; n -= 4, in += 4, col += 4) {
+    const uint32_t x = tml_load4(in);
+    const int16x2_t xe = __sxtab16(off, (int8x4_t)x), xo = __sxtab16(off, (int8x4_t)tml_ror8(x));
+    memcpy(col, &xe, 4);
+    memcpy(col + 2, &xo, 4);
+  }
+}
+
+/* *acc0 += col . w0, *acc1 += col . w1 over n values of an interleaved column. */
+static inline void tml_dot2_col(const int16_t *col, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc0,
+                                int32_t *acc1) {
+  int32_t a0 = *acc0, a1 = *acc1;
+  for (; n >= 4; n -= 4, col += 4, w0 += 4, w1 += 4) {
+    const int16x2_t xe = (int16x2_t)tml_load4(col), xo = (int16x2_t)tml_load4(col + 2);
+    const uint32_t k0 = tml_load4(w0), k1 = tml_load4(w1);
+    a0 = __smlad(xe, __sxtb16((int8x4_t)k0), a0);
+    a0 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k0)), a0);
+    a1 = __smlad(xe, __sxtb16((int8x4_t)k1), a1);
+    a1 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k1)), a1);
+  }
+  for (; n > 0; --n) {
+    a0 += *col * *w0++;
+    a1 += *col++ * *w1++;
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
+static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t n, int32_t acc) {
+  for (; n >= 4; n -= 4, col += 4, w += 4) {
+    const uint32_t k = tml_load4(w);
+    acc = __smlad((int16x2_t)tml_load4(col), __sxtb16((int8x4_t)k), acc);
+    acc = __smlad((int16x2_t)tml_load4(col + 2), __sxtb16((int8x4_t)tml_ror8(k)), acc);
+  }
+  for (; n > 0; --n) acc += *col++ * *w++;
+  return acc;
+}
+
+/* Four channels side by side: *aj += (x[j] + offset) * w[j], j < 4. */
+static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
+                               int32_t *a2, int32_t *a3) {
+  const uint32_t xv = tml_load4(x), wv = tml_load4(w);
+  const int16x2_t xe = __sxtab16(off, (int8x4_t)xv), xo = __sxtab16(off, (int8x4_t)tml_ror8(xv));
+  const int16x2_t we = __sxtb16((int8x4_t)wv), wo = __sxtb16((int8x4_t)tml_ror8(wv));
+  *a0 = __smlabb(xe, we, *a0);
+  *a2 = __smlatt(xe, we, *a2);
+  *a1 = __smlabb(xo, wo, *a1);
+  *a3 = __smlatt(xo, wo, *a3);
+}
+
+/* One input value (offset added; int16) times 4 weights: *aj += v * w[j]. */
+static inline void tml_mac4_1(int32_t v, const int8_t *w, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
+  const uint32_t wv = tml_load4(w);
+  const int16x2_t we = __sxtb16((int8x4_t)wv), wo = __sxtb16((int8x4_t)tml_ror8(wv));
+  *a0 = __smlabb(we, v, *a0);
+  *a2 = __smlatb(we, v, *a2);
+  *a1 = __smlabb(wo, v, *a1);
+  *a3 = __smlatb(wo, v, *a3);
+}
+
+#else /* plain C: the same sums, for cores without the DSP extension and the host */
+
+typedef int32_t int16x2_t;
+
+static inline int16x2_t tml_pack_offset(int32_t offset) { return offset; }
+
+static inline void tml_dot2_s8(const int8_t *in, const int8_t *w0, const int8_t *w1, int32_t n, int32_t offset,
+                               int32_t *acc0, int32_t *acc1) {
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t x = in[i] + offset;
+    *acc0 += x * w0[i];
+    *acc1 += x * w1[i];
+  }
+}
+
+static inline int32_t tml_dot1_s8(const int8_t *in, const int8_t *w, int32_t n, int32_t offset, int32_t acc) {
+  for (int32_t i = 0; i < n; ++i) acc += (in[i] + offset) * w[i];
+  return acc;
+}
+
+static inline void tml_col_fill4(int16_t *col, const int8_t *in, int32_t n, int32_t offset) {
+  for (int32_t i = 0; i < n; ++i) col[i] = (int16_t)(in[i] + offset);
+  tml_col_interleave(col, n);
+}
+
+/* Weight index of column position i (groups of 4 are stored e0, e2, e1, e3). */
+static inline int32_t tml_col_weight(int32_t i, int32_t n) {
+  if (i >= (n & ~3)) return i;
+  const int32_t j = i & 3;
+  return (i & ~3) + (j == 1 ? 2 : (j == 2 ? 1 : j));
+}
+
+static inline void tml_dot2_col(const int16_t *col, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc0,
+                                int32_t *acc1) {
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t k = tml_col_weight(i, n);
+    *acc0 += col[i] * w0[k];
+    *acc1 += col[i] * w1[k];
+  }
+}
+
+static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t n, int32_t acc) {
+  for (int32_t i = 0; i < n; ++i) acc += col[i] * w[tml_col_weight(i, n)];
+  return acc;
+}
+
+static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
+                               int32_t *a2, int32_t *a3) {
+  *a0 += (x[0] + off) * w[0];
+  *a1 += (x[1] + off) * w[1];
+  *a2 += (x[2] + off) * w[2];
+  *a3 += (x[3] + off) * w[3];
+}
+
+static inline void tml_mac4_1(int32_t v, const int8_t *w, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
+  *a0 += v * w[0];
+  *a1 += v * w[1];
+  *a2 += v * w[2];
+  *a3 += v * w[3];
+}
+
+#endif /* __ARM_FEATURE_SIMD32 */
+
+#endif /* TML_SIMD_OPS_H_ */
