@@ -75,16 +75,19 @@ class Executor(base_executor.BaseExecutor):
         out.set_int_custom_property("model_artifact_id", model.id)
 
         reasons = []
-        if not blessing.get_int_custom_property("blessed"):
+        blessed = bool(blessing.get_int_custom_property("blessed"))
+        if not blessed:
             _, why = evaluation_results.load_validation(evaluation.uri)
-            reasons += ["the Evaluator did not bless the model", *why]
+            why = [" ".join(w.split()) for w in why] or ["no reason recorded"]
+            reasons += [f"the Evaluator did not bless the model: {why[0]}", *why[1:]]
         comparison = comparison_with_release(evaluation.uri)
         reasons += slice_regressions(
             comparison, exec_properties["min_slice_examples"], json.loads(exec_properties["max_slice_accuracy_decrease"])
         )
         built = json.loads(firmware.get_string_custom_property("targets") or "[]")
         missing = [t for t in targets if t not in built]
-        if missing:
+        # An unblessed model gets no firmware by design: that is no extra reason.
+        if blessed and missing:
             reasons.append(f"no verified firmware for target(s) {missing} (converter or firmware gate)")
         if reasons:
             return self._finish(out, {"released": False, "reasons": reasons, "spans": spans})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -55,7 +56,6 @@ def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[d
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def runs(root: Path, pipeline: str | None, limit: int, as_json: bool) -> None:
     """List local runs, newest first: status, blessing, firmware per target, span and release."""
-    from rich.console import Console
     from rich.table import Table
 
     from tinyml.errors import TinymlError
@@ -67,14 +67,24 @@ def runs(root: Path, pipeline: str | None, limit: int, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"runs under {root.resolve()}", title_justify="left")
-    for col in ("pipeline", "run id", "status", "blessed", "span", "firmware", "release"):
-        table.add_column(col)
+    for col in ("pipeline", "run id", "status", "blessed", "span", "firmware"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("release")
     for r in rows:
         blessed = {True: "[green]yes[/]", False: "[red]no[/]", None: "—"}[r["blessed"]]
-        release = str(r["release"]) if r["release"] else ("[red]none[/]: " + r["not_released"] if r["not_released"] else "—")
+        # The first reason only: the run report and --json have all of them.
+        why = " ".join((r["not_released"] or "").split(";")[0].split())
+        release = str(r["release"]) if r["release"] else (f"[red]none[/]: {why[:100]}" if r["not_released"] else "—")
         table.add_row(r["pipeline"], r["run_id"], r["status"], blessed, "—" if r["span"] is None else str(r["span"]),
                       ", ".join(r["firmware"]) or "—", release)
-    Console().print(table)
+    _console().print(table)
+
+
+def _console():
+    from rich.console import Console
+
+    # Piped output gets a wide page rather than rich's 80-column default.
+    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 @click.command()
@@ -85,7 +95,6 @@ def runs(root: Path, pipeline: str | None, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the release records as JSON.")
 def releases(root: Path, store: Path | None, pipeline: str | None, as_json: bool) -> None:
     """List releases, newest first: version, time, run, spans, accuracy and its change, firmware."""
-    from rich.console import Console
     from rich.table import Table
 
     from tinyml.releases import ReleaseStore, pipelines_in
@@ -114,4 +123,4 @@ def releases(root: Path, store: Path | None, pipeline: str | None, as_json: bool
             f"{change:+.4f} vs {r['previous_version']}" if change is not None else "—",
             ", ".join(sorted(r.get("firmware", {}))),
         )
-    Console().print(table)
+    _console().print(table)

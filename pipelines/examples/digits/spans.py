@@ -87,7 +87,9 @@ def write_config(out: Path, name: str = "digits-spans", **overrides) -> Path:
     raw["data"]["schema_path"] = str(DEFAULT_CONFIG.parent / raw["data"]["schema_path"])
     raw["data"]["spans"] = {"select": "latest"}
     raw["data"]["drift"] = {"jensen_shannon": 0.1, "infinity_norm": 0.2, "features": list(DRIFT_CHECKED)}
-    raw["evaluation"]["max_slice_accuracy_decrease"] = 0.05
+    # A span is a third of the data: a model trained on it is less accurate
+    # than the bundled example's, and its slices are small.
+    raw["evaluation"].update(min_accuracy=0.8, max_accuracy_decrease=0.1, max_slice_accuracy_decrease=0.1)
     raw["release"] = {"store": None}
     for dotted, value in overrides.items():
         *parents, key = dotted.split("__")
@@ -96,6 +98,7 @@ def write_config(out: Path, name: str = "digits-spans", **overrides) -> Path:
             node = node.setdefault(p, {})
         node[key] = value
     path = out / "config.yaml"
+    out.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
 
