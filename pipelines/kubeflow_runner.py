@@ -15,6 +15,9 @@ The same `create_pipeline` as the local runner; only where it runs differs:
                            this JSON (`tinyml submit --param epochs=N` does that).
   Not runtime parameters: the Evaluator's thresholds (an EvalConfig proto built
   at compile time), the split, the schema path and the Beam args.
+Refused: config settings whose nodes resolve with a custom strategy ('release',
+'data.drift'); TFX 1.16's V2 compiler takes only LatestArtifactStrategy and
+LatestBlessedModelStrategy resolvers.
 """
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ import re
 from pathlib import Path
 
 from tfx import v1 as tfx
+from tfx.dsl.components.common import resolver
 
 from pipelines.pipeline import create_pipeline
+from pipelines.spans import SPAN
 from tinyml import paths
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
@@ -36,6 +41,8 @@ DEFAULT_IMAGE = "tinyml-pipeline:latest"
 # Explicit rather than the image's ENTRYPOINT, so a compiled pipeline names what it runs.
 IMAGE_COMMAND = ["python", "-m", "tinyml.kfp_entrypoint"]
 PIPELINE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+
+_KFP_RESOLVER_STRATEGIES = (tfx.dsl.experimental.LatestArtifactStrategy, tfx.dsl.experimental.LatestBlessedModelStrategy)
 
 DATA_ROOT_PARAM = "data_root"
 TARGETS_PARAM = "targets"
@@ -51,22 +58,31 @@ def check_pipeline_name(name: str) -> str:
     return name
 
 
-def default_data_root(config: PipelineConfig, pipeline_root: str) -> str:
-    """Where ExampleGen reads on the cluster unless the run overrides `data_root`.
+def data_location(config: PipelineConfig, pipeline_root: str) -> tuple[str, str]:
+    """(input_base, input_pattern) ExampleGen reads on the cluster; input_base is the `data_root` parameter.
 
     A bundled example is expected under the pipeline root (upload its CSV
-    there); a user's data path must be one the cluster can read (a URI or an
-    absolute path mounted in the pods).
+    there). A user's data.path must be one the cluster can read (a URI or an
+    absolute path mounted in the pods); it is split as strings, since
+    pathlib would fold gs:// into gs:/. A last part with a '.' is a file,
+    otherwise a folder whose files are read; with spans, the base is the
+    folder above the first part holding {SPAN}.
     """
     if config.data.example:
-        return f"{pipeline_root.rstrip('/')}/data/{config.data.example}"
-    path = config.data.path
-    if "://" in path or path.startswith("/"):
-        return path
-    raise TinymlError(
-        f"data.path '{path}' is relative to this machine; the cluster cannot read it",
-        fix="set data.path to a gs:// URI in the config, or pass --data-root gs://bucket/data",
-    )
+        return f"{pipeline_root.rstrip('/')}/data/{config.data.example}", "*"
+    path = config.data.path.rstrip("/")
+    if "://" not in path and not path.startswith("/"):
+        raise TinymlError(
+            f"data.path '{config.data.path}' is relative to this machine; the cluster cannot read it",
+            fix="set data.path to a gs:// URI in the config, or pass --data-root gs://bucket/data",
+        )
+    parts = path.split("/")
+    span_at = next((i for i, part in enumerate(parts) if SPAN in part), None)
+    first = span_at if span_at is not None else len(parts) - ("." in parts[-1])
+    base, pattern = "/".join(parts[:first]), "/".join(parts[first:])
+    if not pattern or "." not in parts[-1]:
+        pattern = f"{pattern}/*" if pattern else "*"
+    return base, pattern
 
 
 def image_schema_path(config: PipelineConfig) -> str | None:
@@ -86,6 +102,29 @@ def image_schema_path(config: PipelineConfig) -> str | None:
         ) from None
 
 
+def check_kfp_support(config: PipelineConfig) -> None:
+    """Refuses config settings TFX 1.16's Kubeflow V2 compiler cannot compile, before building anything."""
+    if config.release:
+        raise TinymlError(
+            "releases (config 'release') resolve their baseline with a custom strategy "
+            "(LatestReleasedModelStrategy), which TFX 1.16's Kubeflow V2 compiler does not support",
+            fix="remove 'release' from the config for Kubeflow runs; releases are made by local runs",
+        )
+
+
+def _check_resolvers(pipeline: tfx.dsl.Pipeline) -> None:
+    # The same limit as above for any other resolver, with a clear message instead of TFX's TypeError.
+    for node in pipeline.components:
+        if isinstance(node, tfx.dsl.Resolver):
+            strategy = node.exec_properties[resolver.RESOLVER_STRATEGY_CLASS]
+            if strategy not in _KFP_RESOLVER_STRATEGIES:
+                raise TinymlError(
+                    f"node {node.id} resolves with {strategy.__name__}; TFX 1.16 on Kubeflow supports only "
+                    "LatestArtifactStrategy and LatestBlessedModelStrategy",
+                    fix="leave the config setting that adds this node (e.g. data.drift) out of Kubeflow runs",
+                )
+
+
 def _node(pipeline: tfx.dsl.Pipeline, node_id: str):
     for component in pipeline.components:
         if component.id == node_id:
@@ -97,17 +136,21 @@ def build_kubeflow_pipeline(
     config: PipelineConfig, pipeline_root: str, data_root: str | None = None
 ) -> tfx.dsl.Pipeline:
     check_pipeline_name(config.name)
+    check_kfp_support(config)
+    default_base, pattern = data_location(config, pipeline_root)
     data_root_param = tfx.dsl.experimental.RuntimeParameter(
-        name=DATA_ROOT_PARAM, ptype=str, default=data_root or default_data_root(config, pipeline_root),
-        description="Folder ExampleGen reads (CSV or TFRecords)",
+        name=DATA_ROOT_PARAM, ptype=str, default=data_root or default_base,
+        description=f"Folder ExampleGen reads files matching '{pattern}' in",
     )
     pipeline = create_pipeline(
         config,
         pipeline_root=pipeline_root,
         data_root=data_root_param,  # ExampleGen's input_base takes a RuntimeParameter
+        input_pattern=pattern,
         schema_path=image_schema_path(config),
         beam_pipeline_args=list(config.beam_args),
     )
+    _check_resolvers(pipeline)
     # create_pipeline serialises targets and custom_config to JSON strings;
     # swapping those exec properties for string RuntimeParameters (same type,
     # the compiled defaults unchanged) makes them per-run settings.
@@ -115,8 +158,9 @@ def build_kubeflow_pipeline(
         name=TARGETS_PARAM, ptype=str, default=json.dumps(list(config.targets)),
         description="JSON list of target profiles (firmware/profiles.yaml)",
     )
-    for node_id in ("TFLMConverter", "FirmwareBuilder"):
-        _node(pipeline, node_id).exec_properties["targets"] = targets_param
+    for node in pipeline.components:  # TFLMConverter, FirmwareBuilder, Releaser
+        if "targets" in node.exec_properties:
+            node.exec_properties["targets"] = targets_param
     trainer = _node(pipeline, "Trainer")
     trainer.exec_properties["custom_config"] = tfx.dsl.experimental.RuntimeParameter(
         name=TRAINER_CONFIG_PARAM, ptype=str, default=trainer.exec_properties["custom_config"],

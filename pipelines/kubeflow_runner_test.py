@@ -5,14 +5,17 @@ import pytest
 import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
+from tfx import v1 as tfx
+from tfx.types import standard_artifacts
 
 from components.artifact_types import Firmware, TFLiteModel
 from pipelines.kubeflow_runner import (
     IMAGE_COMMAND,
+    _check_resolvers,
     IMAGE_REPO_ROOT,
     build_kubeflow_pipeline,
     compile_kubeflow,
-    default_data_root,
+    data_location,
 )
 from tinyml.config import DEFAULT_CONFIG, parse_config
 from tinyml.errors import TinymlError
@@ -117,11 +120,38 @@ def test_bad_pipeline_name_is_refused():
         build_kubeflow_pipeline(config, ROOT)
 
 
-def test_relative_data_path_is_refused_and_uri_kept():
-    data = {"path": "data.csv", "label": "label", "num_classes": 10}
+def test_unsupported_resolver_is_refused_with_the_reason():
+    class NewestFirst(tfx.dsl.experimental.ResolverStrategy):
+        def resolve_artifacts(self, store, input_dict):
+            return input_dict
+
+    node = tfx.dsl.Resolver(strategy_class=NewestFirst, model=tfx.dsl.Channel(type=standard_artifacts.Model))
+    pipeline = tfx.dsl.Pipeline(pipeline_name="p", pipeline_root=ROOT, components=[node.with_id("newest")])
+    with pytest.raises(TinymlError, match="node newest resolves with NewestFirst"):
+        _check_resolvers(pipeline)
+
+
+def test_release_config_is_refused_with_the_reason():
+    with pytest.raises(TinymlError, match="LatestReleasedModelStrategy.*does not support"):
+        build_kubeflow_pipeline(_config(release={}), ROOT)
+
+
+@pytest.mark.parametrize("path, location", [
+    ("gs://b/d/", ("gs://b/d", "*")),
+    ("gs://b/d/digits.csv", ("gs://b/d", "digits.csv")),
+    ("/mnt/data/digits", ("/mnt/data/digits", "*")),
+    ("gs://b/data/span-{SPAN}/digits.csv", ("gs://b/data", "span-{SPAN}/digits.csv")),
+    ("gs://b/data/span-{SPAN}", ("gs://b/data", "span-{SPAN}/*")),
+])
+def test_data_location_splits_uris_like_the_local_runner(path, location):
+    spans = {"spans": {"select": "latest"}} if "{SPAN}" in path else {}
+    config = _config(data={"path": path, "label": "label", "num_classes": 10, **spans})
+    assert data_location(config, ROOT) == location
+
+
+def test_relative_data_path_is_refused():
     with pytest.raises(TinymlError, match="cluster cannot read"):
-        default_data_root(_config(data=data), ROOT)
-    assert default_data_root(_config(data={**data, "path": "gs://b/d/"}), ROOT) == "gs://b/d/"
+        data_location(_config(data={"path": "data.csv", "label": "label", "num_classes": 10}), ROOT)
 
 
 def test_missing_pipeline_root_is_refused(tmp_path):
