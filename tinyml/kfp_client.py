@@ -260,6 +260,12 @@ class KfpClient:
 
     def create_schedule(self, package: PipelinePackage, pipeline_id: str, version_id: str, experiment: str,
                         name: str, cron: str, max_concurrency: int, params: dict, service_account: str | None = None):
+        # One schedule per name: a re-run (or a retried Job) must not double the retraining.
+        same = json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": name}]})
+        existing = self._call("list recurring runs", self._client.list_recurring_runs, filter=same).recurring_runs
+        if existing:
+            raise TinymlError(f"a recurring run named '{name}' exists already (id {existing[0].recurring_run_id})",
+                              fix="delete it first (tinyml schedule delete ID) or pass another --name")
         return self._call("create the recurring run", self._client.create_recurring_run,
                           self.experiment_id(experiment), name, cron_expression=kfp_cron(cron),
                           max_concurrency=max_concurrency, no_catchup=True, params=params,

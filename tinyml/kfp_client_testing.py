@@ -169,7 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, job)
         if route == "/recurringruns" and method == "GET":
             # The real API's JSON name is camelCase here (and kfp_server_api expects it).
-            return self._send(200, {"recurringRuns": list(k.recurring.values())} if k.recurring else {})
+            found = [j for j in k.recurring.values() if _matches(j, q.get("filter"))]
+            return self._send(200, {"recurringRuns": found} if found else {})
         if m := re.fullmatch(r"/recurringruns/([^/:]+)(:enable|:disable)?", route):
             job = k.recurring.get(m[1])
             if job is None:

@@ -104,6 +104,10 @@ def test_schedule_create_list_pause_resume_delete(package, tmp_path, capsys):
         assert job["display_name"] == "digits-retrain" and job["service_account"] == "tinyml-pipeline"
         assert json.loads(job["runtime_config"]["parameters"]["targets"]) == ["cortex-m7"]
 
+        assert tinyml("schedule", "create", *auth, "--package", package, "--cron", "0 4 * * *") == 2
+        assert "a recurring run named 'digits-retrain' exists already" in capsys.readouterr().err
+        assert len(kfp.recurring) == 1
+
         assert tinyml("schedule", "list", *auth) == 0
         assert job_id in capsys.readouterr().out
         assert tinyml("schedule", "pause", job_id, *auth) == 0
