@@ -58,8 +58,10 @@ def check_pipeline_name(name: str) -> str:
     return name
 
 
-def data_location(config: PipelineConfig, pipeline_root: str) -> tuple[str, str]:
+def data_location(config: PipelineConfig, pipeline_root: str, data_root: str | None = None) -> tuple[str, str]:
     """(input_base, input_pattern) ExampleGen reads on the cluster; input_base is the `data_root` parameter.
+
+    `data_root` replaces the base taken from the config; the pattern stays.
 
     A bundled example is expected under the pipeline root (upload its CSV
     there). A user's data.path must be one the cluster can read (a URI or an
@@ -69,19 +71,21 @@ def data_location(config: PipelineConfig, pipeline_root: str) -> tuple[str, str]
     folder above the first part holding {SPAN}.
     """
     if config.data.example:
-        return f"{pipeline_root.rstrip('/')}/data/{config.data.example}", "*"
+        return data_root or f"{pipeline_root.rstrip('/')}/data/{config.data.example}", "*"
     path = config.data.path.rstrip("/")
-    if "://" not in path and not path.startswith("/"):
-        raise TinymlError(
-            f"data.path '{config.data.path}' is relative to this machine; the cluster cannot read it",
-            fix="set data.path to a gs:// URI in the config, or pass --data-root gs://bucket/data",
-        )
     parts = path.split("/")
     span_at = next((i for i, part in enumerate(parts) if SPAN in part), None)
     first = span_at if span_at is not None else len(parts) - ("." in parts[-1])
     base, pattern = "/".join(parts[:first]), "/".join(parts[first:])
     if not pattern or "." not in parts[-1]:
         pattern = f"{pattern}/*" if pattern else "*"
+    if data_root:
+        return data_root, pattern
+    if "://" not in path and not path.startswith("/"):
+        raise TinymlError(
+            f"data.path '{config.data.path}' is relative to this machine; the cluster cannot read it",
+            fix="set data.path to a gs:// URI in the config, or pass --data-root gs://bucket/data",
+        )
     return base, pattern
 
 
@@ -137,9 +141,9 @@ def build_kubeflow_pipeline(
 ) -> tfx.dsl.Pipeline:
     check_pipeline_name(config.name)
     check_kfp_support(config)
-    default_base, pattern = data_location(config, pipeline_root)
+    base, pattern = data_location(config, pipeline_root, data_root)
     data_root_param = tfx.dsl.experimental.RuntimeParameter(
-        name=DATA_ROOT_PARAM, ptype=str, default=data_root or default_base,
+        name=DATA_ROOT_PARAM, ptype=str, default=base,
         description=f"Folder ExampleGen reads files matching '{pattern}' in",
     )
     pipeline = create_pipeline(

@@ -149,9 +149,11 @@ def test_data_location_splits_uris_like_the_local_runner(path, location):
     assert data_location(config, ROOT) == location
 
 
-def test_relative_data_path_is_refused():
+def test_relative_data_path_is_refused_unless_a_data_root_is_given():
+    config = _config(data={"path": "data/digits.csv", "label": "label", "num_classes": 10})
     with pytest.raises(TinymlError, match="cluster cannot read"):
-        data_location(_config(data={"path": "data.csv", "label": "label", "num_classes": 10}), ROOT)
+        data_location(config, ROOT)
+    assert data_location(config, ROOT, data_root="gs://in/d") == ("gs://in/d", "digits.csv")
 
 
 def test_missing_pipeline_root_is_refused(tmp_path):
