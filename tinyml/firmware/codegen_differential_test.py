@@ -7,8 +7,8 @@ int8 inputs. Conversion dominates the cost, so models are built once per module.
 
 On the host (gcc) every model runs with the reference kernels and with the
 DSP-extension kernels' plain-C fallback. The SIMD instructions themselves run
-only on a DSP core: the QEMU tests batch the conv, depthwise and dense models
-into one image per emulated DSP target.
+only on a DSP core: the QEMU tests batch the conv, depthwise, dense and pool
+models into one image per emulated DSP target.
 """
 import numpy as np
 import pytest
@@ -207,7 +207,7 @@ RECIPES = {
 }
 # Recipes whose seed indexes a list of cases (passed as a third argument).
 STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
-SIMD_RECIPES = ("conv", "depthwise", "dense", "conv_channels", "depthwise_channels", "dense_wide")
+SIMD_RECIPES = ("conv", "depthwise", "dense", "pool", "conv_channels", "depthwise_channels", "dense_wide")
 CASES = [(name, seed) for name, (_, count) in RECIPES.items() for seed in range(count)]
 
 
@@ -289,7 +289,7 @@ SIMD_TARGETS = ("cortex-m4f", "cortex-m33")
 @pytest.mark.qemu
 @pytest.mark.parametrize("target", SIMD_TARGETS)
 def test_simd_kernels_match_tflm_in_qemu(built, tmp_path, target):
-    """Every conv / depthwise / dense case, the small CNN and the shared models
+    """Every conv / depthwise / dense / pool case, the small CNN and the shared models
     in one image per target, built with the SIMD kernels."""
     fixture_model.skip_without_tools()
     profile = get_profile(target)

@@ -32,28 +32,45 @@ static __attribute__((noinline)) void conv_pixel_col(const tml_conv_2d_params *p
   if (oc < out_c) out[oc] = tml_requantize(&q, tml_dot1_col(col, w, n, 0), oc);
 }
 
+/* Two pixels' columns at once: each filter word serves four accumulators. */
+static __attribute__((noinline)) void conv_pixels2_col(const tml_conv_2d_params *p, const int16_t *ca,
+                                                       const int16_t *cb, int32_t n, int8_t *out_a, int8_t *out_b) {
+  const tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max};
+  const int32_t out_c = p->s.out_c;
+  const int8_t *w = p->filter;
+  int32_t oc = 0;
+  for (; oc + 2 <= out_c; oc += 2, w += 2 * n) {
+    int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    tml_dot2x2_col(ca, cb, w, w + n, n, &a0, &a1, &b0, &b1);
+    tml_requantize2(&q, a0, b0, oc, out_a + oc, out_b + oc);
+    tml_requantize2(&q, a1, b1, oc + 1, out_a + oc + 1, out_b + oc + 1);
+  }
+  if (oc < out_c) tml_requantize2(&q, tml_dot1_col(ca, w, n, 0), tml_dot1_col(cb, w, n, 0), oc, out_a + oc, out_b + oc);
+}
+
 /* The pixel's window as an interleaved column; returns its length. */
 static __attribute__((noinline)) int32_t fill_col(const tml_conv_2d_params *p, pixel_at at, int16_t *col) {
-  const int32_t in_c = p->s.in_c, in_h = p->s.in_h, in_w = p->s.in_w, k_h = p->s.k_h, k_w = p->s.k_w,
-                dil_h = p->s.dil_h, dil_w = p->s.dil_w, offset = p->input_offset;
-  int16_t *c = col;
-  for (int32_t ky = 0; ky < k_h; ++ky) {
-    const int32_t iy = at.in_y0 + ky * dil_h;
-    for (int32_t kx = 0; kx < k_w; ++kx, c += in_c) {
-      const int32_t ix = at.in_x0 + kx * dil_w;
-      if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-        memset(c, 0, (size_t)in_c * sizeof *c); /* padding contributes zero */
-        continue;
-      }
-      const int8_t *in = at.image + (iy * in_w + ix) * in_c;
+  const int32_t in_c = p->s.in_c, in_w = p->s.in_w, k_h = p->s.k_h, k_w = p->s.k_w, dil_h = p->s.dil_h,
+                dil_w = p->s.dil_w, offset = p->input_offset;
+  const int32_t n = k_h * k_w * in_c;
+  int32_t ky0, ky1, kx0, kx1;
+  tml_valid_taps(at.in_y0, dil_h, k_h, p->s.in_h, &ky0, &ky1);
+  tml_valid_taps(at.in_x0, dil_w, k_w, in_w, &kx0, &kx1);
+  if (ky1 - ky0 < k_h || kx1 - kx0 < k_w) memset(col, 0, (size_t)n * sizeof *col); /* padding adds zero */
+  /* With dil_w 1 the valid kx of one ky are one contiguous run of input. */
+  const int32_t run = dil_w == 1 ? (kx1 - kx0) * in_c : in_c;
+  const int32_t runs = dil_w == 1 ? (kx1 > kx0) : kx1 - kx0;
+  for (int32_t ky = ky0; ky < ky1; ++ky) {
+    const int8_t *in = at.image + ((at.in_y0 + ky * dil_h) * in_w + at.in_x0 + kx0 * dil_w) * in_c;
+    int16_t *c = col + (ky * k_w + kx0) * in_c;
+    for (int32_t r = 0; r < runs; ++r, in += dil_w * in_c, c += in_c) {
       if (in_c % 4 == 0) {
-        tml_col_fill4(c, in, in_c, offset); /* whole groups: interleaved as written */
+        tml_col_fill4(c, in, run, offset); /* whole groups: interleaved as written */
       } else {
-        for (int32_t ic = 0; ic < in_c; ++ic) c[ic] = (int16_t)(in[ic] + offset);
+        for (int32_t i = 0; i < run; ++i) c[i] = (int16_t)(in[i] + offset);
       }
     }
   }
-  const int32_t n = (int32_t)(c - col);
   if (in_c % 4 != 0) tml_col_interleave(col, n);
   return n;
 }
@@ -92,21 +109,39 @@ static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params
 
 void tml_conv_2d(const tml_conv_2d_params *p) {
   const tml_window_shape s = p->s;
-  const int use_col = s.k_h * s.k_w * s.in_c <= TML_COL_MAX;
-  int16_t col[TML_COL_MAX] __attribute__((aligned(4)));
-  pixel_at at = {p->input, 0, 0};
+  const int32_t pixels = s.out_h * s.out_w;
   int8_t *out = p->output;
-  for (int32_t b = 0; b < s.batches; ++b, at.image += s.in_h * s.in_w * s.in_c) {
-    for (int32_t oy = 0; oy < s.out_h; ++oy) {
-      at.in_y0 = oy * s.stride_h - s.pad_h;
-      for (int32_t ox = 0; ox < s.out_w; ++ox, out += s.out_c) {
-        at.in_x0 = ox * s.stride_w - s.pad_w;
-        if (use_col) {
-          conv_pixel_col(p, col, fill_col(p, at, col), out);
-        } else {
-          conv_pixel_direct(p, at, out);
-        }
+  if (s.k_h * s.k_w * s.in_c > TML_COL_MAX) {
+    pixel_at at = {p->input, 0, 0};
+    for (int32_t b = 0; b < s.batches; ++b, at.image += s.in_h * s.in_w * s.in_c) {
+      for (int32_t i = 0; i < pixels; ++i, out += s.out_c) {
+        at.in_y0 = (i / s.out_w) * s.stride_h - s.pad_h;
+        at.in_x0 = (i % s.out_w) * s.stride_w - s.pad_w;
+        conv_pixel_direct(p, at, out);
       }
+    }
+    return;
+  }
+  int16_t col[2][TML_COL_MAX] __attribute__((aligned(4)));
+  pixel_at at[2] = {{p->input, 0, 0}, {p->input, 0, 0}};
+  for (int32_t b = 0; b < s.batches; ++b) {
+    const int8_t *image = p->input + b * s.in_h * s.in_w * s.in_c;
+    at[0].image = at[1].image = image;
+    int32_t i = 0;
+    for (; i + 2 <= pixels; i += 2, out += 2 * s.out_c) {
+      int32_t n = 0;
+      for (int j = 0; j < 2; ++j) {
+        at[j].in_y0 = ((i + j) / s.out_w) * s.stride_h - s.pad_h;
+        at[j].in_x0 = ((i + j) % s.out_w) * s.stride_w - s.pad_w;
+        n = fill_col(p, at[j], col[j]);
+      }
+      conv_pixels2_col(p, col[0], col[1], n, out, out + s.out_c);
+    }
+    if (i < pixels) {
+      at[0].in_y0 = (i / s.out_w) * s.stride_h - s.pad_h;
+      at[0].in_x0 = (i % s.out_w) * s.stride_w - s.pad_w;
+      conv_pixel_col(p, col[0], fill_col(p, at[0], col[0]), out);
+      out += s.out_c;
     }
   }
 }

@@ -23,7 +23,7 @@ typedef struct {
 } taps;
 
 /* Depth multiplier 1: output channels c .. c + 3 read input channels c .. c + 3. */
-static void channels4_dm1(const taps *t, const tml_requant *qp, int32_t c, int8_t *out) {
+static __attribute__((noinline)) void channels4_dm1(const taps *t, const tml_requant *qp, int32_t c, int8_t *out) {
   const tml_requant q = *qp; /* a local copy: the output stores cannot alias it */
   const int32_t rows = t->rows, cols = t->cols, in_row = t->in_row, in_col = t->in_col, w_row = t->w_row,
                 w_col = t->w_col;
@@ -41,7 +41,7 @@ static void channels4_dm1(const taps *t, const tml_requant *qp, int32_t c, int8_
 }
 
 /* Depth multiplier a multiple of 4: output channels oc .. oc + 3 all read input channel ic. */
-static void channels4_one_input(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
+static __attribute__((noinline)) void channels4_one_input(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
   const tml_requant q = *qp; /* a local copy: the output stores cannot alias it */
   const int32_t rows = t->rows, cols = t->cols, in_row = t->in_row, in_col = t->in_col, w_row = t->w_row,
                 w_col = t->w_col, offset = t->input_offset;
@@ -57,7 +57,7 @@ static void channels4_one_input(const taps *t, const tml_requant *qp, int32_t ic
   out[oc + 3] = tml_requantize(&q, a3, oc + 3);
 }
 
-static void channel1(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
+static __attribute__((noinline)) void channel1(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
   const tml_requant q = *qp; /* a local copy: the output stores cannot alias it */
   const int32_t rows = t->rows, cols = t->cols, in_row = t->in_row, in_col = t->in_col, w_row = t->w_row,
                 w_col = t->w_col, offset = t->input_offset;

@@ -36,11 +36,24 @@ typedef struct {
   int32_t output_offset, act_min, act_max;
 } tml_requant;
 
-/* Output channel `oc`'s accumulator (bias not yet added) to int8. */
+/* Output channel `oc`'s accumulator (bias not yet added) to int8: as
+ * tml_multiply_by_quantized_multiplier, less its INT32_MIN * INT32_MIN case,
+ * which cannot occur: the host's multipliers lie in [2^30, 2^31) or are 0. */
 static inline int8_t tml_requantize(const tml_requant *q, int32_t acc, int32_t oc) {
   if (q->bias) acc += q->bias[oc];
-  acc = tml_multiply_by_quantized_multiplier(acc, q->multiplier[oc], q->shift[oc]) + q->output_offset;
+  const int32_t shift = q->shift[oc];
+  const int32_t left = shift > 0 ? shift : 0;
+  const int64_t product = (int64_t)(int32_t)((uint32_t)acc << left) * q->multiplier[oc];
+  acc = tml_rounding_divide_by_pot((int32_t)((product + (1 << 30)) >> 31), left - shift) + q->output_offset;
   return (int8_t)tml_clamp(acc, q->act_min, q->act_max);
+}
+
+/* Two accumulators of the same output channel (two pixels), stored to *out_a and *out_b. */
+static inline void tml_requantize2(const tml_requant *q, int32_t acc_a, int32_t acc_b, int32_t oc, int8_t *out_a,
+                                   int8_t *out_b) {
+  const int8_t a = tml_requantize(q, acc_a, oc), b = tml_requantize(q, acc_b, oc);
+  *out_a = a;
+  *out_b = b;
 }
 
 /* The taps k in [0, k) with 0 <= start + k * dilation < size, as [*lo, *hi). */
@@ -155,6 +168,42 @@ static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t 
   return acc;
 }
 
+/* Two columns (pixels a and b) times two filter rows: *a0 += ca . w0,
+ * *a1 += ca . w1, *b0 += cb . w0, *b1 += cb . w1. Each weight word is
+ * loaded and split once for both pixels. */
+static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1,
+                                  int32_t n, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+  int32_t sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
+  for (; n >= 4; n -= 4, ca += 4, cb += 4, w0 += 4, w1 += 4) {
+    const int16x2_t xae = (int16x2_t)tml_load4(ca), xao = (int16x2_t)tml_load4(ca + 2);
+    const int16x2_t xbe = (int16x2_t)tml_load4(cb), xbo = (int16x2_t)tml_load4(cb + 2);
+    uint32_t k = tml_load4(w0);
+    int16x2_t ke = __sxtb16((int8x4_t)k), ko = __sxtb16((int8x4_t)tml_ror8(k));
+    sa0 = __smlad(xae, ke, sa0);
+    sa0 = __smlad(xao, ko, sa0);
+    sb0 = __smlad(xbe, ke, sb0);
+    sb0 = __smlad(xbo, ko, sb0);
+    k = tml_load4(w1);
+    ke = __sxtb16((int8x4_t)k);
+    ko = __sxtb16((int8x4_t)tml_ror8(k));
+    sa1 = __smlad(xae, ke, sa1);
+    sa1 = __smlad(xao, ko, sa1);
+    sb1 = __smlad(xbe, ke, sb1);
+    sb1 = __smlad(xbo, ko, sb1);
+  }
+  for (; n > 0; --n) {
+    const int32_t k0 = *w0++, k1 = *w1++, xa = *ca++, xb = *cb++;
+    sa0 += xa * k0;
+    sa1 += xa * k1;
+    sb0 += xb * k0;
+    sb1 += xb * k1;
+  }
+  *a0 = sa0;
+  *a1 = sa1;
+  *b0 = sb0;
+  *b1 = sb1;
+}
+
 /* Four channels side by side: *aj += (x[j] + offset) * w[j], j < 4. */
 static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
                                int32_t *a2, int32_t *a3) {
@@ -221,6 +270,12 @@ static inline void tml_dot2_col(const int16_t *col, const int8_t *w0, const int8
 static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t n, int32_t acc) {
   for (int32_t i = 0; i < n; ++i) acc += col[i] * w[tml_col_weight(i, n)];
   return acc;
+}
+
+static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1,
+                                  int32_t n, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+  tml_dot2_col(ca, w0, w1, n, a0, a1);
+  tml_dot2_col(cb, w0, w1, n, b0, b1);
 }
 
 static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
