@@ -22,7 +22,9 @@ int board_read_input(int8_t *input, uint32_t n);
 /* The raw output tensor of one inference. */
 void board_write_output(const int8_t *output, uint32_t n);
 
-/* The class the model chose (index of the highest output) and its score. */
+/* The class the model chose (index of the highest output) and its score: the
+ * raw int8 output, or for a float32 output (a model ending in DEQUANTIZE) the
+ * value in hundredths saturated to int8. */
 void board_report_class(uint32_t class_index, int8_t score);
 
 /* A line of text for a human or a test log. */

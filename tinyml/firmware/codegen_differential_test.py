@@ -299,7 +299,7 @@ def test_simd_kernels_match_tflm_in_qemu(built, tmp_path, target):
         if name in SIMD_RECIPES:
             tflite, generated, _ = built(name, seed)
             cases.append(ModelCase(f"{name}-{seed}", generated, *_vectors(tflite, generated, seed)))
-    others = [("small_cnn", testing.small_cnn())]
+    others = [("small_cnn", testing.small_cnn()), ("dequantize", fixture_model.float_output_model(1))]
     others += [(p.stem, p.read_bytes()) for p in SUPPORTED_SHARED]
     for k, (name, tflite) in enumerate(others):
         generated = generate_sources(tflite, tmp_path / name, source=name)
@@ -331,6 +331,20 @@ def test_small_cnn_matches_tflm(tmp_path):
     generated = generate_sources(tflite, tmp_path)
     _compare(tflite, generated, build_host(generated, tmp_path), 1)
     _compare(tflite, generated, build_host(generated, tmp_path, simd=True), 1, "simd-fallback")
+
+
+@pytest.mark.parametrize("seed", [0, 1], ids=["logits", "softmax"])
+def test_dequantize_output_matches_tflm(tmp_path, seed):
+    tflite = fixture_model.float_output_model(seed)
+    generated = generate_sources(tflite, tmp_path)
+    assert generated.ops[-1] == "DEQUANTIZE" and generated.output.dtype == "float32"
+    assert generated.output.nbytes == 4 * 7
+    inputs, reference = _vectors(tflite, generated, seed)
+    assert reference.dtype == np.float32
+    ours = run_host(build_host(generated, tmp_path), generated, inputs)
+    # Bit for bit: the float32 patterns, not approximately equal values.
+    assert ours.dtype == np.float32
+    assert np.array_equal(ours.view(np.uint32), reference.reshape(ours.shape).view(np.uint32))
 
 
 SUPPORTED_SHARED = [p for p in testing.shared_models() if p.name != "keyword_scrambled_8bit.tflite"]

@@ -1,5 +1,6 @@
 """A stand-in model (testdata/fixture_model) for testing targets, harness and
-build machinery independently of the generator. Test support only."""
+build machinery independently of the generator, and small models for the
+cases the converter's int8 test models do not reach. Test support only."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,3 +51,23 @@ def shared_model(name: str) -> Path:
     if not path.exists():
         pytest.skip("../shared/models is not available")
     return path
+
+
+def float_output_model(seed: int) -> bytes:
+    """An int8 model whose output the converter dequantizes to float32 (a final DEQUANTIZE)."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    x = layers.Input((6, 5, 3), batch_size=1)
+    y = layers.Dense(7)(layers.Flatten()(layers.Conv2D(4, 3, activation="relu")(x)))
+    if seed % 2:
+        y = layers.Softmax()(y)
+    data = np.random.default_rng(seed).uniform(-2, 2, size=(32, 6, 5, 3)).astype(np.float32)
+    converter = tf.lite.TFLiteConverter.from_keras_model(tf.keras.Model(x, y))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([row[None]] for row in data)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.float32
+    return converter.convert()

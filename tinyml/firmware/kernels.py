@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from tinyml.errors import TinymlError
 from tinyml.firmware import quantize as qz
 from tinyml.tflite.model import Operator, Tensor
@@ -332,6 +334,21 @@ def quantize(op, ctx):
         "input_zero_point": str(z_in), "output_zero_point": str(z_out), "multiplier": str(m), "shift": str(s)})
 
 
+def dequantize(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    _require_int8(op, ctx, op.inputs[0])
+    if out.dtype != "float32":
+        raise _fail(op, ctx, f"DEQUANTIZE output '{out.name}' is {out.dtype}, the runtime produces float32")
+    if len(inp.quantization.scales) != 1:
+        raise _fail(op, ctx, "per-channel DEQUANTIZE is not supported")
+    scale, zero_point = _q(inp)
+    return KernelCall("tml_dequantize", "tml_dequantize_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": f"(float *)(void *){ctx.pointer(op.outputs[0])}",
+        "size": str(inp.num_elements), "zero_point": str(zero_point),
+        # A hexadecimal float literal is the float32 scale exactly.
+        "scale": float.hex(float(np.float32(scale))) + "f"})
+
+
 def _sigmoid_like(op, ctx, name: str, output_q: tuple[float, int]) -> KernelCall:
     inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     _require_int8(op, ctx, op.inputs[0], op.outputs[0])
@@ -366,6 +383,7 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     "MEAN": mean,
     "CONCATENATION": concatenation,
     "QUANTIZE": quantize,
+    "DEQUANTIZE": dequantize,
     "LOGISTIC": logistic,
     "TANH": tanh,
 }

@@ -33,7 +33,7 @@ RELEASED_FILES = ("firmware.elf", "firmware.bin", "firmware.hex")
 @dataclass(frozen=True)
 class TestVectors:
     inputs: np.ndarray  # int8 [N, *input_shape]
-    outputs: np.ndarray  # int8 [N, *output_shape], the tflite-micro interpreter's
+    outputs: np.ndarray  # [N, *output_shape], the tflite-micro interpreter's: int8, or float32 after DEQUANTIZE
     source: str  # where they came from, for the manifest
 
     @classmethod
@@ -46,15 +46,17 @@ class TestVectors:
                 f"cannot read test vectors {path}: {e}",
                 fix="give an .npz file with int8 arrays 'inputs' [N, *input_shape] and 'outputs' [N, *output_shape]",
             ) from e
-        for name, arr in (("inputs", inputs), ("outputs", outputs)):
-            if arr.dtype != np.int8:
-                raise TinymlError(f"{path}: array '{name}' is {arr.dtype}, expected int8",
-                                  fix="store the raw int8 tensors the model consumes and produces")
+        for name, arr, allowed in (("inputs", inputs, (np.int8,)), ("outputs", outputs, (np.int8, np.float32))):
+            if arr.dtype not in allowed:
+                raise TinymlError(f"{path}: array '{name}' is {arr.dtype}, expected "
+                                  + " or ".join(np.dtype(t).name for t in allowed),
+                                  fix="store the raw tensors the model consumes and produces (int8; "
+                                      "float32 outputs for a model ending in DEQUANTIZE)")
         return cls(inputs, outputs, str(path))
 
     def check_against(self, input_bytes: int, output_bytes: int) -> None:
-        got_in = int(np.prod(self.inputs.shape[1:]))
-        got_out = int(np.prod(self.outputs.shape[1:]))
+        got_in = int(np.prod(self.inputs.shape[1:])) * self.inputs.itemsize
+        got_out = int(np.prod(self.outputs.shape[1:])) * self.outputs.itemsize
         if len(self.inputs) != len(self.outputs) or (got_in, got_out) != (input_bytes, output_bytes):
             raise TinymlError(
                 f"test vectors {self.source}: {len(self.inputs)} inputs of {got_in} bytes and "
@@ -83,7 +85,7 @@ def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVect
     for x in inputs:
         interpreter.set_input(x, 0)
         interpreter.invoke()
-        outputs.append(np.array(interpreter.get_output(0), dtype=np.int8).reshape(out.shape))
+        outputs.append(np.array(interpreter.get_output(0), dtype=np.dtype(out.dtype)).reshape(out.shape))
     return TestVectors(inputs, np.stack(outputs), f"{count} random inputs through the tflite-micro interpreter")
 
 
@@ -144,9 +146,9 @@ def release_target(
             verification=verification, metrics=metrics, lineage=lineage,
             toolchain=toolchain.version,
             io={
-                "input": {"shape": list(gen.input.shape), "bytes": gen.input.nbytes,
+                "input": {"shape": list(gen.input.shape), "dtype": gen.input.dtype, "bytes": gen.input.nbytes,
                           "scale": gen.input.scale, "zero_point": gen.input.zero_point},
-                "output": {"shape": list(gen.output.shape), "bytes": gen.output.nbytes,
+                "output": {"shape": list(gen.output.shape), "dtype": gen.output.dtype, "bytes": gen.output.nbytes,
                            "scale": gen.output.scale, "zero_point": gen.output.zero_point},
                 "ops": list(gen.ops),
             },

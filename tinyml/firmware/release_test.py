@@ -35,6 +35,19 @@ def test_micro_speech_releases_verified_on_cortex_m4f(tmp_path):
     assert manifest["performance"]["estimated_latency_ms"] > 0
 
 
+@pytest.mark.parametrize("target", ["cortex-m3", "cortex-m4f"])
+def test_float_output_model_releases_verified(tmp_path, target):
+    """A model ending in DEQUANTIZE: float32 vectors compared bit for bit on a soft-float and an FPU core."""
+    tflite = fixture_model.float_output_model(1)
+    vectors = release.reference_vectors(tflite, count=3)
+    assert vectors.outputs.dtype == np.float32
+    manifest = release.release_target(tflite, get_profile(target), tmp_path / "out", vectors=vectors)
+    assert manifest["verification"]["passed"] and manifest["verification"]["vectors"] == 3
+    assert manifest["io"]["output"] == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
+                                        "zero_point": None}
+    assert manifest["io"]["ops"][-1] == "DEQUANTIZE"
+
+
 @pytest.mark.parametrize("target", sorted(load_profiles()))
 def test_every_profile_builds_and_the_emulated_ones_verify(target, tmp_path):
     tflite = _shared("hello_world_int8.tflite")

@@ -120,6 +120,14 @@ typedef struct {
   int32_t size, input_zero_point, output_zero_point, multiplier, shift;
 } tml_quantize_params;
 
+/* DEQUANTIZE int8 -> float32; the one kernel with a float tensor (a model's output). */
+typedef struct {
+  const int8_t *input;
+  float *output;
+  int32_t size, zero_point;
+  float scale;
+} tml_dequantize_params;
+
 /* LOGISTIC and TANH: input rescaled to Q4.27, outputs saturate beyond the radius. */
 typedef struct {
   const int8_t *input;
@@ -140,6 +148,7 @@ void tml_pad(const tml_pad_params *p);
 void tml_mean(const tml_mean_params *p);
 void tml_concatenation(const tml_concatenation_params *p);
 void tml_quantize(const tml_quantize_params *p);
+void tml_dequantize(const tml_dequantize_params *p);
 void tml_logistic(const tml_sigmoid_params *p);
 void tml_tanh(const tml_sigmoid_params *p);
 
