@@ -56,14 +56,16 @@ def runtime_include_dirs() -> list[Path]:
     return [RUNTIME_DIR / "include"]
 
 
-def runtime_sources(simd: bool = False) -> list[Path]:
-    """The runtime's C files. With simd, the DSP-extension kernels replace their
-    reference twins where they exist (the choice is also guarded in C by
-    __ARM_FEATURE_SIMD32, so a wrong flag cannot miscompile)."""
+def runtime_sources(optimized: bool = False) -> list[Path]:
+    """The runtime's C files. With optimized, the kernels in src/simd/ replace their
+    reference twins where they exist: DSP SIMD instructions where the compiler
+    targets a core with them (__ARM_FEATURE_SIMD32: M4, M7, M33), the same loop
+    structure in plain C elsewhere. The reference kernels stay the readable
+    specification, checked against TFLM on the host."""
     sources = sorted((RUNTIME_DIR / "src").rglob("*.c"))
     simd_dir = RUNTIME_DIR / "src" / "simd"
     reference = [s for s in sources if simd_dir not in s.parents]
-    if not simd:
+    if not optimized:
         return reference
     optimized = {s.name.replace("_simd", ""): s for s in sources if simd_dir in s.parents}
     return [optimized.get(s.name, s) for s in reference]

@@ -5,10 +5,11 @@ strides, paddings, dilations, activations, odd channel counts, per-channel
 scales, depth multipliers); each is converted to full int8 and run on random
 int8 inputs. Conversion dominates the cost, so models are built once per module.
 
-On the host (gcc) every model runs with the reference kernels and with the
-DSP-extension kernels' plain-C fallback. The SIMD instructions themselves run
-only on a DSP core: the QEMU tests batch the conv, depthwise, dense and pool
-models into one image per emulated DSP target.
+On the host (gcc) every model runs with the reference kernels, and the models
+of the optimized kernels' ops also with those in their plain-C form (what
+cores without the DSP extension run). Their SIMD instructions run only on a
+DSP core: the QEMU tests batch those models into one image per target, on two
+DSP cores and on the Cortex-M3.
 """
 import numpy as np
 import pytest
@@ -75,8 +76,8 @@ def _dense_model(rng, layers):
     return shape, keep + [layers.Dense(int(rng.integers(1, 12)), activation=_act(rng))]
 
 
-# The SIMD kernels branch on channel counts (groups of 4 and their tails), on
-# whether a conv window fits the im2col column (TML_COL_MAX = 256 values) and on
+# The optimized kernels branch on channel counts (groups of 4 and their tails), on
+# whether a conv window fits the im2col column (TML_COL_MAX = 160 values) and on
 # the depth multiplier (1, a multiple of 4, other): these recipes step through
 # those cases by seed rather than leaving them to chance.
 # (in_c, out_c, kernel, strides, dilation, padding); window sizes 4..300.
@@ -207,7 +208,7 @@ RECIPES = {
 }
 # Recipes whose seed indexes a list of cases (passed as a third argument).
 STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
-SIMD_RECIPES = ("conv", "depthwise", "dense", "pool", "conv_channels", "depthwise_channels", "dense_wide")
+OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "conv_channels", "depthwise_channels", "dense_wide")
 CASES = [(name, seed) for name, (_, count) in RECIPES.items() for seed in range(count)]
 
 
@@ -233,8 +234,8 @@ def _build(name, seed):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """(tflite, generated, {kernels: host executable}); the SIMD recipes also get
-    a build with the DSP-extension kernels' plain-C fallback."""
+    """(tflite, generated, {kernels: host executable}); the optimized recipes also get
+    a build with the optimized kernels (their plain-C form)."""
     cache = {}
 
     def get(name, seed):
@@ -243,8 +244,8 @@ def built(tmp_path_factory):
             out = tmp_path_factory.mktemp(f"{name}{seed}")
             generated = generate_sources(tflite, out)
             exes = {"reference": build_host(generated, out)}
-            if name in SIMD_RECIPES:
-                exes["simd-fallback"] = build_host(generated, out, simd=True)
+            if name in OPTIMIZED_RECIPES:
+                exes["optimized"] = build_host(generated, out, optimized=True)
             cache[name, seed] = (tflite, generated, exes)
         return cache[name, seed]
 
@@ -281,22 +282,22 @@ def test_generated_model_matches_tflm(built, name, seed):
         _compare(tflite, generated, exe, seed, kernels)
 
 
-# DSP targets whose SIMD kernels run in QEMU: an M4F (mps2-an386) and an M33
-# (mps2-an505, another core and memory map).
-SIMD_TARGETS = ("cortex-m4f", "cortex-m33")
+# Targets the optimized kernels run on in QEMU: SIMD on an M4F (mps2-an386) and
+# an M33 (mps2-an505, another core and memory map), plain C on the M3.
+KERNEL_TARGETS = {"cortex-m4f": True, "cortex-m33": True, "cortex-m3": False}
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("target", SIMD_TARGETS)
-def test_simd_kernels_match_tflm_in_qemu(built, tmp_path, target):
-    """Every conv / depthwise / dense / pool case, the small CNN and the shared models
-    in one image per target, built with the SIMD kernels."""
+@pytest.mark.parametrize("target", sorted(KERNEL_TARGETS))
+def test_optimized_kernels_match_tflm_in_qemu(built, tmp_path, target):
+    """Every case of the optimized kernels' ops, the small CNN, a float-output model
+    and the shared models in one image per target."""
     fixture_model.skip_without_tools()
     profile = get_profile(target)
-    assert profile.dsp_simd
+    assert profile.dsp_simd == KERNEL_TARGETS[target]
     cases = []
     for name, seed in CASES:
-        if name in SIMD_RECIPES:
+        if name in OPTIMIZED_RECIPES:
             tflite, generated, _ = built(name, seed)
             cases.append(ModelCase(f"{name}-{seed}", generated, *_vectors(tflite, generated, seed)))
     others = [("small_cnn", testing.small_cnn()), ("dequantize", fixture_model.float_output_model(1))]
@@ -330,7 +331,7 @@ def test_small_cnn_matches_tflm(tmp_path):
     tflite = testing.small_cnn()
     generated = generate_sources(tflite, tmp_path)
     _compare(tflite, generated, build_host(generated, tmp_path), 1)
-    _compare(tflite, generated, build_host(generated, tmp_path, simd=True), 1, "simd-fallback")
+    _compare(tflite, generated, build_host(generated, tmp_path, optimized=True), 1, "optimized")
 
 
 @pytest.mark.parametrize("seed", [0, 1], ids=["logits", "softmax"])
@@ -355,7 +356,7 @@ def test_shared_model_matches_tflm(tmp_path, path):
     tflite = path.read_bytes()
     generated = generate_sources(tflite, tmp_path, source=path.name)
     _compare(tflite, generated, build_host(generated, tmp_path), 2)
-    _compare(tflite, generated, build_host(generated, tmp_path, simd=True), 2, "simd-fallback")
+    _compare(tflite, generated, build_host(generated, tmp_path, optimized=True), 2, "optimized")
 
 
 def test_cases_cover_the_parameter_space(built):

@@ -63,7 +63,7 @@ def test_runtime_sources_exist_one_kernel_per_file():
     assert {"conv_2d.c", "depthwise_conv_2d.c", "fully_connected.c", "softmax.c", "fixedpoint.c"} <= names
     assert all(p.exists() for p in sources)
     assert all((d / "tml_kernels.h").exists() for d in runtime_include_dirs())
-    assert len(runtime_sources(simd=True)) == len(sources)
+    assert len(runtime_sources(optimized=True)) == len(sources)
 
 
 @pytest.mark.parametrize("real,expected", [

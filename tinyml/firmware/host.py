@@ -19,17 +19,18 @@ HOST_MAIN = paths.FIRMWARE_DIR / "host" / "host_main.c"
 CFLAGS = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fno-strict-aliasing"]
 
 
-def build_host(generated: GeneratedModel, out_dir, *, cc: str = "gcc", extra_flags=(), simd: bool = False) -> Path:
-    """Compile the harness executable; returns its path. With simd, the DSP-extension
-    kernels are built instead of their reference twins: the host has no such
-    extension, so this runs their plain-C fallback (loop structure, tails,
-    padding ranges), not their SIMD instructions (QEMU tests cover those)."""
+def build_host(generated: GeneratedModel, out_dir, *, cc: str = "gcc", extra_flags=(),
+               optimized: bool = False) -> Path:
+    """Compile the harness executable; returns its path. With optimized, the optimized
+    kernels are built instead of their reference twins: the host has no DSP
+    extension, so this runs their plain-C form (as on Cortex-M3), not their SIMD
+    instructions (QEMU tests cover those)."""
     if shutil.which(cc) is None:
         raise TinymlError(f"host C compiler '{cc}' not found", fix="apt-get install -y gcc")
-    exe = Path(out_dir) / ("model_host_simd" if simd else "model_host")
+    exe = Path(out_dir) / ("model_host_optimized" if optimized else "model_host")
     includes = [f"-I{d}" for d in [generated.include_dir, *runtime_include_dirs()]]
     cmd = [cc, *CFLAGS, *extra_flags, *includes, "-o", str(exe),
-           str(HOST_MAIN), *map(str, generated.sources), *map(str, runtime_sources(simd))]
+           str(HOST_MAIN), *map(str, generated.sources), *map(str, runtime_sources(optimized))]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinymlError(f"host build failed ({' '.join(cmd)}):\n{proc.stderr}")

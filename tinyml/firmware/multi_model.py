@@ -78,8 +78,8 @@ def _harness(cases: list[ModelCase]) -> str:
 
 
 def run_models(profile: Profile, cases: list[ModelCase], work_dir: Path, *, timeout_s: float = 120.0) -> dict[str, int]:
-    """Build one image for `profile` (its SIMD kernels where it has the extension) running
-    every case; returns mismatched output bytes (plus failed invokes) per case name."""
+    """Build one image for `profile` with the optimized kernels, as released firmware is,
+    running every case; returns mismatched output bytes (plus failed invokes) per case name."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     wrappers = []
@@ -87,7 +87,7 @@ def run_models(profile: Profile, cases: list[ModelCase], work_dir: Path, *, time
         path = work_dir / f"model_{k}.c"
         path.write_text(_wrapper(k, case.generated))
         wrappers.append(path)
-    sources = [*codegen.runtime_sources(profile.dsp_simd), *wrappers, *build.board_sources(profile)]
+    sources = [*codegen.runtime_sources(optimized=True), *wrappers, *build.board_sources(profile)]
     # Each wrapper includes its plan's sources, whose quoted includes resolve
     # beside them; the runtime headers come from the shared include path.
     objects = build.compile_objects(profile, sources, codegen.runtime_include_dirs(), work_dir / "obj")

@@ -1,4 +1,4 @@
-/* CONV_2D for cores with the DSP extension; same interface and results as
+/* CONV_2D, optimized (SIMD with the DSP extension, else plain C); same interface and results as
  * kernels/conv_2d.c.
  *
  * Per output pixel, a window of at most TML_COL_MAX values is gathered once

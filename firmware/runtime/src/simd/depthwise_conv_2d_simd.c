@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D for cores with the DSP extension; same interface and
+/* DEPTHWISE_CONV_2D, optimized (SIMD with the DSP extension, else plain C); same interface and
  * results as kernels/depthwise_conv_2d.c.
  *
  * Each output channel sums over the window taps only, so there is no channel

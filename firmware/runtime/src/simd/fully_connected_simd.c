@@ -1,4 +1,4 @@
-/* FULLY_CONNECTED for cores with the DSP extension; same interface and
+/* FULLY_CONNECTED, optimized (SIMD with the DSP extension, else plain C); same interface and
  * results as kernels/fully_connected.c.
  *
  * Two output channels at a time share each loaded, sign-extended group of four

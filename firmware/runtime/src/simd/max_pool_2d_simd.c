@@ -1,4 +1,4 @@
-/* MAX_POOL_2D for cores with the DSP extension; same interface and results as
+/* MAX_POOL_2D, optimized (SIMD with the DSP extension, else plain C); same interface and results as
  * kernels/max_pool_2d.c.
  *
  * Four channels per word: SSUB8 sets one GE flag per byte lane where the new

@@ -1,4 +1,5 @@
-/* Building blocks of the DSP-extension kernels in this directory.
+/* Building blocks of the optimized kernels in this directory, which firmware
+ * for every core uses (the reference kernels stay the readable specification).
  *
  * With __ARM_FEATURE_SIMD32 (Cortex-M4, M7, M33) they use GCC's ACLE
  * intrinsics: SXTB16 sign-extends bytes 0 and 2 of a word (or, after a rotate
@@ -6,9 +7,9 @@
  * packed pair (the input offset) in the same instruction, SMLAD multiplies the
  * two lanes pairwise and adds both products to an int32 accumulator, and
  * SMLABB/SMLATB/SMLATT multiply one chosen lane of each operand. Without the
- * extension the same sums are taken in plain C, so a build for the wrong core
- * is slower, never wrong. Integer sums are exact in any order, so both give
- * the reference kernels' accumulators bit for bit.
+ * extension (M3, M0+, the host) the same sums are taken in plain C, so a build
+ * for the wrong core is slower, never wrong. Integer sums are exact in any
+ * order, so both give the reference kernels' accumulators bit for bit.
  */
 #ifndef TML_SIMD_OPS_H_
 #define TML_SIMD_OPS_H_
@@ -24,7 +25,7 @@
 
 /* Per-pixel im2col buffer of the conv kernel, on the stack: a fixed bound keeps
  * the stack use known at build time; larger windows take the buffer-free path. */
-#define TML_COL_MAX 256
+#define TML_COL_MAX 160
 
 /* Requantization constants of a conv-like op, copied out of its parameter
  * struct: kernels write int8 outputs, which may alias anything, so values read
@@ -66,16 +67,22 @@ static inline void tml_valid_taps(int32_t start, int32_t dilation, int32_t k, in
   *hi = b;
 }
 
-/* An im2col column stores each full group of 4 values as e0, e2, e1, e3: one
- * 32-bit word then holds exactly the lanes SXTB16 extracts from 4 weights
- * (bytes 0 and 2), the next word the rotated ones (bytes 1 and 3). A tail of
- * n % 4 values stays in order. This reorders a column written in order. */
+/* With SIMD32 an im2col column stores each full group of 4 values as e0, e2,
+ * e1, e3: one 32-bit word then holds exactly the lanes SXTB16 extracts from 4
+ * weights (bytes 0 and 2), the next word the rotated ones (bytes 1 and 3). A
+ * tail of n % 4 values stays in order, and so does all of a plain-C column.
+ * This reorders a column written in order. */
 static inline void tml_col_interleave(int16_t *col, int32_t n) {
+#if defined(__ARM_FEATURE_SIMD32)
   for (int32_t g = 0; g + 4 <= n; g += 4) {
     const int16_t e1 = col[g + 1];
     col[g + 1] = col[g + 2];
     col[g + 2] = e1;
   }
+#else
+  (void)col;
+  (void)n;
+#endif
 }
 
 #if defined(__ARM_FEATURE_SIMD32)
@@ -248,34 +255,38 @@ static inline int32_t tml_dot1_s8(const int8_t *in, const int8_t *w, int32_t n, 
 
 static inline void tml_col_fill4(int16_t *col, const int8_t *in, int32_t n, int32_t offset) {
   for (int32_t i = 0; i < n; ++i) col[i] = (int16_t)(in[i] + offset);
-  tml_col_interleave(col, n);
-}
-
-/* Weight index of column position i (groups of 4 are stored e0, e2, e1, e3). */
-static inline int32_t tml_col_weight(int32_t i, int32_t n) {
-  if (i >= (n & ~3)) return i;
-  const int32_t j = i & 3;
-  return (i & ~3) + (j == 1 ? 2 : (j == 2 ? 1 : j));
 }
 
 static inline void tml_dot2_col(const int16_t *col, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc0,
                                 int32_t *acc1) {
+  int32_t a0 = *acc0, a1 = *acc1;
   for (int32_t i = 0; i < n; ++i) {
-    const int32_t k = tml_col_weight(i, n);
-    *acc0 += col[i] * w0[k];
-    *acc1 += col[i] * w1[k];
+    a0 += col[i] * w0[i];
+    a1 += col[i] * w1[i];
   }
+  *acc0 = a0;
+  *acc1 = a1;
 }
 
 static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t n, int32_t acc) {
-  for (int32_t i = 0; i < n; ++i) acc += col[i] * w[tml_col_weight(i, n)];
+  for (int32_t i = 0; i < n; ++i) acc += col[i] * w[i];
   return acc;
 }
 
 static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1,
                                   int32_t n, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
-  tml_dot2_col(ca, w0, w1, n, a0, a1);
-  tml_dot2_col(cb, w0, w1, n, b0, b1);
+  int32_t sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t k0 = w0[i], k1 = w1[i];
+    sa0 += ca[i] * k0;
+    sa1 += ca[i] * k1;
+    sb0 += cb[i] * k0;
+    sb1 += cb[i] * k1;
+  }
+  *a0 = sa0;
+  *a1 = sa1;
+  *b0 = sb0;
+  *b1 = sb1;
 }
 
 static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
