@@ -7,9 +7,11 @@
     python -m pipelines.examples.digits.spans --out demo --span 3
     tinyml run --config demo/config.yaml --root demo/runs      # release 2, change vs release 1
 
-Each span is a disjoint, shuffled slice of the data set (`--of` spans in all);
-the ink-density terciles come from the whole set so slices mean the same in
-every span. `--corrupt labels` shuffles the span's labels (the Evaluator
+The data set is shuffled and cut into `--of` parts. By default span N is a
+snapshot of everything collected so far (parts 1..N), so each retraining sees
+more data than the last; `--disjoint` makes span N part N alone. The
+ink-density terciles come from the whole set so slices mean the same in every
+span. `--corrupt labels` shuffles the span's labels (the Evaluator
 refuses the model); `--corrupt drift` divides the centre pixels by four, as a
 sensor that lost gain would (the drift check stops the run).
 """
@@ -48,13 +50,16 @@ def span_rows(span: int, of: int, limit: int | None = None, seed: int = 0) -> np
     return np.array_split(order, of)[span - 1]
 
 
-def write_span(out: Path, span: int, of: int = 3, corrupt: str | None = None, limit: int | None = None) -> Path:
-    """Writes <out>/span-<span>/digits.csv; returns its path."""
+def write_span(
+    out: Path, span: int, of: int = 3, corrupt: str | None = None, limit: int | None = None, cumulative: bool = True
+) -> Path:
+    """Writes <out>/span-<span>/digits.csv (parts 1..span, or part `span` alone); returns its path."""
     if not 1 <= span <= of:
         raise ValueError(f"span {span} is not in 1..{of}")
     pixels, labels = data.load()
     ink = np.array(data.ink_levels(pixels))
-    rows = span_rows(span, of, limit)
+    parts = range(1, span + 1) if cumulative else [span]
+    rows = np.concatenate([span_rows(p, of, limit) for p in parts])
     pixels, labels, ink = pixels[rows].copy(), labels[rows].copy(), ink[rows]
     if corrupt == "labels":
         labels = np.random.default_rng(span).permutation(labels)
@@ -87,8 +92,8 @@ def write_config(out: Path, name: str = "digits-spans", **overrides) -> Path:
     raw["data"]["schema_path"] = str(DEFAULT_CONFIG.parent / raw["data"]["schema_path"])
     raw["data"]["spans"] = {"select": "latest"}
     raw["data"]["drift"] = {"jensen_shannon": 0.1, "infinity_norm": 0.2, "features": list(DRIFT_CHECKED)}
-    # A span is a third of the data: a model trained on it is less accurate
-    # than the bundled example's, and its slices are small.
+    # The first span is a third of the data: a model trained on it is less
+    # accurate than the bundled example's, and its slices are small.
     raw["evaluation"].update(min_accuracy=0.8, max_accuracy_decrease=0.1, max_slice_accuracy_decrease=0.1)
     raw["release"] = {"store": None}
     for dotted, value in overrides.items():
@@ -110,8 +115,9 @@ def main(argv=None) -> None:
     parser.add_argument("--of", type=int, default=3, help="how many spans the data is split into")
     parser.add_argument("--corrupt", choices=CORRUPTIONS, help="damage this span on purpose")
     parser.add_argument("--limit", type=int, help="use only this many examples in all (fast demos)")
+    parser.add_argument("--disjoint", action="store_true", help="span N is part N alone, not parts 1..N")
     args = parser.parse_args(argv)
-    path = write_span(args.out, args.span, args.of, args.corrupt, args.limit)
+    path = write_span(args.out, args.span, args.of, args.corrupt, args.limit, cumulative=not args.disjoint)
     print(f"wrote {path}" + (f" (corrupted: {args.corrupt})" if args.corrupt else ""))
     config = args.out / "config.yaml"
     if not config.exists():

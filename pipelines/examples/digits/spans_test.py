@@ -17,6 +17,14 @@ def test_spans_are_disjoint_and_cover_the_data():
     assert len(joined) == len(set(joined.tolist())) == len(data.load()[1])
 
 
+def test_a_span_is_a_growing_snapshot_unless_disjoint(tmp_path):
+    first = _rows(spans.write_span(tmp_path / "a", 1))
+    second = _rows(spans.write_span(tmp_path / "a", 2))
+    alone = _rows(spans.write_span(tmp_path / "b", 2, cumulative=False))
+    assert second == first + alone
+    assert len(first) == len(spans.span_rows(1, 3))
+
+
 def test_corruptions_change_only_what_they_say(tmp_path):
     clean = _rows(spans.write_span(tmp_path / "clean", 2))
     labels = _rows(spans.write_span(tmp_path / "labels", 2, corrupt="labels"))
