@@ -68,7 +68,8 @@ def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
         report.blessed = bool(_custom_int(blessing, "blessed")) if blessing is not None else passed
     report.firmware = _firmware(summary)
     examples = summary.output("CsvExampleGen", "examples") or summary.output("ImportExampleGen", "examples")
-    if examples is not None and "span" in examples.custom_properties:
+    # Without spans ExampleGen still records span 0: not worth reporting.
+    if config.data.spans and examples is not None and "span" in examples.custom_properties:
         report.spans = [examples.custom_properties["span"].int_value]
     record = summary.output("Releaser", "release")
     if record is not None and (Path(record.uri) / "release.json").is_file():
