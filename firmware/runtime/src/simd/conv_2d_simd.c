@@ -1,12 +1,15 @@
-/* CONV_2D, optimized (SIMD with the DSP extension, else plain C); same interface and results as
- * kernels/conv_2d.c.
+/* CONV_2D, optimized (SIMD with the DSP extension, else plain C); same
+ * interface and results as kernels/conv_2d.c.
  *
  * Per output pixel, a window of at most TML_COL_MAX values is gathered once
- * into an int16 column (input offset added, zeros for padding), then every
- * pair of output channels is a dot product of that column with two
- * contiguous filter rows, two multiply-accumulates per SMLAD. Larger windows
+ * into an int16 column on the stack (input offset added, zeros for padding;
+ * a fixed bound, so stack use is known at build time). Two pixels' columns
+ * then meet two contiguous filter rows at a time: each filter word loaded
+ * feeds four accumulators, two multiply-accumulates per SMLAD. Larger windows
  * skip the column and take dot products straight over the input: the valid
  * (kx, ic) run of one filter row is contiguous in NHWC input when dil_w is 1.
+ * The per-pixel functions are noinline: inlined into the pixel loop, GCC
+ * spills their inner-loop registers.
  */
 #include "simd_ops.h"
 #include "tml_kernels.h"
@@ -48,7 +51,7 @@ static __attribute__((noinline)) void conv_pixels2_col(const tml_conv_2d_params 
   if (oc < out_c) tml_requantize2(&q, tml_dot1_col(ca, w, n, 0), tml_dot1_col(cb, w, n, 0), oc, out_a + oc, out_b + oc);
 }
 
-/* The pixel's window as an interleaved column; returns its length. */
+/* The pixel's window as a column (interleaved for SIMD, see simd_ops.h); returns its length. */
 static __attribute__((noinline)) int32_t fill_col(const tml_conv_2d_params *p, pixel_at at, int16_t *col) {
   const int32_t in_c = p->s.in_c, in_w = p->s.in_w, k_h = p->s.k_h, k_w = p->s.k_w, dil_h = p->s.dil_h,
                 dil_w = p->s.dil_w, offset = p->input_offset;

@@ -1,5 +1,5 @@
-/* DEPTHWISE_CONV_2D, optimized (SIMD with the DSP extension, else plain C); same interface and
- * results as kernels/depthwise_conv_2d.c.
+/* DEPTHWISE_CONV_2D, optimized (SIMD with the DSP extension, else plain C); same
+ * interface and results as kernels/depthwise_conv_2d.c.
  *
  * Each output channel sums over the window taps only, so there is no channel
  * dot product to pair up; instead four adjacent output channels are
@@ -7,7 +7,8 @@
  * split into int16 lanes. With depth multiplier 1 the four inputs are one word
  * too; with a multiple of 4 one input value feeds four outputs. Padding is
  * skipped by clipping the tap ranges once per pixel. Other multipliers and
- * channel tails run one output channel at a time.
+ * channel tails run one output channel at a time. The channel-group functions
+ * are noinline: inlined, GCC spills their accumulators in the tap loop.
  */
 #include "simd_ops.h"
 #include "tml_kernels.h"

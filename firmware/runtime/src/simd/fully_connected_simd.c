@@ -1,5 +1,5 @@
-/* FULLY_CONNECTED, optimized (SIMD with the DSP extension, else plain C); same interface and
- * results as kernels/fully_connected.c.
+/* FULLY_CONNECTED, optimized (SIMD with the DSP extension, else plain C); same
+ * interface and results as kernels/fully_connected.c.
  *
  * Two output channels at a time share each loaded, sign-extended group of four
  * inputs. A non-zero filter offset is taken out of the loop:

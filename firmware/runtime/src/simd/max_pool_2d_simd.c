@@ -1,5 +1,5 @@
-/* MAX_POOL_2D, optimized (SIMD with the DSP extension, else plain C); same interface and results as
- * kernels/max_pool_2d.c.
+/* MAX_POOL_2D, optimized (SIMD with the DSP extension, else plain C); same
+ * interface and results as kernels/max_pool_2d.c.
  *
  * Four channels per word: SSUB8 sets one GE flag per byte lane where the new
  * value is >= the running maximum, SEL then keeps the larger byte of each

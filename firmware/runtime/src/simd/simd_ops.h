@@ -23,7 +23,7 @@
 #include <arm_acle.h>
 #endif
 
-/* Per-pixel im2col buffer of the conv kernel, on the stack: a fixed bound keeps
+/* Per-pixel im2col buffers of the conv kernel (two), on the stack: a fixed bound keeps
  * the stack use known at build time; larger windows take the buffer-free path. */
 #define TML_COL_MAX 160
 
