@@ -19,6 +19,7 @@ from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
 from pipelines.releaser.component import Releaser, ReleaseRecord
 from pipelines.releaser.resolver import LatestReleasedModelStrategy
+from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
 
@@ -102,13 +103,6 @@ def create_pipeline(
         examples=examples, anomalies=example_validator.outputs["anomalies"], group_feature=config.data.group_feature
     )
 
-    transform = tfx.components.Transform(
-        examples=examples,
-        schema=schema_gen.outputs["schema"],
-        preprocessing_fn=config.model.preprocessing_fn,
-        custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn)},
-    )
-    transform.add_upstream_node(data_gate)
     span_nodes = []
     if config.data.drift:
         # The reference is resolved before this run's gate publishes, so it is
@@ -124,8 +118,40 @@ def create_pipeline(
             reference=reference.outputs["baseline"],
             thresholds=config.data.drift.model_dump(),
         )
-        transform.add_upstream_node(drift_gate)
         span_nodes = [reference, drift_gate]
+    training_examples = examples
+    if config.data.spans and config.data.spans.select == "window":
+        window_inputs = {"examples": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples)}
+        if config.data.drift:
+            window_inputs["accepted"] = tfx.dsl.Channel(type=DataBaseline)
+        window = tfx.dsl.Resolver(
+            strategy_class=SpanWindowStrategy, config={"num_spans": config.data.spans.window}, **window_inputs
+        ).with_id("span_window_resolver")
+        # After this run's span is ingested (and accepted), so it is in the window.
+        window.add_upstream_node(example_gen)
+        if config.data.drift:
+            window.add_upstream_node(drift_gate)
+        span_nodes.append(window)
+        training_examples = window.outputs["examples"]
+
+    transform = tfx.components.Transform(
+        examples=training_examples,
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=config.model.preprocessing_fn,
+        custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn)},
+    )
+    transform.add_upstream_node(data_gate)
+    if config.data.drift:
+        transform.add_upstream_node(drift_gate)
+    transformed_examples = transform.outputs["transformed_examples"]
+    if training_examples is not examples:
+        # One transformed artifact per span: the converter checks the int8
+        # model on the newest span, as the Evaluator does.
+        newest = tfx.dsl.Resolver(
+            strategy_class=NewestSpanTransformedStrategy, transformed_examples=transformed_examples,
+        ).with_id("newest_span_transformed_resolver")
+        span_nodes.append(newest)
+        transformed_examples = newest.outputs["transformed_examples"]
 
     m = config.model
     trainer = tfx.components.Trainer(
@@ -170,7 +196,7 @@ def create_pipeline(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         transform_graph=transform.outputs["transform_graph"],
-        examples=transform.outputs["transformed_examples"],
+        examples=transformed_examples,
         label_key=config.data.label,
         slice_features=config.data.slice_features,
         targets=config.targets,
@@ -181,7 +207,7 @@ def create_pipeline(
         firmware_blessing=converter.outputs["firmware_blessing"],
         targets=list(config.targets),
         model=trainer.outputs["model"],
-        examples=examples,
+        examples=training_examples,
         evaluation=evaluator.outputs["evaluation"],
     )
     release_nodes = []
@@ -191,7 +217,7 @@ def create_pipeline(
             model_blessing=evaluator.outputs["blessing"],
             evaluation=evaluator.outputs["evaluation"],
             firmware=firmware.outputs["firmware"],
-            examples=examples,
+            examples=training_examples,
             store=release_store,
             pipeline=config.name,
             targets=config.targets,

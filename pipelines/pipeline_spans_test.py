@@ -37,3 +37,22 @@ def test_spans_add_the_drift_gate_and_the_release_gate(tmp_path):
 def test_release_without_a_store_is_refused(tmp_path):
     with pytest.raises(ValueError, match="pass release_store"):
         create_pipeline(_spans_config(), str(tmp_path), "/d", input_pattern="span-{SPAN}/x.csv")
+
+
+def test_window_trains_on_resolved_spans_and_converts_on_the_newest(tmp_path):
+    config = _spans_config()
+    raw = config.model_dump()
+    raw["data"]["spans"] = {"select": "window", "window": 3}
+    raw.pop("source_dir")
+    config = parse_config(raw, source_dir=str(DEFAULT_CONFIG.parent))
+    pipeline = create_pipeline(config, str(tmp_path), "/d", input_pattern="span-{SPAN}/x.csv",
+                               release_store=str(tmp_path / "rel"))
+    nodes = {c.id: c for c in pipeline.components}
+    window = nodes["span_window_resolver"]
+    assert {"num_spans": 3} in window.exec_properties.values()
+    assert {"CsvExampleGen", "DriftGate"} <= {n.id for n in window.upstream_nodes}
+    assert "span_window_resolver" in {n.id for n in nodes["Transform"].upstream_nodes}
+    assert "newest_span_transformed_resolver" in {n.id for n in nodes["TFLMConverter"].upstream_nodes}
+    assert "span_window_resolver" in {n.id for n in nodes["Releaser"].upstream_nodes}
+    # The Evaluator compares on the newest span only.
+    assert "CsvExampleGen" in {n.id for n in nodes["Evaluator"].upstream_nodes}

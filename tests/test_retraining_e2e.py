@@ -90,6 +90,7 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     runs = json.loads(_tinyml("runs", "--root", root, "--json").stdout)
     assert [(r["span"], r["release"]) for r in runs] == [(2, None), (1, 1)]
     assert runs[0]["status"] == "failed (DriftGate)" and runs[1]["blessed"] is True
+    assert "span 2 drifted from span 1" in runs[0]["error"]
     assert list(runs[1]["firmware"]) == ["cortex-m4f"]
 
     # Span 3, good: compared with span 1 (the last accepted), released as 2.

@@ -36,8 +36,12 @@ class SplitConfig(_Strict):
 class SpansConfig(_Strict):
     """Input in spans: 'data.path' holds {SPAN} (e.g. data/span-{SPAN}/digits.csv)."""
 
-    # 'latest': ExampleGen ingests and the run trains on the newest span.
-    select: Literal["latest"] = "latest"
+    # 'latest': train on the newest span; 'window': on the newest `window`
+    # accepted spans (ExampleGen ingests the newest one, a resolver adds the
+    # earlier ones that passed the drift check). Evaluation always uses the
+    # newest span's eval split.
+    select: Literal["latest", "window"] = "latest"
+    window: int = Field(2, ge=2, le=1000)
 
 
 class DriftConfig(_Strict):

@@ -21,11 +21,11 @@ def test_default_config_has_no_spans_drift_or_releases():
 
 
 def test_spans_drift_and_release_parse(tmp_path):
-    raw = _raw(path="d/span-{SPAN}/x.csv", spans={"select": "latest"},
+    raw = _raw(path="d/span-{SPAN}/x.csv", spans={"select": "window", "window": 3},
                drift={"features": ["label"], "thresholds": {"label": 0.05}})
     raw["release"] = {"store": "rel"}
     config = parse_config(raw, source_dir=str(tmp_path))
-    assert config.data.spans.select == "latest" and config.data.drift.thresholds == {"label": 0.05}
+    assert config.data.spans.window == 3 and config.data.drift.thresholds == {"label": 0.05}
     assert config.release_store(Path("/runs")) == str(tmp_path / "rel")
     assert parse_config({**raw, "release": {}}).release_store(Path("/runs")) == "/runs/releases"
 
@@ -35,6 +35,7 @@ def test_spans_drift_and_release_parse(tmp_path):
     ({"path": "d/span-{SPAN}/x.csv"}, r"add 'spans"),
     ({"path": "d/x.csv", "drift": {}}, r"'drift' compares spans"),
     ({"path": "d/span-{SPAN}/x.csv", "spans": {"select": "newest"}}, r"data.spans.select"),
+    ({"path": "d/span-{SPAN}/x.csv", "spans": {"select": "window", "window": 1}}, r"data.spans.window"),
 ])
 def test_inconsistent_span_settings_are_refused_with_the_fix(data, message):
     with pytest.raises(TinymlError, match=message):

@@ -34,6 +34,9 @@ def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[d
             release = s.output("Releaser", "release")
             blessed = _prop(s.output("Evaluator", "blessing"), "blessed")
             failed = next((c.node_id for c in s.components if c.state == "failed"), None)
+            # ML Metadata does not keep a component's exception; `tinyml run` wrote it in the report.
+            report = Path(root) / "reports" / metadata.stem / run_id / "summary.json"
+            error = json.loads(report.read_text()).get("error") if report.is_file() else None
             rows.append({
                 "pipeline": metadata.stem,
                 "run_id": run_id,
@@ -45,6 +48,7 @@ def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[d
                 "span": _prop(examples, "span"),
                 "release": _prop(release, "version") if _prop(release, "released") else None,
                 "not_released": _prop(release, "reason") if release is not None and not _prop(release, "released") else None,
+                "error": error,
             })
     return rows
 
@@ -75,6 +79,8 @@ def runs(root: Path, pipeline: str | None, limit: int, as_json: bool) -> None:
         # The first reason only: the run report and --json have all of them.
         why = " ".join((r["not_released"] or "").split(";")[0].split())
         release = str(r["release"]) if r["release"] else (f"[red]none[/]: {why[:100]}" if r["not_released"] else "—")
+        if r["error"]:
+            release = f"[red]none[/]: {' '.join(r['error'].split(chr(10))[0].split())[:100]}"
         table.add_row(r["pipeline"], r["run_id"], r["status"], blessed, "—" if r["span"] is None else str(r["span"]),
                       ", ".join(r["firmware"]) or "—", release)
     _console().print(table)
