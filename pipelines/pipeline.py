@@ -117,6 +117,7 @@ def create_pipeline(
             examples=examples,
             reference=reference.outputs["baseline"],
             thresholds=config.data.drift.model_dump(),
+            serving_path=str(config.serving_file()) if config.serving_file() else None,
         )
         span_nodes = [reference, drift_gate]
     training_examples = examples

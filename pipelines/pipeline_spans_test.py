@@ -29,9 +29,20 @@ def test_spans_add_the_drift_gate_and_the_release_gate(tmp_path):
     # The drift gate runs before Transform; the release is the last step.
     assert "DriftGate" in {n.id for n in nodes["Transform"].upstream_nodes}
     assert json.loads(nodes["DriftGate"].exec_properties["thresholds"])["features"] == ["label"]
+    assert nodes["DriftGate"].exec_properties["serving_path"] is None
     assert ids[-1] == "Releaser"
     assert nodes["Releaser"].exec_properties["store"] == str(tmp_path / "rel")
     assert json.loads(nodes["Releaser"].exec_properties["max_slice_accuracy_decrease"]) == 0.05
+
+
+def test_serving_data_goes_to_the_drift_gate(tmp_path):
+    raw = _spans_config().model_dump()
+    raw.pop("source_dir")
+    raw["data"]["serving_path"] = "/srv/seen.csv"
+    pipeline = create_pipeline(parse_config(raw), str(tmp_path), "/d", input_pattern="span-{SPAN}/x.csv",
+                               release_store=str(tmp_path / "rel"))
+    gate = {c.id: c for c in pipeline.components}["DriftGate"]
+    assert gate.exec_properties["serving_path"] == "/srv/seen.csv"
 
 
 def test_release_without_a_store_is_refused(tmp_path):

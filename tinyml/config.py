@@ -75,6 +75,10 @@ class DataConfig(_Strict):
     schema_path: str | None = None
     spans: SpansConfig | None = None
     drift: DriftConfig | None = None
+    # CSV of what the deployed model sees (labels may be missing): with it the
+    # drift check also compares the new span with it (TFDV skew comparators,
+    # the 'drift' thresholds). Relative paths resolve against the config's folder.
+    serving_path: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -87,6 +91,8 @@ class DataConfig(_Strict):
             raise ValueError("'path' has {SPAN}: add 'spans: {select: latest}' (or a window)")
         if self.drift and not self.spans:
             raise ValueError("'drift' compares spans: set 'spans' too")
+        if self.serving_path and not self.drift:
+            raise ValueError("'serving_path' is checked with the 'drift' thresholds: set 'drift' too")
         return self
 
 
@@ -170,6 +176,12 @@ class PipelineConfig(_Strict):
         if not self.data.schema_path:
             return None
         p = Path(self.data.schema_path)
+        return p if p.is_absolute() else Path(self.source_dir) / p
+
+    def serving_file(self) -> Path | None:
+        if not self.data.serving_path:
+            return None
+        p = Path(self.data.serving_path)
         return p if p.is_absolute() else Path(self.source_dir) / p
 
     def data_path(self, root: Path) -> Path:

@@ -28,12 +28,16 @@ def test_spans_drift_and_release_parse(tmp_path):
     assert config.data.spans.window == 3 and config.data.drift.thresholds == {"label": 0.05}
     assert config.release_store(Path("/runs")) == str(tmp_path / "rel")
     assert parse_config({**raw, "release": {}}).release_store(Path("/runs")) == "/runs/releases"
+    assert config.serving_file() is None
+    raw["data"]["serving_path"] = "serving/seen.csv"
+    assert parse_config(raw, source_dir=str(tmp_path)).serving_file() == tmp_path / "serving" / "seen.csv"
 
 
 @pytest.mark.parametrize("data, message", [
     ({"path": "d/x.csv", "spans": {}}, r"'spans' needs 'path' with \{SPAN\}"),
     ({"path": "d/span-{SPAN}/x.csv"}, r"add 'spans"),
     ({"path": "d/x.csv", "drift": {}}, r"'drift' compares spans"),
+    ({"path": "d/span-{SPAN}/x.csv", "spans": {}, "serving_path": "s.csv"}, r"set 'drift' too"),
     ({"path": "d/span-{SPAN}/x.csv", "spans": {"select": "newest"}}, r"data.spans.select"),
     ({"path": "d/span-{SPAN}/x.csv", "spans": {"select": "window", "window": 1}}, r"data.spans.window"),
 ])

@@ -4,7 +4,8 @@ TFDV's drift comparators (Jensen-Shannon divergence for numeric features,
 L-infinity distance for categorical ones) compare the new span's training
 statistics with the reference: the statistics of the last span that passed
 this gate, resolved from ML Metadata. A rejected span never becomes the
-reference, so one bad span does not poison the next comparison.
+reference, so one bad span does not poison the next comparison. With serving
+data (a CSV), TFDV's skew comparators also compare the new span with it.
 
 Usage in create_pipeline:
 
@@ -46,6 +47,8 @@ class DriftGateSpec(types.ComponentSpec):
     PARAMETERS = {
         # JSON of tinyml.config.DriftConfig.
         "thresholds": ExecutionParameter(type=str),
+        # CSV of serving data: training/serving skew with the same thresholds.
+        "serving_path": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "statistics": ChannelParameter(type=standard_artifacts.ExampleStatistics),
@@ -61,9 +64,9 @@ class DriftGate(base_component.BaseComponent):
     SPEC_CLASS = DriftGateSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(drift_executor.Executor)
 
-    def __init__(self, statistics, schema, examples, reference, thresholds: dict):
+    def __init__(self, statistics, schema, examples, reference, thresholds: dict, serving_path: str | None = None):
         super().__init__(spec=DriftGateSpec(
             statistics=statistics, schema=schema, examples=examples, reference=reference,
-            thresholds=json.dumps(thresholds, sort_keys=True),
+            thresholds=json.dumps(thresholds, sort_keys=True), serving_path=serving_path,
             baseline=types.Channel(type=DataBaseline),
         ))

@@ -1,4 +1,5 @@
-"""DriftGate executor: TFDV drift comparators between the new span and the reference span."""
+"""DriftGate executor: TFDV drift comparators between the new span and the reference span,
+and skew comparators between the new span and serving data, when there is some."""
 from __future__ import annotations
 
 import json
@@ -17,18 +18,17 @@ from tinyml.errors import TinymlError
 SPLIT = "train"
 STATS_FILE = "FeatureStats.pb"
 SPAN_PROPERTY = "span"
-_DRIFT_TYPES = (
-    anomalies_pb2.AnomalyInfo.COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH,
-    anomalies_pb2.AnomalyInfo.COMPARATOR_L_INFTY_HIGH,
-)
 
 
 class DataDriftError(TinymlError):
     """The new span's data moved away from the last accepted span's; the run stops before Transform."""
 
 
-def with_drift_comparators(schema: schema_pb2.Schema, thresholds: dict) -> schema_pb2.Schema:
-    """A copy of `schema` with a drift comparator on each checked feature."""
+def with_comparators(
+    schema: schema_pb2.Schema, thresholds: dict, skew_features: set[str] | None = None
+) -> schema_pb2.Schema:
+    """A copy of `schema` with a drift comparator on each checked feature, and a skew
+    comparator on those of them in `skew_features` (the features serving data has)."""
     schema = schema_pb2.Schema.FromString(schema.SerializeToString())
     wanted = set(thresholds.get("features") or [f.name for f in schema.feature])
     unknown = wanted - {f.name for f in schema.feature}
@@ -41,26 +41,27 @@ def with_drift_comparators(schema: schema_pb2.Schema, thresholds: dict) -> schem
         if feature.name not in wanted:
             continue
         limit = thresholds.get("thresholds", {}).get(feature.name)
-        if feature.type == schema_pb2.BYTES:
-            feature.drift_comparator.infinity_norm.threshold = limit or thresholds["infinity_norm"]
-        else:
-            feature.drift_comparator.jensen_shannon_divergence.threshold = limit or thresholds["jensen_shannon"]
+        comparators = [feature.drift_comparator]
+        if skew_features and feature.name in skew_features:
+            comparators.append(feature.skew_comparator)
+        for comparator in comparators:
+            if feature.type == schema_pb2.BYTES:
+                comparator.infinity_norm.threshold = limit or thresholds["infinity_norm"]
+            else:
+                comparator.jensen_shannon_divergence.threshold = limit or thresholds["jensen_shannon"]
     return schema
 
 
-def drift_lines(anomalies: anomalies_pb2.Anomalies) -> list[str]:
-    """One line per drifted feature: its name, the distance and the threshold."""
-    measured = {
-        d.path.step[0]: m for d in anomalies.drift_skew_info for m in d.drift_measurements if m.value > m.threshold
-    }
-    lines = []
-    for feature, info in sorted(anomalies.anomaly_info.items()):
-        if any(r.type in _DRIFT_TYPES for r in info.reason):
-            m = measured.get(feature)
-            kind = anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(m.type) if m else "drift"
-            detail = f"{kind} {m.value:.3f} > {m.threshold:g}" if m else info.description
-            lines.append(f"feature '{feature}': {detail}")
-    return lines
+def comparator_lines(anomalies: anomalies_pb2.Anomalies) -> tuple[list[str], list[str]]:
+    """(drift, skew): one line per feature over a threshold, with the distance and the threshold."""
+    def lines(kind):
+        return [
+            f"feature '{d.path.step[0]}': {anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(m.type)} "
+            f"{m.value:.3f} > {m.threshold:g}"
+            for d in sorted(anomalies.drift_skew_info, key=lambda d: tuple(d.path.step))
+            for m in getattr(d, kind) if m.value > m.threshold
+        ]
+    return lines("drift_measurements"), lines("skew_measurements")
 
 
 def _span(artifact) -> int | None:
@@ -80,25 +81,33 @@ class Executor(base_executor.BaseExecutor):
         baseline = artifact_utils.get_single_instance(output_dict["baseline"])
         current_path = os.path.join(statistics.uri, f"Split-{SPLIT}", STATS_FILE)
         span = _span(examples)
+        serving_path = exec_properties.get("serving_path") or None
+        reference = references[0] if references else None
 
-        if references:
-            reference = references[0]
-            previous = tfdv.load_stats_binary(os.path.join(reference.uri, STATS_FILE))
+        previous = tfdv.load_stats_binary(os.path.join(reference.uri, STATS_FILE)) if reference else None
+        serving = tfdv.generate_statistics_from_csv(serving_path) if serving_path else None
+        if previous is None and serving is None:
+            logging.info("DriftGate: span %s is the first and there is no serving data: nothing to compare with", span)
+        else:
+            skew_features = {f.path.step[0] for f in serving.datasets[0].features} if serving else None
             found = tfdv.validate_statistics(
-                tfdv.load_stats_binary(current_path), with_drift_comparators(schema, thresholds),
-                previous_statistics=previous,
+                tfdv.load_stats_binary(current_path), with_comparators(schema, thresholds, skew_features),
+                previous_statistics=previous, serving_statistics=serving,
             )
-            problems = drift_lines(found)
-            logging.info("DriftGate: span %s vs span %s: %d drifted feature(s)", span, _span(reference), len(problems))
-            if problems:
+            drift, skew = comparator_lines(found)
+            logging.info("DriftGate: span %s: %d drifted, %d skewed feature(s)", span, len(drift), len(skew))
+            heads = []
+            if drift:
+                heads.append(f"span {span} drifted from span {_span(reference)} (the last accepted one)")
+            if skew:
+                heads.append(f"span {span}'s training data is skewed against the serving data {serving_path}")
+            if heads:
+                lines = [f"drift: {line}" for line in drift] + [f"skew: {line}" for line in skew]
                 raise DataDriftError(
-                    f"span {span} drifted from span {_span(reference)} (the last accepted one); "
-                    "the run stopped before training:\n  " + "\n  ".join(problems),
+                    " and ".join(heads) + "; the run stopped before training:\n  " + "\n  ".join(lines),
                     fix="find what changed in the data (sensor, pipeline, population); if the change is real "
                     "and wanted, raise 'data.drift' thresholds for those features",
                 )
-        else:
-            logging.info("DriftGate: span %s is the first: nothing to compare with", span)
         # gfile: the artifact root may be gs:// on Kubeflow.
         tf.io.gfile.makedirs(baseline.uri)
         tf.io.gfile.copy(current_path, os.path.join(baseline.uri, STATS_FILE), overwrite=True)

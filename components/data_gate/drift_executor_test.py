@@ -26,7 +26,7 @@ def _statistics(tmp_path, name, span, corrupt=None):
     return stats, examples
 
 
-def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS):
+def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS, serving=None):
     stats, examples = current
     schema = standard_artifacts.Schema()
     schema.uri = str(tmp_path / "schema")
@@ -35,7 +35,7 @@ def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS):
     out = drift.DataBaseline()
     out.uri = str(tmp_path / f"baseline-{examples.span}-{len(os.listdir(tmp_path))}")
     inputs = {"statistics": [stats], "schema": [schema], "examples": [examples], "reference": [reference] if reference else []}
-    drift_executor.Executor().Do(inputs, {"baseline": [out]}, {"thresholds": json.dumps(thresholds)})
+    drift_executor.Executor().Do(inputs, {"baseline": [out]}, {"thresholds": json.dumps(thresholds), "serving_path": serving})
     return out
 
 
@@ -65,3 +65,24 @@ def test_unknown_feature_in_config_is_named(tmp_path):
     reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
     with pytest.raises(drift_executor.TinymlError, match=r"\['nope'\] are not in the schema"):
         _run(tmp_path, _statistics(tmp_path, "s2", 2), reference, {**THRESHOLDS, "features": ["nope"]})
+
+
+def test_training_serving_skew_is_named_apart_from_drift(tmp_path):
+    import csv as csv_mod
+
+    reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
+    # Serving data: the drifted pixels, no labels (the device does not know them).
+    drifted = spans.write_span(tmp_path / "serving", 2, 3, corrupt="drift", limit=600)
+    with drifted.open() as f:
+        rows = [{k: v for k, v in r.items() if k != "label"} for r in csv_mod.DictReader(f)]
+    serving = tmp_path / "serving.csv"
+    with serving.open("w", newline="") as f:
+        writer = csv_mod.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(drift_executor.DataDriftError, match=r"skewed against the serving data") as e:
+        _run(tmp_path, _statistics(tmp_path, "s2", 2), reference, serving=str(serving))
+    message = str(e.value)
+    assert "drifted" not in message.split(";")[0]
+    assert all(f"skew: feature '{p}'" in message for p in spans.DRIFT_PIXELS)
+    assert "'label'" not in message
