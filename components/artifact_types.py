@@ -17,3 +17,15 @@ class Firmware(artifact.Artifact):
     """Released firmware: one sub-directory per target with ELF/BIN/HEX and manifest.json."""
 
     TYPE_NAME = "TinymlFirmware"
+
+
+class DataBaseline(artifact.Artifact):
+    """Training statistics of a span that passed the drift check (FeatureStats.pb), with its span number."""
+
+    TYPE_NAME = "TinymlDataBaseline"
+
+
+class ReleaseRecord(artifact.Artifact):
+    """The outcome of the release gate: release.json of the new release, or why there is none."""
+
+    TYPE_NAME = "TinymlRelease"

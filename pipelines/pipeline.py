@@ -12,13 +12,14 @@ from pathlib import Path
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
+from components.artifact_types import DataBaseline, ReleaseRecord
 from components.data_gate.component import DataGate
-from components.data_gate.drift import DataBaseline, DriftGate, LatestBaselineStrategy
+from components.drift_gate.component import DriftGate
 from components.firmware_builder.component import FirmwareBuilder
+from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
-from pipelines.releaser.component import Releaser, ReleaseRecord
-from pipelines.releaser.resolver import LatestReleasedModelStrategy
+from pipelines.resolvers import LatestBaselineStrategy, LatestReleasedModelStrategy
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError

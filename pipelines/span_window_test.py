@@ -3,7 +3,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tfx.types import standard_artifacts
 
-from components.data_gate.drift import DataBaseline
+from components.artifact_types import DataBaseline
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
 
 

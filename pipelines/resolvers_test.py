@@ -1,23 +1,8 @@
-"""The release gate's per-slice rule and the baseline resolver, on real artifacts.
-(The whole Releaser on a real run: tests/test_retraining_e2e.py.)"""
+"""The pipeline's resolver strategies on real artifact objects."""
 from tfx.types import standard_artifacts
 
-from pipelines.releaser.component import ReleaseRecord
-from pipelines.releaser.executor import slice_regressions
-from pipelines.releaser.resolver import LatestReleasedModelStrategy
-
-COMPARISON = {
-    "overall": {"examples": 300, "candidate": 0.95, "released": 0.96, "change": -0.01},
-    "ink_density=low": {"examples": 100, "candidate": 0.85, "released": 0.95, "change": -0.10},
-    "ink_density=rare": {"examples": 5, "candidate": 0.2, "released": 1.0, "change": -0.8},
-}
-
-
-def test_only_slices_with_enough_examples_that_fell_too_far_are_named():
-    problems = slice_regressions(COMPARISON, min_examples=30, tolerance=0.05)
-    assert len(problems) == 1 and problems[0].startswith("slice ink_density=low: accuracy 0.8500 vs 0.9500")
-    assert slice_regressions(COMPARISON, min_examples=30, tolerance=None) == []
-    assert len(slice_regressions(COMPARISON, min_examples=1, tolerance=0.05)) == 2
+from components.artifact_types import DataBaseline, ReleaseRecord
+from pipelines.resolvers import LatestBaselineStrategy, LatestReleasedModelStrategy
 
 
 def _model(i):
@@ -48,3 +33,14 @@ def test_no_baseline_before_the_first_release():
     strategy = LatestReleasedModelStrategy()
     resolved = strategy.resolve_artifacts(None, {"model": [_model(1)], "release": [_record(10, 1, 0)]})
     assert resolved == {"model": [], "release": []}
+
+
+def test_drift_reference_is_the_newest_accepted_baseline_or_none():
+    baselines = []
+    for i in (4, 9, 7):
+        b = DataBaseline()
+        b.id = i
+        baselines.append(b)
+    strategy = LatestBaselineStrategy()
+    assert [b.id for b in strategy.resolve_artifacts(None, {"baseline": baselines})["baseline"]] == [9]
+    assert strategy.resolve_artifacts(None, {"baseline": []}) == {"baseline": []}

@@ -1,4 +1,6 @@
-"""The Evaluator's baseline: the model of the latest release, from the Releaser's records in ML Metadata.
+"""Resolver strategies of the pipeline: the drift reference and the Evaluator's baseline.
+
+LatestReleasedModelStrategy: the model of the latest release, from the Releaser's records in ML Metadata.
 
 Usage:
     tfx.dsl.Resolver(
@@ -26,3 +28,11 @@ class LatestReleasedModelStrategy(resolver.ResolverStrategy):
         model_id = latest.get_int_custom_property("model_artifact_id")
         models = [m for m in input_dict["model"] if m.id == model_id]
         return {"model": models, "release": [latest] if models else []}
+
+
+class LatestBaselineStrategy(resolver.ResolverStrategy):
+    """The newest DataBaseline, or none before the first span passed (TFX's LatestArtifactStrategy fails then)."""
+
+    def resolve_artifacts(self, store, input_dict):
+        baselines = input_dict["baseline"]
+        return {"baseline": [max(baselines, key=lambda a: a.id)] if baselines else []}

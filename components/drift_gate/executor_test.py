@@ -7,7 +7,8 @@ import pytest
 import tensorflow_data_validation as tfdv
 from tfx.types import standard_artifacts
 
-from components.data_gate import drift, drift_executor
+from components.artifact_types import DataBaseline
+from components.drift_gate import executor as drift_executor
 from pipelines.examples.digits import spans
 
 SCHEMA = os.path.join(os.path.dirname(spans.__file__), "schema.pbtxt")
@@ -32,7 +33,7 @@ def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS, serving=None)
     schema.uri = str(tmp_path / "schema")
     os.makedirs(schema.uri, exist_ok=True)
     shutil.copyfile(SCHEMA, os.path.join(schema.uri, "schema.pbtxt"))
-    out = drift.DataBaseline()
+    out = DataBaseline()
     out.uri = str(tmp_path / f"baseline-{examples.span}-{len(os.listdir(tmp_path))}")
     inputs = {"statistics": [stats], "schema": [schema], "examples": [examples], "reference": [reference] if reference else []}
     drift_executor.Executor().Do(inputs, {"baseline": [out]}, {"thresholds": json.dumps(thresholds), "serving_path": serving})

@@ -22,25 +22,11 @@ import json
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
-from tfx.dsl.components.common import resolver
-from tfx.types import artifact, standard_artifacts
+from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from components.data_gate import drift_executor
-
-
-class DataBaseline(artifact.Artifact):
-    """Training statistics of a span that passed the drift check (FeatureStats.pb), with its span number."""
-
-    TYPE_NAME = "TinymlDataBaseline"
-
-
-class LatestBaselineStrategy(resolver.ResolverStrategy):
-    """The newest DataBaseline, or none before the first span passed (TFX's LatestArtifactStrategy fails then)."""
-
-    def resolve_artifacts(self, store, input_dict):
-        baselines = input_dict["baseline"]
-        return {"baseline": [max(baselines, key=lambda a: a.id)] if baselines else []}
+from components.artifact_types import DataBaseline
+from components.drift_gate import executor
 
 
 class DriftGateSpec(types.ComponentSpec):
@@ -62,7 +48,7 @@ class DriftGateSpec(types.ComponentSpec):
 
 class DriftGate(base_component.BaseComponent):
     SPEC_CLASS = DriftGateSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(drift_executor.Executor)
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(self, statistics, schema, examples, reference, thresholds: dict, serving_path: str | None = None):
         super().__init__(spec=DriftGateSpec(

@@ -7,7 +7,7 @@ that release, and the converter and firmware builder released firmware for
 every configured target. The release (release.json plus each target's
 firmware, every sha256 checked) goes into the release store through
 tinyml.releases; the output artifact records the outcome in ML Metadata, and
-the latest released one is the Evaluator's next baseline (resolver.py).
+the latest released one is the Evaluator's next baseline (pipelines/resolvers.py).
 
     releaser = Releaser(model=..., model_blessing=evaluator.outputs["blessing"],
                         evaluation=evaluator.outputs["evaluation"], firmware=firmware.outputs["firmware"],
@@ -18,17 +18,11 @@ import json
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
-from tfx.types import artifact, standard_artifacts
+from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from components.artifact_types import Firmware
-from pipelines.releaser import executor
-
-
-class ReleaseRecord(artifact.Artifact):
-    """The outcome of the release gate: release.json of the new release, or why there is none."""
-
-    TYPE_NAME = "TinymlRelease"
+from components.artifact_types import Firmware, ReleaseRecord
+from components.releaser import executor
 
 
 class ReleaserSpec(types.ComponentSpec):
