@@ -1,13 +1,13 @@
 /* The released application firmware: read an input tensor from the board,
- * run the model, report the output and the chosen class, repeat. */
+ * run the model, report the output and the chosen class, repeat. The input
+ * is read straight into the arena and the output read from it: no tensor
+ * buffers beside the arena. */
 #include <stdint.h>
 #include <string.h>
 
 #include "board.h"
 #include "model_plan.h"
 
-static int8_t input[TML_INPUT_BYTES];
-static int8_t output[TML_OUTPUT_BYTES];
 
 #if TML_OUTPUT_FLOAT
 /* A float32 output (the model ends in DEQUANTIZE): the class of the largest
@@ -47,11 +47,12 @@ static uint32_t classify(const int8_t *values, int8_t *score)
 int main(void)
 {
     board_init();
-    while (board_read_input(input, TML_INPUT_BYTES)) {
-        if (tml_model_invoke(input, output) != 0) {
+    while (board_read_input(tml_model_input(), TML_INPUT_BYTES)) {
+        if (tml_model_run() != 0) {
             board_log("error: inference failed\n");
             board_halt(1);
         }
+        const int8_t *output = tml_model_output();
         board_write_output(output, TML_OUTPUT_BYTES);
         int8_t score;
         uint32_t best = classify(output, &score);

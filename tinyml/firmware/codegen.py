@@ -142,11 +142,19 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
         fields = ",\n".join(f"    .{key} = {names[value[1:]] if value.startswith('@') else value}"
                             for key, value in call.fields.items())
         parts.append(f"/* op {k}: {op.opcode} */\nstatic const {call.struct} op{k} = {{\n{fields},\n}};\n\n")
-    parts.append("int tml_model_invoke(const int8_t *input, int8_t *output) {\n")
-    parts.append(f"  memcpy(tml_arena + {in_off}, input, TML_INPUT_BYTES);\n")
+    parts.append(f"int8_t *tml_model_input(void) {{ return tml_arena + {in_off}; }}\n\n")
+    parts.append(f"const int8_t *tml_model_output(void) {{ return tml_arena + {out_off}; }}\n\n")
+    parts.append("int tml_model_run(void) {\n")
     for k, call in enumerate(calls):
         parts.append(f"  {call.function}(&op{k});\n")
-    parts.append(f"  memcpy(output, tml_arena + {out_off}, TML_OUTPUT_BYTES);\n  return 0;\n}}\n")
+    parts.append("  return 0;\n}\n\n")
+    parts.append(
+        "int tml_model_invoke(const int8_t *input, int8_t *output) {\n"
+        "  memcpy(tml_model_input(), input, TML_INPUT_BYTES);\n"
+        "  const int rc = tml_model_run();\n"
+        "  memcpy(output, tml_model_output(), TML_OUTPUT_BYTES);\n"
+        "  return rc;\n}\n"
+    )
     return "".join(parts)
 
 
@@ -160,6 +168,12 @@ def _plan_header(inp: TensorInfo, out: TensorInfo, arena_bytes: int, digest: str
         "/* 1: the output holds float32 values (a final DEQUANTIZE), 0: int8. */\n"
         f"#define TML_OUTPUT_FLOAT {int(out.dtype == 'float32')}\n"
         f"#define TML_ARENA_BYTES  {max(arena_bytes, 1)}\n\n"
+        "/* Zero-copy use: write TML_INPUT_BYTES at tml_model_input(), call tml_model_run()\n"
+        " * (0 = ok), read TML_OUTPUT_BYTES at tml_model_output(). Both point into the\n"
+        " * arena, so the application needs no tensor buffers of its own. */\n"
+        "int8_t *tml_model_input(void);\n"
+        "const int8_t *tml_model_output(void);\n"
+        "int tml_model_run(void);\n\n"
         "/* Copies input in, runs every op, copies the output's TML_OUTPUT_BYTES bytes out; 0 = ok. */\n"
         "int tml_model_invoke(const int8_t *input, int8_t *output);\n\n"
         "#endif /* TML_MODEL_PLAN_H_ */\n"

@@ -6,6 +6,7 @@ from tinyml.errors import TinymlError
 from tinyml.firmware import quantize
 from tinyml.firmware.codegen import generate_sources, runtime_include_dirs, runtime_sources
 from tinyml.tflite import testing
+from tinyml.tflite.model import read_model
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,12 @@ def test_generated_files_and_header(tmp_path, cnn):
     assert re.search(r"#define TML_OUTPUT_BYTES\s+10\b", header)
     assert re.search(rf"#define TML_ARENA_BYTES\s+{g.arena_bytes}\b", header)
     assert "int tml_model_invoke(const int8_t *input, int8_t *output);" in header
+    assert "int tml_model_run(void);" in header
+    # Zero-copy I/O: the tensors are the arena's, at the plan's offsets.
+    plan_c = (tmp_path / "model_plan.c").read_text()
+    model = read_model(cnn)
+    assert f"return tml_arena + {g.plan.offsets[model.inputs[0]]};" in plan_c
+    assert f"return tml_arena + {g.plan.offsets[model.outputs[0]]};" in plan_c
     assert g.ops[0] == "CONV_2D" and g.ops[-1] == "SOFTMAX"
     assert g.input.shape == (1, 8, 8, 1) and g.output.shape == (1, 10)
     assert g.arena_bytes == g.plan.arena_bytes

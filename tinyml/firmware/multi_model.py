@@ -20,7 +20,7 @@ from tinyml.firmware import build, codegen, qemu
 from tinyml.profiles import Profile
 
 # The names a generated plan exports; renamed per model so several can link together.
-_EXPORTED = ("tml_model_invoke", "tml_model_data", "tml_model_data_len", "tml_arena")
+_EXPORTED = ("tml_model_invoke", "tml_model_run", "tml_model_input", "tml_model_output", "tml_model_data", "tml_model_data_len", "tml_arena")
 _RESULT = re.compile(r"^TML_MODEL (\d+) vectors=(\d+) mismatched_bytes=(\d+) failed_invokes=(\d+)$", re.M)
 
 

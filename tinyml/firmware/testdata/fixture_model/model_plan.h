@@ -6,4 +6,7 @@
 #define TML_OUTPUT_BYTES 4
 #define TML_ARENA_BYTES 64
 
+int8_t *tml_model_input(void);
+const int8_t *tml_model_output(void);
+int tml_model_run(void);
 int tml_model_invoke(const int8_t *input, int8_t *output);
