@@ -1,13 +1,14 @@
 """The few GCS operations the CLI needs (google-cloud-storage client).
 
 TFX reads and writes gs:// through TensorFlow's gfile on the cluster; this
-module is for the CLI side: finding a finished run's firmware. With
+module is for the CLI side: finding and downloading a finished run's firmware. With
 STORAGE_EMULATOR_HOST set (gcp-storage-emulator, tests) it talks to the
 emulator without credentials.
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from tinyml.errors import TinymlError
 
@@ -62,3 +63,30 @@ def find_firmware(run_root: str) -> dict[str, str]:
     except exceptions.GoogleAPIError as e:
         raise _api_error(e, run_root) from e
     return found
+
+
+def download_folder(uri: str, dest: Path) -> list[str]:
+    """Downloads every object under the folder `uri` into `dest`, sub-paths kept; returns their relative names.
+
+    Nothing is checked here: the caller verifies what landed against the manifest.
+    """
+    from google.api_core import exceptions
+
+    bucket_name, prefix = split_uri(uri)
+    names = []
+    try:
+        for blob in client().list_blobs(bucket_name, prefix=f"{prefix}/" if prefix else None):
+            rel = blob.name[len(prefix) + 1:] if prefix else blob.name
+            if not rel or rel.endswith("/"):  # "folder" placeholder objects some tools create
+                continue
+            # Object names are arbitrary strings: one with '..' or '//' would write outside `dest`.
+            if any(part in ("", ".", "..") for part in rel.split("/")):
+                raise TinymlError(f"gs://{bucket_name}/{blob.name} has an unsafe object name",
+                                  fix="remove or rename that object; firmware folders hold plain file names")
+            path = Path(dest) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            blob.download_to_filename(str(path))
+            names.append(rel)
+    except exceptions.GoogleAPIError as e:
+        raise _api_error(e, uri) from e
+    return names

@@ -53,3 +53,27 @@ def test_no_credentials_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
     with pytest.raises(TinymlError, match="no Google Cloud credentials"):
         gcs.client()
+
+
+def test_download_folder_keeps_sub_paths_and_only_that_folder(monkeypatch, tmp_path):
+    with storage_emulator(monkeypatch) as client:
+        bucket = client.bucket("tinyml-test")
+        bucket.blob("fw/m4/firmware.elf").upload_from_string(b"\x7fELF")
+        bucket.blob("fw/m4/sub/notes.txt").upload_from_string(b"n")
+        bucket.blob("fw/m4/").upload_from_string(b"")  # a console-made "folder" placeholder
+        bucket.blob("fw/m4-old/firmware.elf").upload_from_string(b"other")
+        names = gcs.download_folder("gs://tinyml-test/fw/m4", tmp_path)
+    assert sorted(names) == ["firmware.elf", "sub/notes.txt"]
+    assert (tmp_path / "firmware.elf").read_bytes() == b"\x7fELF"
+    assert (tmp_path / "sub" / "notes.txt").read_bytes() == b"n"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "firmware.elf", "sub", "sub/notes.txt"]
+
+
+def test_download_folder_refuses_object_names_that_leave_the_folder(monkeypatch, tmp_path):
+    with storage_emulator(monkeypatch) as client:
+        # Relative to the folder this is "/<tmp_path>/escape.txt": joined naively, an absolute path.
+        client.bucket("tinyml-test").blob(f"fw/m4/{tmp_path}/escape.txt").upload_from_string(b"x")
+        with pytest.raises(TinymlError, match=r"escape.txt has an unsafe object name"):
+            gcs.download_folder("gs://tinyml-test/fw/m4", tmp_path / "dest")
+    assert list(tmp_path.iterdir()) == []

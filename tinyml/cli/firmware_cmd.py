@@ -113,6 +113,8 @@ def run(firmware_dir, input_path, output_path, timeout_s):
 @firmware.command()
 @click.option("--run", "run_id", help="A run id (see `tinyml runs`): its firmware, found through ML Metadata.")
 @click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`).")
+@click.option("--from", "from_uri", metavar="gs://BUCKET/RUN_ROOT",
+              help="A Kubeflow run's root on GCS (what `tinyml submit --wait` prints): its firmware.")
 @click.option("--target", help="Only this target profile (default: every target).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
               show_default=True, help="Runs root (ML Metadata, and the release store under releases/).")
@@ -121,16 +123,20 @@ def run(firmware_dir, input_path, output_path, timeout_s):
 @click.option("--pipeline", help="Pipeline name, when the root holds several.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="New or empty folder: the files of one target, or one sub-folder per target.")
-def pull(run_id, latest, target, root, store, pipeline, out_dir):
-    """Copy a run's or the latest release's firmware, verifying every sha256.
+def pull(run_id, latest, from_uri, target, root, store, pipeline, out_dir):
+    """Copy a run's (local or Kubeflow) or the latest release's firmware, verifying every sha256.
 
     A mismatch fails and leaves nothing in the output folder.
     """
     from tinyml import pull as pull_mod
 
-    if bool(run_id) == bool(latest):
-        raise TinymlError("pass exactly one of --run ID or --latest", fix="e.g. `tinyml firmware pull --latest -o fw/`")
-    if run_id:
+    if sum(map(bool, (run_id, latest, from_uri))) != 1:
+        raise TinymlError("pass exactly one of --run ID, --latest or --from gs://...",
+                          fix="e.g. `tinyml firmware pull --latest -o fw/`")
+    if from_uri:
+        sources = pull_mod.gcs_firmware(from_uri)
+        what = f"the firmware of {from_uri}"
+    elif run_id:
         name, sources = pull_mod.run_firmware(root, run_id, pipeline)
         what = f"run {run_id} of {name}"
     else:

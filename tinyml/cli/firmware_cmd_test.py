@@ -1,4 +1,6 @@
-"""The bring-your-own-model commands, run as a user runs them (a subprocess)."""
+"""The firmware commands, run as a user runs them (a subprocess).
+
+`firmware pull --from` talks to gcp-storage-emulator on loopback, in this process."""
 import json
 import os
 import subprocess
@@ -7,12 +9,22 @@ import sys
 import numpy as np
 import pytest
 
-from tinyml.firmware import fixture_model
+from tinyml.errors import TinymlError
+from tinyml.firmware import fixture_model, toolchain
+from tinyml.gcs_testing import firmware_folder, storage_emulator, upload_folder
 
-pytestmark = pytest.mark.qemu
+
+def _tools_missing() -> bool:
+    try:
+        toolchain.find_toolchain()
+        toolchain.find_qemu()
+    except TinymlError:
+        return True
+    return False
 
 
-fixture_model.skip_without_tools()
+# Only build/run need the toolchain and QEMU; pull does not.
+needs_tools = pytest.mark.skipif(_tools_missing(), reason="arm-none-eabi-gcc or qemu-system-arm not installed")
 
 
 _model = fixture_model.shared_model
@@ -23,6 +35,8 @@ def tinyml(*args, env=None):
                           capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.qemu
+@needs_tools
 def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
     from tflite_micro.python.tflite_micro import runtime
 
@@ -49,6 +63,8 @@ def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
     assert f"classes: {' '.join(map(str, classes))}" in done.stdout
 
 
+@pytest.mark.qemu
+@needs_tools
 def test_unsupported_op_is_named(tmp_path):
     done = tinyml("firmware", "build", "--model", _model("keyword_scrambled_8bit.tflite"),
                   "--target", "cortex-m3", "-o", tmp_path / "fw")
@@ -57,6 +73,8 @@ def test_unsupported_op_is_named(tmp_path):
     assert "SVDF" in done.stderr and not (tmp_path / "fw").exists()
 
 
+@pytest.mark.qemu
+@needs_tools
 def test_missing_toolchain_prints_the_install_command(tmp_path):
     env = {**os.environ, "PATH": ""}
     done = tinyml("firmware", "build", "--model", _model("hello_world_int8.tflite"),
@@ -66,6 +84,8 @@ def test_missing_toolchain_prints_the_install_command(tmp_path):
     assert "apt-get install -y --no-install-recommends gcc-arm-none-eabi" in done.stderr
 
 
+@pytest.mark.qemu
+@needs_tools
 def test_run_refuses_input_of_the_wrong_size_and_tampered_firmware(tmp_path):
     out = tmp_path / "fw"
     assert tinyml("firmware", "build", "--model", _model("hello_world_int8.tflite"), "--target", "cortex-m3",
@@ -78,3 +98,44 @@ def test_run_refuses_input_of_the_wrong_size_and_tampered_firmware(tmp_path):
     (tmp_path / "in.bin").write_bytes(b"\x05")
     done = tinyml("firmware", "run", out, "--input", tmp_path / "in.bin", "-o", tmp_path / "out.bin")
     assert done.returncode == 2 and "does not match the sha256" in done.stderr
+
+
+def test_pull_from_a_kubeflow_run_root_on_gcs(monkeypatch, tmp_path):
+    run_root = "gs://tinyml-test/pipelines/digits/run-7"
+    built = firmware_folder(tmp_path / "built" / "cortex-m4f")
+    with storage_emulator(monkeypatch) as client:
+        bucket = client.bucket("tinyml-test")
+        fw = "pipelines/digits/run-7/FirmwareBuilder/99/firmware/cortex-m4f"
+        upload_folder(bucket, built, fw)
+        env = dict(os.environ)  # carries STORAGE_EMULATOR_HOST, set by the fixture
+
+        done = tinyml("firmware", "pull", "--from", run_root, "-o", tmp_path / "fw", env=env)
+        assert done.returncode == 0, done.stderr
+        assert {p.name: p.read_bytes() for p in (tmp_path / "fw").iterdir()} == {
+            p.name: p.read_bytes() for p in built.iterdir()}
+        assert f"pulled the firmware of {run_root}" in done.stdout and "(sha256 verified)" in done.stdout
+
+        bucket.blob(f"{fw}/firmware.elf").upload_from_string(b"\x7fELF tampered")
+        done = tinyml("firmware", "pull", "--from", run_root, "-o", tmp_path / "bad", env=env)
+        assert done.returncode == 2
+        assert "checksum mismatch" in done.stderr and "cortex-m4f/firmware.elf" in done.stderr
+        assert not (tmp_path / "bad").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bad-pull")]
+
+        done = tinyml("firmware", "pull", "--from", "gs://tinyml-test/pipelines/digits/run-8", "-o", tmp_path / "x",
+                      env=env)
+        assert done.returncode == 2 and "no firmware under gs://tinyml-test/pipelines/digits/run-8" in done.stderr
+
+        done = tinyml("firmware", "pull", "--from", run_root, "--latest", "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "pass exactly one of --run ID, --latest or --from" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_pull_from_gcs_without_credentials_says_how_to_log_in(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")}
+    env.update(HOME=str(tmp_path), CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
+               GCE_METADATA_HOST="127.0.0.1:9", GCE_METADATA_IP="127.0.0.1:9")  # no metadata server: no network
+    done = tinyml("firmware", "pull", "--from", "gs://tinyml-test/run", "-o", tmp_path / "fw", env=env)
+    assert done.returncode == 2
+    assert "no Google Cloud credentials" in done.stderr and "gcloud auth application-default login" in done.stderr
+    assert not (tmp_path / "fw").exists()
