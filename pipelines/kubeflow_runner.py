@@ -153,6 +153,7 @@ def build_kubeflow_pipeline(
         input_pattern=pattern,
         schema_path=image_schema_path(config),
         beam_pipeline_args=list(config.beam_args),
+        builtin_resolvers_only=True,
     )
     _check_resolvers(pipeline)
     # create_pipeline serialises targets and custom_config to JSON strings;

@@ -19,7 +19,7 @@ from components.firmware_builder.component import FirmwareBuilder
 from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
-from pipelines.resolvers import LatestBaselineStrategy, LatestReleasedModelStrategy
+from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelStrategy, LatestReleasedModelStrategy
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
@@ -75,12 +75,14 @@ def create_pipeline(
     beam_pipeline_args: list[str] | None = None,
     enable_cache: bool = True,
     release_store: str | None = None,
+    builtin_resolvers_only: bool = False,
 ) -> tfx.dsl.Pipeline:
     """The full pipeline for `config`, reading the files matching `input_pattern` in `data_root`.
 
     `schema_path`: a curated schema to validate against; inferred when None.
     With spans, `input_pattern` holds {SPAN} and ExampleGen reads the newest span.
     `release_store`: where releases go when the config has 'release'.
+    `builtin_resolvers_only`: TFX's own baseline strategy (Kubeflow V2 compiles no other).
     """
     if config.release and not release_store:
         raise ValueError("the config has 'release': pass release_store")
@@ -179,11 +181,18 @@ def create_pipeline(
             model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             release=tfx.dsl.Channel(type=ReleaseRecord),
         ).with_id("latest_released_model_resolver")
-    else:
+    elif builtin_resolvers_only:
         baseline = tfx.dsl.Resolver(
             strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
             model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("latest_blessed_model_resolver")
+    else:
+        baseline = tfx.dsl.Resolver(
+            strategy_class=LatestBlessedOtherModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+            candidate=trainer.outputs["model"],
         ).with_id("latest_blessed_model_resolver")
 
     evaluator = tfx.components.Evaluator(

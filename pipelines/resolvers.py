@@ -1,5 +1,7 @@
 """Resolver strategies of the pipeline: the drift reference and the Evaluator's baseline.
 
+LatestBlessedOtherModelStrategy: the newest blessed model that is not the candidate.
+
 LatestReleasedModelStrategy: the model of the latest release, from the Releaser's records in ML Metadata.
 
 Usage:
@@ -36,3 +38,25 @@ class LatestBaselineStrategy(resolver.ResolverStrategy):
     def resolve_artifacts(self, store, input_dict):
         baselines = input_dict["baseline"]
         return {"baseline": [max(baselines, key=lambda a: a.id)] if baselines else []}
+
+
+class LatestBlessedOtherModelStrategy(resolver.ResolverStrategy):
+    """The newest model the Evaluator blessed, other than the candidate.
+
+    TFX's LatestBlessedModelStrategy hands back the candidate itself once a
+    cached Trainer returns an already blessed model: an unchanged re-run would
+    then evaluate the model against itself instead of hitting the cache.
+    """
+
+    def resolve_artifacts(self, store, input_dict):
+        candidates = {m.id for m in input_dict["candidate"]}
+        blessings = {
+            b.get_int_custom_property("current_model_id"): b
+            for b in sorted(input_dict["model_blessing"], key=lambda b: b.id)
+            if b.has_custom_property("current_model_id") and b.get_int_custom_property("blessed") == 1
+        }
+        models = [m for m in input_dict["model"] if m.id in blessings and m.id not in candidates]
+        if not models:
+            return {"model": [], "model_blessing": [], "candidate": input_dict["candidate"]}
+        latest = max(models, key=lambda m: m.id)
+        return {"model": [latest], "model_blessing": [blessings[latest.id]], "candidate": input_dict["candidate"]}

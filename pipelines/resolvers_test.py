@@ -2,7 +2,7 @@
 from tfx.types import standard_artifacts
 
 from components.artifact_types import DataBaseline, ReleaseRecord
-from pipelines.resolvers import LatestBaselineStrategy, LatestReleasedModelStrategy
+from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelStrategy, LatestReleasedModelStrategy
 
 
 def _model(i):
@@ -44,3 +44,24 @@ def test_drift_reference_is_the_newest_accepted_baseline_or_none():
     strategy = LatestBaselineStrategy()
     assert [b.id for b in strategy.resolve_artifacts(None, {"baseline": baselines})["baseline"]] == [9]
     assert strategy.resolve_artifacts(None, {"baseline": []}) == {"baseline": []}
+
+
+def _blessing(i, model_id, blessed):
+    b = standard_artifacts.ModelBlessing()
+    b.id = i
+    b.set_int_custom_property("current_model_id", model_id)
+    b.set_int_custom_property("blessed", blessed)
+    return b
+
+
+def test_evaluator_baseline_is_the_newest_blessed_model_but_never_the_candidate():
+    strategy = LatestBlessedOtherModelStrategy()
+    models = [_model(1), _model(2), _model(3)]
+    blessings = [_blessing(20, 1, 1), _blessing(21, 2, 1), _blessing(22, 3, 0)]
+    resolved = strategy.resolve_artifacts(None, {"model": models, "model_blessing": blessings, "candidate": [_model(3)]})
+    assert [m.id for m in resolved["model"]] == [2] and [b.id for b in resolved["model_blessing"]] == [21]
+    # A cached Trainer hands back model 2, already blessed: compare with model 1, not with itself.
+    resolved = strategy.resolve_artifacts(None, {"model": models, "model_blessing": blessings, "candidate": [_model(2)]})
+    assert [m.id for m in resolved["model"]] == [1]
+    only_itself = {"model": [_model(1)], "model_blessing": [_blessing(20, 1, 1)], "candidate": [_model(1)]}
+    assert strategy.resolve_artifacts(None, only_itself)["model"] == []
