@@ -102,6 +102,26 @@ def compile(kubeflow, output, config_path, image, pipeline_root, data_root):  # 
         click.echo(f"  parameter {name} = {spec.get('defaultValue')}")
 
 
+def _upload_options(command):
+    """The options of the commands that upload the pipeline (submit, schedule create)."""
+    for option in reversed((PACKAGE_OPTION, CONFIG_OPTION, IMAGE_OPTION, PIPELINE_ROOT_OPTION, DATA_ROOT_OPTION,
+                            SERVICE_ACCOUNT_OPTION, TOKEN_FILE_OPTION)):
+        command = option(command)
+    return command
+
+
+def _upload(host, token_file, params, package, config_path, image, pipeline_root, data_root):
+    """Compiles (or reads) the package, checks --param values and uploads it or a new version.
+
+    Returns (package, parameter values, client, pipeline id, version id, what was done)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pkg = _package(package, config_path, image, pipeline_root, data_root, Path(tmp))
+        values = pkg.resolve_params(params)
+        client = _client(host, token_file)
+        pipeline_id, version_id, what = client.ensure_pipeline_version(pkg, pkg.write_ir(Path(tmp)))
+    return pkg, values, client, pipeline_id, version_id, what
+
+
 @click.command("submit")
 @HOST_OPTION
 @EXPERIMENT_OPTION
@@ -110,24 +130,15 @@ def compile(kubeflow, output, config_path, image, pipeline_root, data_root):  # 
 @click.option("--timeout", type=click.IntRange(min=1), default=6 * 3600, show_default=True, help="Seconds --wait waits.")
 @click.option("--poll", type=click.FloatRange(min=0), default=10.0, show_default=True, hidden=True)
 @click.option("--run-name", default=None, help="Display name of the run. Default: <pipeline>-<UTC time>.")
-@PACKAGE_OPTION
-@CONFIG_OPTION
-@IMAGE_OPTION
-@PIPELINE_ROOT_OPTION
-@DATA_ROOT_OPTION
-@SERVICE_ACCOUNT_OPTION
-@TOKEN_FILE_OPTION
+@_upload_options
 def submit(host, experiment, params, wait, timeout, poll, run_name, package, config_path, image, pipeline_root,
            data_root, service_account, token_file):
     """Upload the pipeline (a new version when it exists) and start a run on Kubeflow Pipelines.
 
     With --wait, print the final state and where the firmware artifacts are.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        pkg = _package(package, config_path, image, pipeline_root, data_root, Path(tmp))
-        values = pkg.resolve_params(params)
-        client = _client(host, token_file)
-        pipeline_id, version_id, what = client.ensure_pipeline_version(pkg, pkg.write_ir(Path(tmp)))
+    pkg, values, client, pipeline_id, version_id, what = _upload(
+        host, token_file, params, package, config_path, image, pipeline_root, data_root)
     click.echo(f"pipeline {pkg.name}: {what} (pipeline {pipeline_id}, version {version_id})")
     name = run_name or f"{pkg.name}-{datetime.datetime.now(datetime.timezone.utc):%Y%m%d-%H%M%S}"
     run_id = client.create_run(pkg, pipeline_id, version_id, experiment, values, name, service_account)
@@ -176,24 +187,15 @@ def schedule():
 @click.option("--name", default=None, help="Display name. Default: <pipeline>-retrain.")
 @EXPERIMENT_OPTION
 @PARAM_OPTION
-@PACKAGE_OPTION
-@CONFIG_OPTION
-@IMAGE_OPTION
-@PIPELINE_ROOT_OPTION
-@DATA_ROOT_OPTION
-@SERVICE_ACCOUNT_OPTION
-@TOKEN_FILE_OPTION
+@_upload_options
 def schedule_create(host, cron, max_concurrency, name, experiment, params, package, config_path, image,
                     pipeline_root, data_root, service_account, token_file):
     """Create a KFP recurring run of the pipeline (uploading it, or a new version, first)."""
     from tinyml.kfp_client import kfp_cron
 
     kfp_cron(cron)  # a bad expression fails before anything is compiled or uploaded
-    with tempfile.TemporaryDirectory() as tmp:
-        pkg = _package(package, config_path, image, pipeline_root, data_root, Path(tmp))
-        values = pkg.resolve_params(params)
-        client = _client(host, token_file)
-        pipeline_id, version_id, what = client.ensure_pipeline_version(pkg, pkg.write_ir(Path(tmp)))
+    pkg, values, client, pipeline_id, version_id, what = _upload(
+        host, token_file, params, package, config_path, image, pipeline_root, data_root)
     click.echo(f"pipeline {pkg.name}: {what} (version {version_id})")
     job = client.create_schedule(pkg, pipeline_id, version_id, experiment, name or f"{pkg.name}-retrain",
                                  cron, max_concurrency, values, service_account)
