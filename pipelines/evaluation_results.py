@@ -12,12 +12,17 @@ OVERALL = "overall"
 CANDIDATE = "candidate"
 
 
+def model_names(evaluation_uri: str) -> set[str]:
+    """The models the Evaluator evaluated: {candidate, baseline} with a baseline, else unnamed."""
+    eval_config = tfma.writers.eval_config_writer.load_eval_run(evaluation_uri)[0]
+    return {spec.name for spec in eval_config.model_specs} if eval_config else set()
+
+
 def _eval_result(evaluation_uri: str):
     # Ask for the candidate by name only when the run had a baseline: asking
     # a single-model result for it makes TFMA log a warning per slice.
-    eval_config = tfma.writers.eval_config_writer.load_eval_run(evaluation_uri)[0]
-    names = {spec.name for spec in eval_config.model_specs} if eval_config else set()
-    return tfma.load_eval_result(evaluation_uri, model_name=CANDIDATE if CANDIDATE in names else None)
+    name = CANDIDATE if CANDIDATE in model_names(evaluation_uri) else None
+    return tfma.load_eval_result(evaluation_uri, model_name=name)
 
 
 @dataclass

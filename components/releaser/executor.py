@@ -33,9 +33,7 @@ def _accuracy_by_slice(evaluation_uri: str, model_name: str | None) -> dict[str,
 
 def comparison_with_release(evaluation_uri: str) -> dict[str, dict]:
     """{slice: {examples, candidate, released, change}}: both models on the same eval data; {} with no release yet."""
-    eval_config = tfma.writers.eval_config_writer.load_eval_run(evaluation_uri)[0]
-    names = {spec.name for spec in eval_config.model_specs} if eval_config else set()
-    if BASELINE not in names:
+    if BASELINE not in evaluation_results.model_names(evaluation_uri):
         return {}
     candidate = _accuracy_by_slice(evaluation_uri, evaluation_results.CANDIDATE)
     released = _accuracy_by_slice(evaluation_uri, BASELINE)
