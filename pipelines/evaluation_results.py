@@ -2,6 +2,7 @@
 the confusion matrix, and why a model was or was not blessed."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,9 @@ def model_names(evaluation_uri: str) -> set[str]:
     return {spec.name for spec in eval_config.model_specs} if eval_config else set()
 
 
+# An Evaluator artifact is never rewritten, so one load serves the slice
+# metrics and the confusion matrix (about a second each).
+@functools.lru_cache(maxsize=4)
 def _eval_result(evaluation_uri: str):
     # Ask for the candidate by name only when the run had a baseline: asking
     # a single-model result for it makes TFMA log a warning per slice.
