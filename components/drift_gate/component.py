@@ -7,6 +7,10 @@ this gate, resolved from ML Metadata. A rejected span never becomes the
 reference, so one bad span does not poison the next comparison. With serving
 data (a CSV), TFDV's skew comparators also compare the new span with it.
 
+On Kubeflow, whose backend runs no Resolver node, `reference_store` replaces
+the resolver: the gate reads the reference from a pointer file there and
+rewrites it when a span passes (see the executor).
+
 Usage in create_pipeline:
 
     reference = tfx.dsl.Resolver(
@@ -35,6 +39,8 @@ class DriftGateSpec(types.ComponentSpec):
         "thresholds": ExecutionParameter(type=str),
         # CSV of serving data: training/serving skew with the same thresholds.
         "serving_path": ExecutionParameter(type=str, optional=True),
+        # Folder (gs:// on Kubeflow) of the pointer to the last accepted span's statistics.
+        "reference_store": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "statistics": ChannelParameter(type=standard_artifacts.ExampleStatistics),
@@ -50,9 +56,11 @@ class DriftGate(base_component.BaseComponent):
     SPEC_CLASS = DriftGateSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-    def __init__(self, statistics, schema, examples, reference, thresholds: dict, serving_path: str | None = None):
+    def __init__(self, statistics, schema, examples, reference, thresholds: dict, serving_path: str | None = None,
+                 reference_store: str | None = None):
         super().__init__(spec=DriftGateSpec(
             statistics=statistics, schema=schema, examples=examples, reference=reference,
             thresholds=json.dumps(thresholds, sort_keys=True), serving_path=serving_path,
+            reference_store=reference_store,
             baseline=types.Channel(type=DataBaseline),
         ))

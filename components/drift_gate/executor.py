@@ -1,5 +1,10 @@
 """DriftGate executor: TFDV drift comparators between the new span and the reference span,
-and skew comparators between the new span and serving data, when there is some."""
+and skew comparators between the new span and serving data, when there is some.
+
+The reference comes from the resolver (input `reference`), or, with
+`reference_store` (Kubeflow), from the pointer file there, which the gate
+rewrites after a span passes: the same "last accepted span" without ML Metadata.
+"""
 from __future__ import annotations
 
 import json
@@ -18,6 +23,8 @@ from tinyml.errors import TinymlError
 SPLIT = "train"
 STATS_FILE = "FeatureStats.pb"
 SPAN_PROPERTY = "span"
+# In `reference_store`: {"span": N, "statistics": URI of the accepted span's FeatureStats.pb}.
+REFERENCE_FILE = "reference.json"
 
 
 class DataDriftError(TinymlError):
@@ -69,6 +76,25 @@ def _span(artifact) -> int | None:
     return artifact.get_int_custom_property(SPAN_PROPERTY) if artifact.has_custom_property(SPAN_PROPERTY) else None
 
 
+def read_reference(store: str) -> tuple[str, int | None] | None:
+    """(statistics URI, span) the pointer in `store` names, or None before the first span passed."""
+    path = os.path.join(store, REFERENCE_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        pointer = json.load(f)
+    return pointer["statistics"], pointer["span"]
+
+
+def write_reference(store: str, statistics: str, span: int | None) -> None:
+    # Written aside then renamed: a reader sees the old pointer or the new one, never half a file.
+    tf.io.gfile.makedirs(store)
+    tmp = os.path.join(store, f".{REFERENCE_FILE}.incoming")
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        json.dump({"span": span, "statistics": statistics}, f)
+    tf.io.gfile.rename(tmp, os.path.join(store, REFERENCE_FILE), overwrite=True)
+
+
 class Executor(base_executor.BaseExecutor):
     def Do(self, input_dict, output_dict, exec_properties):
         thresholds = json.loads(exec_properties["thresholds"])
@@ -82,9 +108,13 @@ class Executor(base_executor.BaseExecutor):
         current_path = os.path.join(statistics.uri, f"Split-{SPLIT}", STATS_FILE)
         span = _span(examples)
         serving_path = exec_properties.get("serving_path") or None
-        reference = references[0] if references else None
+        store = exec_properties.get("reference_store") or None
+        if store:
+            reference = read_reference(store)
+        else:
+            reference = (os.path.join(references[0].uri, STATS_FILE), _span(references[0])) if references else None
 
-        previous = tfdv.load_stats_binary(os.path.join(reference.uri, STATS_FILE)) if reference else None
+        previous = tfdv.load_stats_binary(reference[0]) if reference else None
         serving = tfdv.generate_statistics_from_csv(serving_path) if serving_path else None
         if previous is None and serving is None:
             logging.info("DriftGate: span %s is the first and there is no serving data: nothing to compare with", span)
@@ -98,7 +128,7 @@ class Executor(base_executor.BaseExecutor):
             logging.info("DriftGate: span %s: %d drifted, %d skewed feature(s)", span, len(drift), len(skew))
             heads = []
             if drift:
-                heads.append(f"span {span} drifted from span {_span(reference)} (the last accepted one)")
+                heads.append(f"span {span} drifted from span {reference[1]} (the last accepted one)")
             if skew:
                 heads.append(f"span {span}'s training data is skewed against the serving data {serving_path}")
             if heads:
@@ -113,3 +143,5 @@ class Executor(base_executor.BaseExecutor):
         tf.io.gfile.copy(current_path, os.path.join(baseline.uri, STATS_FILE), overwrite=True)
         if span is not None:
             baseline.set_int_custom_property(SPAN_PROPERTY, span)
+        if store:
+            write_reference(store, os.path.join(baseline.uri, STATS_FILE), span)

@@ -27,7 +27,7 @@ def _statistics(tmp_path, name, span, corrupt=None):
     return stats, examples
 
 
-def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS, serving=None):
+def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS, serving=None, store=None):
     stats, examples = current
     schema = standard_artifacts.Schema()
     schema.uri = str(tmp_path / "schema")
@@ -36,7 +36,8 @@ def _run(tmp_path, current, reference=None, thresholds=THRESHOLDS, serving=None)
     out = DataBaseline()
     out.uri = str(tmp_path / f"baseline-{examples.span}-{len(os.listdir(tmp_path))}")
     inputs = {"statistics": [stats], "schema": [schema], "examples": [examples], "reference": [reference] if reference else []}
-    drift_executor.Executor().Do(inputs, {"baseline": [out]}, {"thresholds": json.dumps(thresholds), "serving_path": serving})
+    drift_executor.Executor().Do(inputs, {"baseline": [out]},
+                                 {"thresholds": json.dumps(thresholds), "serving_path": serving, "reference_store": store})
     return out
 
 
@@ -87,3 +88,16 @@ def test_training_serving_skew_is_named_apart_from_drift(tmp_path):
     assert "drifted" not in message.split(";")[0]
     assert all(f"skew: feature '{p}'" in message for p in spans.DRIFT_PIXELS)
     assert "'label'" not in message
+
+
+def test_reference_store_replaces_the_resolver_and_keeps_the_last_accepted_span(tmp_path):
+    # Kubeflow: no reference input; the pointer in the store is read, and moved only by a span that passes.
+    store = str(tmp_path / "state" / "drift-reference")
+    first = _run(tmp_path, _statistics(tmp_path, "s1", 1), store=store)
+    assert drift_executor.read_reference(store) == (os.path.join(first.uri, "FeatureStats.pb"), 1)
+    with pytest.raises(drift_executor.DataDriftError, match=r"span 2 drifted from span 1"):
+        _run(tmp_path, _statistics(tmp_path, "s2bad", 2, corrupt="drift"), store=store)
+    assert drift_executor.read_reference(store)[1] == 1  # a refused span never becomes the reference
+    second = _run(tmp_path, _statistics(tmp_path, "s3", 3), store=store)
+    assert drift_executor.read_reference(store) == (os.path.join(second.uri, "FeatureStats.pb"), 3)
+    assert sorted(os.listdir(store)) == ["reference.json"]
