@@ -1,0 +1,1 @@
+"""ReleaseBaseline: the latest release's model as the Evaluator's baseline on Kubeflow, where no Resolver runs."""
