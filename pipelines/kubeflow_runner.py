@@ -15,9 +15,33 @@ The same `create_pipeline` as the local runner; only where it runs differs:
                            this JSON (`tinyml submit --param epochs=N` does that).
   Not runtime parameters: the Evaluator's thresholds (an EvalConfig proto built
   at compile time), the split, the schema path and the Beam args.
-Refused: config settings whose nodes resolve with a custom strategy ('release',
-'data.drift'); TFX 1.16's V2 compiler takes only LatestArtifactStrategy and
-LatestBlessedModelStrategy resolvers.
+No Resolver node. TFX 1.16 compiles a Resolver (LatestArtifactStrategy or
+LatestBlessedModelStrategy only) to a KFP "resolver" executor, and the KFP v2
+backend refuses every such executor when it turns the IR into an Argo
+workflow ("resolver executors not implemented", kubeflow/pipelines
+backend/src/v2/compiler/argocompiler/dag.go); only Vertex AI runs them. So
+the components resolve at run time what local runs resolve from ML Metadata
+(create_pipeline(without_resolvers=True)):
+- data.drift: the DriftGate reads the last accepted span's statistics through
+  a pointer file in <pipeline root>/<pipeline>/drift-reference/ and moves the
+  pointer when a span passes (locally: the newest DataBaseline artifact).
+- release: ReleaseBaseline copies the model of the latest release in the
+  release store (`release.store`, a gs:// URI) into a Model artifact for the
+  Evaluator; before the first release the Evaluator has no baseline (locally:
+  the model of the highest released ReleaseRecord in ML Metadata).
+- neither: the Evaluator has no baseline on Kubeflow, so only the value
+  thresholds gate the blessing (locally: the newest other blessed model,
+  with the change threshold too). Use `release` to compare models there.
+Those two tasks run with KFP caching off, since what they read is not
+among their KFP inputs; the Evaluator, whose baseline input is then new on
+every run, re-evaluates every run (locally it hits the cache when the
+baseline is unchanged).
+Remaining differences from local runs: a span window (spans.select: window)
+is refused, as Transform would need a Resolver for the earlier spans; the
+baseline and the drift reference are not ML Metadata lineage of a resolver
+(the copied model is a KFP artifact with release_version and
+released_model_uri properties); the drift pointer sits under the pipeline
+root given at compile time, even if a run overrides the root.
 """
 from __future__ import annotations
 
@@ -26,7 +50,6 @@ import re
 from pathlib import Path
 
 from tfx import v1 as tfx
-from tfx.dsl.components.common import resolver
 
 from pipelines.pipeline import create_pipeline
 from pipelines.spans import SPAN
@@ -42,8 +65,8 @@ DEFAULT_IMAGE = "tinyml-pipeline:latest"
 IMAGE_COMMAND = ["python", "-m", "tinyml.kfp_entrypoint"]
 PIPELINE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 
-_KFP_RESOLVER_STRATEGIES = (tfx.dsl.experimental.LatestArtifactStrategy, tfx.dsl.experimental.LatestBlessedModelStrategy)
-
+# Tasks that read state outside their KFP inputs (drift pointer, release store): a cache hit would skip the read.
+UNCACHED_TASKS = ("DriftGate", "ReleaseBaseline")
 DATA_ROOT_PARAM = "data_root"
 TARGETS_PARAM = "targets"
 TRAINER_CONFIG_PARAM = "trainer_custom_config"
@@ -107,26 +130,38 @@ def image_schema_path(config: PipelineConfig) -> str | None:
 
 
 def check_kfp_support(config: PipelineConfig) -> None:
-    """Refuses config settings TFX 1.16's Kubeflow V2 compiler cannot compile, before building anything."""
+    """Refuses config settings that cannot run on Kubeflow, before building anything."""
     if config.release:
+        store = config.release.store or ""
+        if not store.startswith("gs://"):
+            raise TinymlError(
+                f"release.store is {store or 'not set'}: on Kubeflow the Releaser and the baseline "
+                "are read and written by the run's pods, which cannot reach a folder of this machine",
+                fix="set release.store in the config to a gs:// URI, e.g. gs://BUCKET/tinyml/releases",
+            )
+    if config.data.spans and config.data.spans.select == "window":
         raise TinymlError(
-            "releases (config 'release') resolve their baseline with a custom strategy "
-            "(LatestReleasedModelStrategy), which TFX 1.16's Kubeflow V2 compiler does not support",
-            fix="remove 'release' from the config for Kubeflow runs; releases are made by local runs",
+            "data.spans.select: window needs a Resolver to gather the earlier spans for Transform, "
+            "and the Kubeflow Pipelines backend runs no Resolver node",
+            fix="use 'spans: {select: latest}' for Kubeflow runs (windows run locally)",
+        )
+    serving = config.data.serving_path
+    if config.data.drift and serving and "://" not in serving and not serving.startswith("/"):
+        raise TinymlError(
+            f"data.serving_path '{serving}' is relative to this machine; the cluster cannot read it",
+            fix="set data.serving_path to a gs:// URI",
         )
 
 
 def _check_resolvers(pipeline: tfx.dsl.Pipeline) -> None:
-    # The same limit as above for any other resolver, with a clear message instead of TFX's TypeError.
+    # The KFP backend refuses the run of any pipeline with one; say which node, at compile time.
     for node in pipeline.components:
         if isinstance(node, tfx.dsl.Resolver):
-            strategy = node.exec_properties[resolver.RESOLVER_STRATEGY_CLASS]
-            if strategy not in _KFP_RESOLVER_STRATEGIES:
-                raise TinymlError(
-                    f"node {node.id} resolves with {strategy.__name__}; TFX 1.16 on Kubeflow supports only "
-                    "LatestArtifactStrategy and LatestBlessedModelStrategy",
-                    fix="leave the config setting that adds this node (e.g. data.drift) out of Kubeflow runs",
-                )
+            raise TinymlError(
+                f"node {node.id} is a Resolver; the Kubeflow Pipelines backend runs none "
+                "(\"resolver executors not implemented\")",
+                fix="build the pipeline with create_pipeline(without_resolvers=True)",
+            )
 
 
 def _node(pipeline: tfx.dsl.Pipeline, node_id: str):
@@ -153,9 +188,13 @@ def build_kubeflow_pipeline(
         input_pattern=pattern,
         schema_path=image_schema_path(config),
         beam_pipeline_args=list(config.beam_args),
-        builtin_resolvers_only=True,
+        release_store=config.release.store if config.release else None,
+        without_resolvers=True,
     )
     _check_resolvers(pipeline)
+    if config.data.serving_path and config.data.drift:
+        # As written: Path() would fold gs:// into gs:/.
+        _node(pipeline, "DriftGate").exec_properties["serving_path"] = config.data.serving_path
     # create_pipeline serialises targets and custom_config to JSON strings;
     # swapping those exec properties for string RuntimeParameters (same type,
     # the compiled defaults unchanged) makes them per-run settings.
@@ -203,6 +242,10 @@ def compile_kubeflow(
     root_params = job["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
     for name, value in defaults.items():
         root_params[name]["defaultValue"] = value
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    for name in UNCACHED_TASKS:
+        if name in tasks:
+            tasks[name]["cachingOptions"] = {"enableCache": False}
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
     return job

@@ -17,12 +17,17 @@ from pipelines.kubeflow_runner import (
     compile_kubeflow,
     data_location,
 )
+from pipelines.local_runner import build_local_pipeline
+from pipelines.resolvers import LatestBaselineStrategy, LatestReleasedModelStrategy
 from tinyml.config import DEFAULT_CONFIG, parse_config
 from tinyml.errors import TinymlError
 
 ROOT = "gs://tinyml-test-bucket/pipelines"
 IMAGE = "europe-docker.pkg.dev/proj/tinyml/pipeline:1.2.3"
 BEAM_ARGS = ("--runner=DataflowRunner", "--project=proj", "--region=europe-west1", "--temp_location=gs://b/tmp")
+STORE = "gs://tinyml-test-bucket/releases"
+SPAN_DATA = {"path": "gs://tinyml-test-bucket/data/span-{SPAN}/digits.csv", "label": "label", "num_classes": 10,
+             "slice_features": ["ink_density"], "schema_path": "schema.pbtxt", "spans": {"select": "latest"}}
 
 
 def _config(**overrides):
@@ -31,17 +36,45 @@ def _config(**overrides):
     return parse_config(raw, source=str(DEFAULT_CONFIG), source_dir=str(DEFAULT_CONFIG.parent))
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
+def _compile(tmp_path_factory, config):
     out = tmp_path_factory.mktemp("kfp") / "pipeline.json"
-    config = _config(beam_args=list(BEAM_ARGS), targets=["cortex-m4f", "cortex-m7"])
     compile_kubeflow(config, out, pipeline_root=ROOT, image=IMAGE)
     return json.loads(out.read_text()), config
 
 
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    return _compile(tmp_path_factory, _config(beam_args=list(BEAM_ARGS), targets=["cortex-m4f", "cortex-m7"]))
+
+
+@pytest.fixture(scope="module")
+def retraining(tmp_path_factory):
+    """Scheduled retraining: spans, drift check, releases into a GCS store."""
+    return _compile(tmp_path_factory, _config(data={**SPAN_DATA, "drift": {"features": ["label"]}},
+                                              release={"store": STORE}))
+
+
+@pytest.fixture(scope="module")
+def drift_only(tmp_path_factory):
+    return _compile(tmp_path_factory, _config(data={**SPAN_DATA, "drift": {}}))
+
+
+def _tasks(job):
+    return job["pipelineSpec"]["root"]["dag"]["tasks"]
+
+
+def _container(job, task):
+    return job["pipelineSpec"]["deploymentSpec"]["executors"][f"{task}_executor"]["container"]
+
+
+def _constant(job, task, param):
+    return _tasks(job)[task]["inputs"]["parameters"][param]["runtimeValue"]["constant"]
+
+
 @pytest.mark.slow
-def test_output_parses_strictly_as_pipeline_job_and_ir(compiled):
-    job, _ = compiled
+@pytest.mark.parametrize("which", ["compiled", "retraining", "drift_only"])
+def test_output_parses_strictly_as_pipeline_job_and_ir(which, request):
+    job, _ = request.getfixturevalue(which)
     # Strict: an unknown field anywhere raises.
     json_format.ParseDict(job, pipeline_spec_pb2.PipelineJob(), ignore_unknown_fields=False)
     ir = json_format.ParseDict(job["pipelineSpec"], pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=False)
@@ -51,17 +84,71 @@ def test_output_parses_strictly_as_pipeline_job_and_ir(compiled):
 
 
 @pytest.mark.slow
-def test_kfp_sdk_loads_the_ir(compiled, tmp_path):
+@pytest.mark.parametrize("which, extra", [
+    ("compiled", set()),
+    ("retraining", {"DriftGate", "ReleaseBaseline", "Releaser"}),
+    ("drift_only", {"DriftGate"}),
+])
+def test_kfp_sdk_loads_the_ir(which, extra, request, tmp_path):
     from kfp import components
 
-    job, _ = compiled
+    job, _ = request.getfixturevalue(which)
     ir_file = tmp_path / "pipeline.yaml"
     ir_file.write_text(yaml.safe_dump(job["pipelineSpec"]))
     component = components.load_component_from_file(str(ir_file))
     assert component.name == "digits"
     assert set(component.component_spec.inputs) == {"data_root", "targets", "trainer_custom_config"}
     tasks = component.pipeline_spec.root.dag.tasks
-    assert {"CsvExampleGen", "Trainer", "Evaluator", "TFLMConverter", "FirmwareBuilder"} <= set(tasks)
+    assert {"CsvExampleGen", "Trainer", "Evaluator", "TFLMConverter", "FirmwareBuilder"} | extra == set(tasks) - {
+        "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "DataGate", "Transform"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["compiled", "retraining", "drift_only"])
+def test_no_resolver_executor_which_the_kfp_backend_refuses(which, request):
+    job, _ = request.getfixturevalue(which)
+    executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
+    assert all(list(e) == ["container"] for e in executors.values()), executors.keys()
+    assert not [t for t in _tasks(job) if "resolver" in t]
+
+
+@pytest.mark.slow
+def test_release_baseline_is_the_latest_release_read_at_run_time(retraining):
+    job, _ = retraining
+    tasks = _tasks(job)
+    assert _constant(job, "ReleaseBaseline", "store") == STORE
+    assert _constant(job, "ReleaseBaseline", "pipeline") == "digits"
+    assert tasks["ReleaseBaseline"]["cachingOptions"] == {"enableCache": False}  # the store changes between runs
+    assert tasks["Evaluator"]["inputs"]["artifacts"]["baseline_model"] == {
+        "taskOutputArtifact": {"producerTask": "ReleaseBaseline", "outputArtifactKey": "model"}}
+    # The Evaluator that reads "no release yet" as no baseline.
+    args = _container(job, "Evaluator")["args"]
+    assert args[args.index("--executor_class_path") + 1] == "components.release_baseline.executor.EvaluatorExecutor"
+    assert _constant(job, "Releaser", "store") == STORE
+    assert tasks["Releaser"]["cachingOptions"] == {"enableCache": True}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["retraining", "drift_only"])
+def test_drift_gate_reads_its_reference_from_the_pointer_under_the_root(which, request):
+    job, _ = request.getfixturevalue(which)
+    gate = _tasks(job)["DriftGate"]
+    assert _constant(job, "DriftGate", "reference_store") == f"{ROOT}/digits/drift-reference"
+    assert set(gate["inputs"]["artifacts"]) == {"statistics", "schema", "examples"}
+    assert gate["cachingOptions"] == {"enableCache": False}  # the pointer moves between runs
+    assert "DriftGate" in _tasks(job)["Transform"]["dependentTasks"]
+    assert "--artifact-type=tinyml.DataBaseline=components.artifact_types.DataBaseline" in _container(job, "DriftGate")[
+        "command"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["compiled", "drift_only"])
+def test_without_release_the_evaluator_has_no_baseline_on_kubeflow(which, request):
+    job, _ = request.getfixturevalue(which)
+    assert "baseline_model" not in _tasks(job)["Evaluator"]["inputs"]["artifacts"]
+    args = _container(job, "Evaluator")["args"]
+    assert args[args.index("--executor_class_path") + 1] == "tfx.components.evaluator.executor.Executor"
+    assert "ReleaseBaseline" not in _tasks(job)
 
 
 @pytest.mark.slow
@@ -120,20 +207,50 @@ def test_bad_pipeline_name_is_refused():
         build_kubeflow_pipeline(config, ROOT)
 
 
-def test_unsupported_resolver_is_refused_with_the_reason():
-    class NewestFirst(tfx.dsl.experimental.ResolverStrategy):
-        def resolve_artifacts(self, store, input_dict):
-            return input_dict
-
-    node = tfx.dsl.Resolver(strategy_class=NewestFirst, model=tfx.dsl.Channel(type=standard_artifacts.Model))
-    pipeline = tfx.dsl.Pipeline(pipeline_name="p", pipeline_root=ROOT, components=[node.with_id("newest")])
-    with pytest.raises(TinymlError, match="node newest resolves with NewestFirst"):
+def test_any_resolver_is_refused_even_a_builtin_one():
+    node = tfx.dsl.Resolver(strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+                            model=tfx.dsl.Channel(type=standard_artifacts.Model))
+    pipeline = tfx.dsl.Pipeline(pipeline_name="p", pipeline_root=ROOT, components=[node.with_id("latest")])
+    with pytest.raises(TinymlError, match="node latest is a Resolver; the Kubeflow Pipelines backend runs none"):
         _check_resolvers(pipeline)
 
 
-def test_release_config_is_refused_with_the_reason():
-    with pytest.raises(TinymlError, match="LatestReleasedModelStrategy.*does not support"):
-        build_kubeflow_pipeline(_config(release={}), ROOT)
+@pytest.mark.parametrize("release", [{}, {"store": "releases"}, {"store": "/srv/releases"}])
+def test_release_store_on_this_machine_is_refused_naming_the_field(release):
+    with pytest.raises(TinymlError, match=r"release.store is (not set|releases|/srv/releases): on Kubeflow") as e:
+        build_kubeflow_pipeline(_config(release=release), ROOT)
+    assert "set release.store in the config to a gs:// URI" in e.value.fix
+
+
+def test_span_window_is_refused_with_the_reason():
+    config = _config(data={**SPAN_DATA, "spans": {"select": "window", "window": 3}})
+    with pytest.raises(TinymlError, match="window needs a Resolver") as e:
+        build_kubeflow_pipeline(config, ROOT)
+    assert "select: latest" in e.value.fix
+
+
+def test_relative_serving_path_is_refused_and_a_uri_is_kept_as_written():
+    data = {**SPAN_DATA, "drift": {}, "serving_path": "serving.csv"}
+    with pytest.raises(TinymlError, match="data.serving_path 'serving.csv' is relative"):
+        build_kubeflow_pipeline(_config(data=data), ROOT)
+    pipeline = build_kubeflow_pipeline(_config(data={**data, "serving_path": "gs://tinyml-test-bucket/s.csv"}), ROOT)
+    gate = next(c for c in pipeline.components if c.id == "DriftGate")
+    assert gate.exec_properties["serving_path"] == "gs://tinyml-test-bucket/s.csv"
+
+
+def test_local_runs_keep_resolving_from_ml_metadata(tmp_path):
+    from pipelines.examples.digits import spans
+
+    spans.write_span(tmp_path / "data", 1, 3, limit=200)
+    data = {**SPAN_DATA, "path": str(tmp_path / "data" / "span-{SPAN}" / "digits.csv"), "drift": {}}
+    pipeline, _ = build_local_pipeline(_config(data=data, release={}), tmp_path / "runs")
+    nodes = {c.id: c for c in pipeline.components}
+    strategies = {n.id: n.exec_properties["resolver_class"] for n in nodes.values() if isinstance(n, tfx.dsl.Resolver)}
+    assert strategies == {"drift_reference_resolver": LatestBaselineStrategy,
+                          "latest_released_model_resolver": LatestReleasedModelStrategy}
+    assert nodes["DriftGate"].exec_properties["reference_store"] is None
+    assert type(nodes["Evaluator"]) is tfx.components.Evaluator
+    assert "ReleaseBaseline" not in nodes
 
 
 @pytest.mark.parametrize("path, location", [

@@ -16,6 +16,8 @@ from components.artifact_types import DataBaseline, ReleaseRecord
 from components.data_gate.component import DataGate
 from components.drift_gate.component import DriftGate
 from components.firmware_builder.component import FirmwareBuilder
+from components.release_baseline.component import Evaluator as ReleaseBaselineEvaluator
+from components.release_baseline.component import ReleaseBaseline
 from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
@@ -75,17 +77,23 @@ def create_pipeline(
     beam_pipeline_args: list[str] | None = None,
     enable_cache: bool = True,
     release_store: str | None = None,
-    builtin_resolvers_only: bool = False,
+    without_resolvers: bool = False,
 ) -> tfx.dsl.Pipeline:
     """The full pipeline for `config`, reading the files matching `input_pattern` in `data_root`.
 
     `schema_path`: a curated schema to validate against; inferred when None.
     With spans, `input_pattern` holds {SPAN} and ExampleGen reads the newest span.
     `release_store`: where releases go when the config has 'release'.
-    `builtin_resolvers_only`: TFX's own baseline strategy (Kubeflow V2 compiles no other).
+    `without_resolvers`: no Resolver node, for Kubeflow, whose backend runs none.
+    The components resolve instead: the DriftGate keeps a pointer to the last
+    accepted span's statistics under <pipeline_root>/<name>/drift-reference,
+    and ReleaseBaseline reads the latest release's model from the release
+    store; without 'release' the Evaluator has no baseline.
     """
     if config.release and not release_store:
         raise ValueError("the config has 'release': pass release_store")
+    if without_resolvers and config.data.spans and config.data.spans.select == "window":
+        raise ValueError("a window of spans is assembled by a Resolver")
     example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen
     example_gen = example_gen_cls(
         input_base=data_root,
@@ -110,7 +118,7 @@ def create_pipeline(
     if config.data.drift:
         # The reference is resolved before this run's gate publishes, so it is
         # the last span that passed an earlier run's gate.
-        reference = tfx.dsl.Resolver(
+        reference = None if without_resolvers else tfx.dsl.Resolver(
             strategy_class=LatestBaselineStrategy,
             baseline=tfx.dsl.Channel(type=DataBaseline),
         ).with_id("drift_reference_resolver")
@@ -118,11 +126,12 @@ def create_pipeline(
             statistics=statistics_gen.outputs["statistics"],
             schema=schema_gen.outputs["schema"],
             examples=examples,
-            reference=reference.outputs["baseline"],
+            reference=reference.outputs["baseline"] if reference else None,
             thresholds=config.data.drift.model_dump(),
             serving_path=str(config.serving_file()) if config.serving_file() else None,
+            reference_store=f"{pipeline_root.rstrip('/')}/{config.name}/drift-reference" if without_resolvers else None,
         )
-        span_nodes = [reference, drift_gate]
+        span_nodes = [reference, drift_gate] if reference else [drift_gate]
     training_examples = examples
     if config.data.spans and config.data.spans.select == "window":
         window_inputs = {"examples": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples)}
@@ -174,19 +183,19 @@ def create_pipeline(
         },
     )
 
-    if config.release:
+    evaluator_cls = tfx.components.Evaluator
+    if config.release and without_resolvers:
+        baseline = ReleaseBaseline(store=release_store, pipeline=config.name)
+        evaluator_cls = ReleaseBaselineEvaluator
+    elif without_resolvers:
+        baseline = None
+    elif config.release:
         # Compare with what is in the field: the latest release, not the latest blessing.
         baseline = tfx.dsl.Resolver(
             strategy_class=LatestReleasedModelStrategy,
             model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             release=tfx.dsl.Channel(type=ReleaseRecord),
         ).with_id("latest_released_model_resolver")
-    elif builtin_resolvers_only:
-        baseline = tfx.dsl.Resolver(
-            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-        ).with_id("latest_blessed_model_resolver")
     else:
         baseline = tfx.dsl.Resolver(
             strategy_class=LatestBlessedOtherModelStrategy,
@@ -195,10 +204,10 @@ def create_pipeline(
             candidate=trainer.outputs["model"],
         ).with_id("latest_blessed_model_resolver")
 
-    evaluator = tfx.components.Evaluator(
+    evaluator = evaluator_cls(
         examples=examples,
         model=trainer.outputs["model"],
-        baseline_model=baseline.outputs["model"],
+        baseline_model=baseline.outputs["model"] if baseline else None,
         eval_config=build_eval_config(config),
         example_splits=["eval"],
     )
@@ -248,7 +257,7 @@ def create_pipeline(
             *span_nodes,
             transform,
             trainer,
-            baseline,
+            *([baseline] if baseline else []),
             evaluator,
             converter,
             firmware,
