@@ -244,6 +244,30 @@ class KfpClient:
         return self._call("get the run", self._client.get_run, run_id,
                           not_found=f"no run with id '{run_id}' on {self.host}")
 
+    def run_artifact_root(self, run_id: str, package: PipelinePackage | None = None) -> str:
+        """The GCS folder holding run `run_id`'s artifacts (see run_root).
+
+        The pipeline root is the run's own (runtime config), else the
+        package's compiled default, else the IR's defaultPipelineRoot; the
+        pipeline name is the run's IR's, from the run or its pipeline version.
+        """
+        run = self.get_run(run_id)
+        spec = run.pipeline_spec or {}
+        ref = run.pipeline_version_reference
+        if not spec and ref and ref.pipeline_id and ref.pipeline_version_id:
+            version = self._call("get the run's pipeline version", self._client.get_pipeline_version,
+                                 ref.pipeline_id, ref.pipeline_version_id)
+            spec = version.pipeline_spec or {}
+        # The KFP API wraps a spec that has platform settings as {pipeline_spec, platform_spec}.
+        spec = spec.get("pipeline_spec", spec)
+        name = spec.get("pipelineInfo", {}).get("name") or (package.name if package else None)
+        root = ((run.runtime_config.pipeline_root if run.runtime_config else None)
+                or (package.pipeline_root if package else None) or spec.get("defaultPipelineRoot"))
+        if not name or not root:
+            raise TinymlError(f"run {run_id} on {self.host} does not say its pipeline {'root' if name else 'name'}",
+                              fix="pass the compiled package the run was made from (--package pipeline.json)")
+        return run_root(root, name, run_id)
+
     def wait(self, run_id: str, timeout_s: float, poll_s: float = 10.0):
         """Polls until the run ends (kfp's own wait misses the CANCELED state)."""
         deadline = time.monotonic() + timeout_s

@@ -120,6 +120,29 @@ def test_wait_stops_on_canceled_and_times_out(package, tmp_path):
             client.wait(run_id, timeout_s=0, poll_s=0)
 
 
+def test_run_artifact_root_from_the_run_its_version_or_the_package(tmp_path):
+    with FakeKfp() as kfp:
+        client = KfpClient(kfp.url)
+        write_package(tmp_path / "p.json", name="digits", root="gs://bucket/root")
+        package = PipelinePackage.load(tmp_path / "p.json")
+        pid, vid, _ = client.ensure_pipeline_version(package, package.write_ir(tmp_path))
+        run_id = client.create_run(package, pid, vid, "exp", {}, "r")
+        # The run's own root and the name in its pipeline version's IR: no package needed.
+        assert client.run_artifact_root(run_id) == f"gs://bucket/root/digits/{run_id}"
+        assert ("GET", f"/apis/v2beta1/pipelines/{pid}/versions/{vid}") in [r[:2] for r in kfp.requests]
+
+        # A run started without a root (e.g. from the UI): the compiled package's default.
+        kfp.runs[run_id]["runtime_config"].pop("pipeline_root")
+        other = tmp_path / "other.json"
+        write_package(other, name="digits", root="gs://other/root")
+        assert client.run_artifact_root(run_id, PipelinePackage.load(other)) == f"gs://other/root/digits/{run_id}"
+        with pytest.raises(TinymlError, match=f"run {run_id} on .* does not say its pipeline root") as e:
+            client.run_artifact_root(run_id)
+        assert "--package" in e.value.fix
+        with pytest.raises(TinymlError, match="no run with id 'nope'"):
+            client.run_artifact_root("nope")
+
+
 def test_unknown_run_and_recurring_run_ids():
     with FakeKfp() as kfp:
         client = KfpClient(kfp.url)

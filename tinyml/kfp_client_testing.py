@@ -19,6 +19,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+import yaml
+
 API = "/apis/v2beta1"
 
 
@@ -66,7 +68,9 @@ class FakeKfp:
     def add_version(self, pipeline_id: str, name: str, text: str) -> dict:
         yaml_ok = "pipelineInfo" in text and "deploymentSpec" in text
         version = {"pipeline_id": pipeline_id, "pipeline_version_id": _id(), "display_name": name,
-                   "created_at": f"2026-01-01T00:00:{len(self.versions[pipeline_id]):02d}Z", "ir_ok": yaml_ok}
+                   "created_at": f"2026-01-01T00:00:{len(self.versions[pipeline_id]):02d}Z", "ir_ok": yaml_ok,
+                   # As the real API: the uploaded IR, as a JSON object.
+                   "pipeline_spec": yaml.safe_load(text) if yaml_ok else None}
         self.versions[pipeline_id].append(version)
         self.uploads.append({"kind": "version", "name": name, "text": text})
         return version
@@ -131,6 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._not_found("pipeline")
             version = k.add_version(q["pipelineid"], q["name"], _uploaded_text(self.headers, body))
             return self._send(200, version)
+        if m := re.fullmatch(r"/pipelines/([^/]+)/versions/([^/]+)", route):
+            found = [v for v in k.versions.get(m[1], []) if v["pipeline_version_id"] == m[2]]
+            return self._send(200, found[0]) if found else self._not_found(f"pipeline version {m[2]}")
         if m := re.fullmatch(r"/pipelines/([^/]+)/versions", route):
             if m[1] not in k.versions:
                 return self._not_found("pipeline")
