@@ -2,78 +2,21 @@
 
 A run's firmware is found through ML Metadata lineage (the run's FirmwareBuilder
 output) or, for a Kubeflow run, under its root on GCS; a release's through the
-release store. Every source's files are fetched into a temporary folder beside
-the destination, checked there against the fetched manifest (and the release
-record), and moved into place only when every checksum matched, so a failed
-pull leaves nothing behind.
+release store (a local folder or gs://). Every source's files are fetched
+into a temporary folder beside the destination, checked there against the
+fetched manifest (and the release record), and moved into place only when
+every checksum matched, so a failed pull leaves nothing behind.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from tinyml.errors import TinymlError
-from tinyml.firmware.manifest import MANIFEST_NAME, read_manifest, sha256_file
-from tinyml.releases import ChecksumError, ReleaseStore, expected_files, pipelines_in
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where one target's firmware is (a local folder or a gs:// folder), and the sha256s recorded
-    for it beyond its manifest (a release's)."""
-
-    target: str
-    path: Path | str
-    recorded: dict[str, str] | None = None
-
-    @property
-    def on_gcs(self) -> bool:
-        return str(self.path).startswith("gs://")
-
-    def fetch(self, dest: Path) -> None:
-        """Puts the firmware's files into `dest`, unchecked: a local folder's manifest-listed files
-        (the folder may hold others: `firmware build` leaves them), a GCS folder's every object."""
-        dest.mkdir(parents=True, exist_ok=True)
-        if self.on_gcs:
-            from tinyml import gcs
-
-            gcs.download_folder(str(self.path), dest)
-            return
-        for name in [*expected_files(self.path), MANIFEST_NAME]:
-            if (Path(self.path) / name).is_file():
-                shutil.copyfile(Path(self.path) / name, dest / name)
-
-
-def _verify(source: Source, fetched: Path) -> None:
-    """Checks fetched files against the fetched manifest and the release record; raises naming the file."""
-    where = str(source.path).rstrip("/")
-    if not (fetched / MANIFEST_NAME).is_file():
-        raise TinymlError(f"{where} has no {MANIFEST_NAME}", fix="point at a firmware folder of a run or release")
-    expected = {name: f["sha256"] for name, f in read_manifest(fetched)["files"].items()}
-    present = {p.relative_to(fetched).as_posix() for p in fetched.rglob("*") if p.is_file()} - {MANIFEST_NAME}
-    unlisted = sorted(present - set(expected))
-    if unlisted:
-        raise ChecksumError(f"{where} holds files its manifest does not list: {', '.join(unlisted)}",
-                            fix="they were added after the build and cannot be checked; do not flash this folder")
-    for name in sorted(expected):
-        if name not in present:
-            raise TinymlError(f"{where}/{name} is missing",
-                              fix="the firmware folder is incomplete: rebuild or re-release it")
-        digest = sha256_file(fetched / name)
-        if digest != expected[name]:
-            raise ChecksumError(
-                f"checksum mismatch: {where}/{name} has sha256 {digest}, its manifest says {expected[name]}",
-                fix="the file was changed or damaged after it was built; do not flash it: rebuild the firmware",
-            )
-    for name, sha in (source.recorded or {}).items():
-        if not (fetched / name).is_file() or sha256_file(fetched / name) != sha:
-            raise ChecksumError(
-                f"checksum mismatch: {where}/{name} does not match the sha256 in the release record ({sha})",
-                fix="the release was changed after it was published; do not flash it",
-            )
+from tinyml.firmware.manifest import MANIFEST_NAME
+from tinyml.releases import ReleaseStore, Source, pipelines_in
 
 
 def _pipelines(root: Path) -> list[str]:
@@ -117,8 +60,8 @@ def gcs_firmware(run_root: str) -> list[Source]:
     return [Source(t, uri) for t, uri in sorted(found.items())]
 
 
-def release_firmware(store_root: Path, pipeline: str | None = None, version: int | None = None):
-    """(release, firmware per target) of the latest (or given) release."""
+def release_firmware(store_root: Path | str, pipeline: str | None = None, version: int | None = None):
+    """(release, firmware per target) of the latest (or given) release, from a local or gs:// store."""
     names = [pipeline] if pipeline else pipelines_in(store_root)
     if len(names) > 1:
         raise TinymlError(f"the release store {store_root} holds pipelines {names}", fix="choose one with --pipeline")
@@ -127,11 +70,7 @@ def release_firmware(store_root: Path, pipeline: str | None = None, version: int
     if release is None:
         raise TinymlError(f"no release in {store_root}" + (f" for pipeline {pipeline}" if pipeline else ""),
                           fix="a run makes a release when its model passes every gate; see `tinyml runs`")
-    sources = [
-        Source(t, release.firmware_dir(t), {n: f["sha256"] for n, f in release.record["firmware"][t]["files"].items()})
-        for t in release.targets
-    ]
-    return release, sources
+    return release, release.sources()
 
 
 def pull(sources: list[Source], out: Path, target: str | None = None) -> list[Path]:
@@ -153,8 +92,7 @@ def pull(sources: list[Source], out: Path, target: str | None = None) -> list[Pa
     try:
         for s in sources:
             dest = tmp if len(sources) == 1 else tmp / s.target
-            s.fetch(dest)
-            _verify(s, dest)
+            s.fetch_verified(dest)
         if out.exists():
             out.rmdir()
         os.rename(tmp, out)

@@ -113,25 +113,26 @@ def run(firmware_dir, input_path, output_path, timeout_s):
 @firmware.command()
 @click.option("--run", "run_id", help="A run id (see `tinyml runs`): its firmware, found through ML Metadata.")
 @click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`).")
+@click.option("--release", "version", type=click.IntRange(1), metavar="N", help="Release number N.")
 @click.option("--from", "from_uri", metavar="gs://BUCKET/RUN_ROOT",
               help="A Kubeflow run's root on GCS (what `tinyml submit --wait` prints): its firmware.")
 @click.option("--target", help="Only this target profile (default: every target).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
               show_default=True, help="Runs root (ML Metadata, and the release store under releases/).")
-@click.option("--store", type=click.Path(file_okay=False, path_type=Path),
-              help="Release store for --latest (default: <root>/releases).")
+@click.option("--store", metavar="DIR|gs://BUCKET/PATH",
+              help="Release store for --latest and --release, a folder or a gs:// URI (default: <root>/releases).")
 @click.option("--pipeline", help="Pipeline name, when the root holds several.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="New or empty folder: the files of one target, or one sub-folder per target.")
-def pull(run_id, latest, from_uri, target, root, store, pipeline, out_dir):
-    """Copy a run's (local or Kubeflow) or the latest release's firmware, verifying every sha256.
+def pull(run_id, latest, version, from_uri, target, root, store, pipeline, out_dir):
+    """Copy a run's (local or Kubeflow) or a release's firmware, verifying every sha256.
 
     A mismatch fails and leaves nothing in the output folder.
     """
     from tinyml import pull as pull_mod
 
-    if sum(map(bool, (run_id, latest, from_uri))) != 1:
-        raise TinymlError("pass exactly one of --run ID, --latest or --from gs://...",
+    if sum(map(bool, (run_id, latest, version, from_uri))) != 1:
+        raise TinymlError("pass exactly one of --run ID, --latest, --release N or --from gs://...",
                           fix="e.g. `tinyml firmware pull --latest -o fw/`")
     if from_uri:
         sources = pull_mod.gcs_firmware(from_uri)
@@ -140,7 +141,7 @@ def pull(run_id, latest, from_uri, target, root, store, pipeline, out_dir):
         name, sources = pull_mod.run_firmware(root, run_id, pipeline)
         what = f"run {run_id} of {name}"
     else:
-        release, sources = pull_mod.release_firmware(store or root / "releases", pipeline)
+        release, sources = pull_mod.release_firmware(store or root / "releases", pipeline, version)
         what = f"release {release.version} of {release.record['pipeline']} (run {release.record.get('run_id')})"
     written = pull_mod.pull(sources, out_dir, target)
     for folder in written:

@@ -127,7 +127,7 @@ def test_pull_from_a_kubeflow_run_root_on_gcs(monkeypatch, tmp_path):
         assert done.returncode == 2 and "no firmware under gs://tinyml-test/pipelines/digits/run-8" in done.stderr
 
         done = tinyml("firmware", "pull", "--from", run_root, "--latest", "-o", tmp_path / "x", env=env)
-        assert done.returncode == 2 and "pass exactly one of --run ID, --latest or --from" in done.stderr
+        assert done.returncode == 2 and "pass exactly one of --run ID, --latest, --release N or --from" in done.stderr
     assert not (tmp_path / "x").exists()
 
 

@@ -95,29 +95,27 @@ def _console():
 
 @click.command()
 @ROOT_OPTION
-@click.option("--store", type=click.Path(file_okay=False, path_type=Path),
-              help="Release store (default: <root>/releases, or the config's 'release.store').")
+@click.option("--store", metavar="DIR|gs://BUCKET/PATH",
+              help="Release store: a folder or a gs:// URI (default: <root>/releases).")
 @PIPELINE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the release records as JSON.")
-def releases(root: Path, store: Path | None, pipeline: str | None, as_json: bool) -> None:
+def releases(root: Path, store: str | None, pipeline: str | None, as_json: bool) -> None:
     """List releases, newest first: version, time, run, spans, accuracy and its change, firmware."""
     from rich.table import Table
 
     from tinyml.releases import ReleaseStore, pipelines_in
 
-    store = store or root / "releases"
-    records = [
-        ReleaseStore(store, name).get(v).record
-        for name in ([pipeline] if pipeline else pipelines_in(store))
-        for v in reversed(ReleaseStore(store, name).versions())
-    ]
+    store = store or str(root / "releases")
+    stores = [ReleaseStore(store, name) for name in ([pipeline] if pipeline else pipelines_in(store))]
+    records = [s.get(v).record for s in stores for v in reversed(s.versions())]
+    where = store if "://" in store else Path(store).resolve()
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
     if not records:
-        click.echo(f"no releases in {store.resolve()}")
+        click.echo(f"no releases in {where}")
         return
-    table = Table(title=f"releases in {store.resolve()}", title_justify="left")
+    table = Table(title=f"releases in {where}", title_justify="left")
     for col in ("pipeline", "version", "time", "run id", "spans", "accuracy", "change", "firmware"):
         table.add_column(col)
     for r in records:
