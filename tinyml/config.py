@@ -20,6 +20,7 @@ from tinyml.errors import TinymlError
 DEFAULT_CONFIG = paths.EXAMPLES_DIR / "digits" / "config.yaml"
 BUNDLED_EXAMPLES = ("digits",)
 _IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+_GCS_STORE = re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/\S*)?")
 
 
 class _Strict(BaseModel):
@@ -131,8 +132,20 @@ class EvaluationConfig(_Strict):
 class ReleaseConfig(_Strict):
     """A model that passes every gate becomes a numbered release; the Evaluator's baseline is the latest one."""
 
-    # Release store; default <runs root>/releases. Relative paths resolve against the config's folder.
+    # Release store: a folder or gs://BUCKET/PATH; default <runs root>/releases.
+    # Relative paths resolve against the config's folder.
     store: str | None = None
+
+    @field_validator("store")
+    @classmethod
+    def _local_or_gcs(cls, v: str | None) -> str | None:
+        if v is None or "://" not in v:
+            return v
+        # GCS bucket names: 3-222 characters of a-z 0-9 - _ ., starting and ending with a letter or digit.
+        if not _GCS_STORE.fullmatch(v):
+            raise ValueError("a release store is a local folder or gs://BUCKET/PATH (a GCS bucket name: "
+                             "lowercase letters, digits, '-', '_' and '.')")
+        return v.rstrip("/")
 
 
 class ConverterConfig(_Strict):

@@ -44,3 +44,12 @@ def test_spans_drift_and_release_parse(tmp_path):
 def test_inconsistent_span_settings_are_refused_with_the_fix(data, message):
     with pytest.raises(TinymlError, match=message):
         parse_config(_raw(**data))
+
+
+def test_release_store_is_a_folder_or_a_gcs_uri(tmp_path):
+    raw = _raw(path="d/x.csv")
+    gcs = parse_config({**raw, "release": {"store": "gs://my-bucket/tinyml/releases/"}})
+    assert gcs.release_store(Path("/runs")) == "gs://my-bucket/tinyml/releases"
+    for bad in ("s3://bucket/releases", "gs://Bad_Bucket/x", "gs://", "gs://b"):
+        with pytest.raises(TinymlError, match=r"release.store': .*local folder or gs://BUCKET/PATH"):
+            parse_config({**raw, "release": {"store": bad}})
