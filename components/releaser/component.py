@@ -5,9 +5,11 @@ the overall change against the latest release, on the same eval data), no
 slice with enough examples lost more than the configured accuracy against
 that release, and the converter and firmware builder released firmware for
 every configured target. The release (release.json plus each target's
-firmware, every sha256 checked) goes into the release store through
-tinyml.releases; the output artifact records the outcome in ML Metadata, and
-the latest released one is the Evaluator's next baseline (pipelines/resolvers.py).
+firmware, every sha256 checked) goes into the release store (a local folder
+or gs://) through tinyml.releases, which reads the firmware from the
+artifact's URI (a local path, or gs:// on Kubeflow); the output artifact
+records the outcome in ML Metadata, and the latest released one is the
+Evaluator's next baseline (pipelines/resolvers.py).
 
     releaser = Releaser(model=..., model_blessing=evaluator.outputs["blessing"],
                         evaluation=evaluator.outputs["evaluation"], firmware=firmware.outputs["firmware"],

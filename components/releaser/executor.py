@@ -1,10 +1,10 @@
-"""Releaser executor: checks the gates, then publishes the release atomically."""
+"""Releaser executor: checks the gates, then publishes the release (readers see it whole or not at all)."""
 from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
+import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from absl import logging
 from tfx.dsl.components.base import base_executor
@@ -12,6 +12,7 @@ from tfx.types import artifact_utils
 
 from pipelines import evaluation_results
 from pipelines.eval_config import ACCURACY
+from tinyml.release_storage import join
 from tinyml.releases import ReleaseStore
 
 RECORD_FILE = "release.json"
@@ -104,7 +105,8 @@ class Executor(base_executor.BaseExecutor):
                 # On the eval data of this run, against the release it replaces.
                 "comparison_with_previous_release": comparison,
             },
-            {t: Path(firmware.uri) / t for t in targets},
+            # On Kubeflow the artifact URI is gs://...: the store fetches and verifies from there.
+            {t: join(firmware.uri, t) for t in targets},
         )
         out.set_int_custom_property("version", release.version)
         logging.info("Releaser: release %d of %s at %s", release.version, store.pipeline, release.path)
@@ -117,5 +119,7 @@ class Executor(base_executor.BaseExecutor):
             logging.warning("Releaser: no release: %s", "; ".join(record["reasons"]))
             out.set_string_custom_property("reason", "; ".join(record["reasons"]))
         out.set_int_custom_property("released", int(record["released"]))
-        os.makedirs(out.uri, exist_ok=True)
-        Path(out.uri, RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        # gfile: the artifact root may be gs:// on Kubeflow.
+        tf.io.gfile.makedirs(out.uri)
+        with tf.io.gfile.GFile(os.path.join(out.uri, RECORD_FILE), "w") as f:
+            f.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
