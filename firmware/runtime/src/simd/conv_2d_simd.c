@@ -20,11 +20,11 @@ typedef struct {
   int32_t in_y0, in_x0;
 } pixel_at;
 
-static __attribute__((noinline)) void conv_pixel_col(const tml_conv_2d_params *p, const int16_t *col, int32_t n,
-                                                     int8_t *out) {
-  const tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max};
-  const int32_t out_c = p->s.out_c;
-  const int8_t *w = p->filter;
+/* One pixel's column times every filter row, two rows at a time. */
+static __attribute__((noinline)) void conv_pixel_col(const tml_requant *qp, const int8_t *filter, const int16_t *col,
+                                                     int32_t n, int32_t out_c, int8_t *out) {
+  const tml_requant q = *qp;
+  const int8_t *w = filter;
   int32_t oc = 0;
   for (; oc + 2 <= out_c; oc += 2, w += 2 * n) {
     int32_t a0 = 0, a1 = 0;
@@ -35,37 +35,47 @@ static __attribute__((noinline)) void conv_pixel_col(const tml_conv_2d_params *p
   if (oc < out_c) out[oc] = tml_requantize(&q, tml_dot1_col(col, w, n, 0), oc);
 }
 
-/* Two pixels' columns at once: each filter word serves four accumulators. */
-static __attribute__((noinline)) void conv_pixels2_col(const tml_conv_2d_params *p, const int16_t *ca,
-                                                       const int16_t *cb, int32_t n, int8_t *out_a, int8_t *out_b) {
-  const tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max};
-  const int32_t out_c = p->s.out_c;
-  const int8_t *w = p->filter;
+/* Two pixels' columns (the second TML_COL_MAX values after the first) at
+ * once, outputs at out and out + out_c: each filter word serves four
+ * accumulators. */
+static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter,
+                                                       const int16_t *col, int32_t n, int32_t out_c, int8_t *out) {
+  const tml_requant q = *qp;
+  const int8_t *w = filter;
+  int8_t *out_b = out + out_c;
   int32_t oc = 0;
   for (; oc + 2 <= out_c; oc += 2, w += 2 * n) {
     int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    tml_dot2x2_col(ca, cb, w, w + n, n, &a0, &a1, &b0, &b1);
-    tml_requantize2(&q, a0, b0, oc, out_a + oc, out_b + oc);
-    tml_requantize2(&q, a1, b1, oc + 1, out_a + oc + 1, out_b + oc + 1);
+    tml_dot2x2_col(col, col + TML_COL_MAX, w, w + n, n, &a0, &a1, &b0, &b1);
+    tml_requantize2(&q, a0, b0, oc, out + oc, out_b + oc);
+    tml_requantize2(&q, a1, b1, oc + 1, out + oc + 1, out_b + oc + 1);
   }
-  if (oc < out_c) tml_requantize2(&q, tml_dot1_col(ca, w, n, 0), tml_dot1_col(cb, w, n, 0), oc, out_a + oc, out_b + oc);
+  if (oc < out_c) {
+    tml_requantize2(&q, tml_dot1_col(col, w, n, 0), tml_dot1_col(col + TML_COL_MAX, w, n, 0), oc, out + oc,
+                    out_b + oc);
+  }
 }
 
-/* The pixel's window as a column (interleaved for SIMD, see simd_ops.h); returns its length. */
-static __attribute__((noinline)) int32_t fill_col(const tml_conv_2d_params *p, pixel_at at, int16_t *col) {
+/* The pixel's window as a column (interleaved for SIMD, see simd_ops.h). */
+static __attribute__((noinline)) void fill_col(const tml_conv_2d_params *p, pixel_at at, int16_t *col) {
   const int32_t in_c = p->s.in_c, in_w = p->s.in_w, k_h = p->s.k_h, k_w = p->s.k_w, dil_h = p->s.dil_h,
                 dil_w = p->s.dil_w, offset = p->input_offset;
-  const int32_t n = k_h * k_w * in_c;
-  int32_t ky0, ky1, kx0, kx1;
-  tml_valid_taps(at.in_y0, dil_h, k_h, p->s.in_h, &ky0, &ky1);
-  tml_valid_taps(at.in_x0, dil_w, k_w, in_w, &kx0, &kx1);
-  if (ky1 - ky0 < k_h || kx1 - kx0 < k_w) memset(col, 0, (size_t)n * sizeof *col); /* padding adds zero */
+  int32_t ky0 = 0, ky1 = k_h, kx0 = 0, kx1 = k_w;
+  if (at.in_y0 < 0 || at.in_x0 < 0 || at.in_y0 + (k_h - 1) * dil_h >= p->s.in_h ||
+      at.in_x0 + (k_w - 1) * dil_w >= in_w) {
+    tml_valid_taps(at.in_y0, dil_h, k_h, p->s.in_h, &ky0, &ky1);
+    tml_valid_taps(at.in_x0, dil_w, k_w, in_w, &kx0, &kx1);
+    memset(col, 0, (size_t)(k_h * k_w * in_c) * sizeof *col); /* padding adds zero */
+  }
   /* With dil_w 1 the valid kx of one ky are one contiguous run of input. */
   const int32_t run = dil_w == 1 ? (kx1 - kx0) * in_c : in_c;
   const int32_t runs = dil_w == 1 ? (kx1 > kx0) : kx1 - kx0;
-  for (int32_t ky = ky0; ky < ky1; ++ky) {
-    const int8_t *in = at.image + ((at.in_y0 + ky * dil_h) * in_w + at.in_x0 + kx0 * dil_w) * in_c;
-    int16_t *c = col + (ky * k_w + kx0) * in_c;
+  const int32_t in_row = dil_h * in_w * in_c, col_row = k_w * in_c;
+  const int8_t *in_r = at.image + ((at.in_y0 + ky0 * dil_h) * in_w + at.in_x0 + kx0 * dil_w) * in_c;
+  int16_t *c_r = col + (ky0 * k_w + kx0) * in_c;
+  for (int32_t ky = ky0; ky < ky1; ++ky, in_r += in_row, c_r += col_row) {
+    const int8_t *in = in_r;
+    int16_t *c = c_r;
     for (int32_t r = 0; r < runs; ++r, in += dil_w * in_c, c += in_c) {
       if (in_c % 4 == 0) {
         tml_col_fill4(c, in, run, offset); /* whole groups: interleaved as written */
@@ -74,12 +84,12 @@ static __attribute__((noinline)) int32_t fill_col(const tml_conv_2d_params *p, p
       }
     }
   }
-  if (in_c % 4 != 0) tml_col_interleave(col, n);
-  return n;
+  if (in_c % 4 != 0) tml_col_interleave(col, k_h * k_w * in_c);
 }
 
-static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params *p, pixel_at at, int8_t *out) {
-  const tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max};
+static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params *p, const tml_requant *qp,
+                                                        pixel_at at, int8_t *out) {
+  const tml_requant q = *qp;
   const int32_t in_c = p->s.in_c, in_w = p->s.in_w, dil_h = p->s.dil_h, dil_w = p->s.dil_w, out_c = p->s.out_c,
                 offset = p->input_offset;
   const int32_t row = p->s.k_w * in_c, filter_stride = p->s.k_h * row;
@@ -112,38 +122,50 @@ static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params
 
 void tml_conv_2d(const tml_conv_2d_params *p) {
   const tml_window_shape s = p->s;
-  const int32_t pixels = s.out_h * s.out_w;
+  const int32_t n = s.k_h * s.k_w * s.in_c;
+  tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, 0, 0};
+  tml_requant_init(&q, s.out_c, n, 128 * 255); /* |filter| <= 128, |input + offset| <= 255 */
   int8_t *out = p->output;
-  if (s.k_h * s.k_w * s.in_c > TML_COL_MAX) {
+  /* (y, x) walk the output in raster order: no division per pixel. */
+  if (n > TML_COL_MAX) {
     pixel_at at = {p->input, 0, 0};
     for (int32_t b = 0; b < s.batches; ++b, at.image += s.in_h * s.in_w * s.in_c) {
-      for (int32_t i = 0; i < pixels; ++i, out += s.out_c) {
-        at.in_y0 = (i / s.out_w) * s.stride_h - s.pad_h;
-        at.in_x0 = (i % s.out_w) * s.stride_w - s.pad_w;
-        conv_pixel_direct(p, at, out);
+      for (int32_t y = 0; y < s.out_h; ++y) {
+        at.in_y0 = y * s.stride_h - s.pad_h;
+        for (int32_t x = 0; x < s.out_w; ++x, out += s.out_c) {
+          at.in_x0 = x * s.stride_w - s.pad_w;
+          conv_pixel_direct(p, &q, at, out);
+          if (q.narrow) tml_clamp_s8(out, s.out_c, q.act_min, q.act_max);
+        }
       }
     }
     return;
   }
   int16_t col[2][TML_COL_MAX] __attribute__((aligned(4)));
-  pixel_at at[2] = {{p->input, 0, 0}, {p->input, 0, 0}};
+  const int32_t pixels = s.out_h * s.out_w;
   for (int32_t b = 0; b < s.batches; ++b) {
     const int8_t *image = p->input + b * s.in_h * s.in_w * s.in_c;
-    at[0].image = at[1].image = image;
+    pixel_at at = {image, -s.pad_h, -s.pad_w};
+    int32_t x = 0;
     int32_t i = 0;
     for (; i + 2 <= pixels; i += 2, out += 2 * s.out_c) {
-      int32_t n = 0;
       for (int j = 0; j < 2; ++j) {
-        at[j].in_y0 = ((i + j) / s.out_w) * s.stride_h - s.pad_h;
-        at[j].in_x0 = ((i + j) % s.out_w) * s.stride_w - s.pad_w;
-        n = fill_col(p, at[j], col[j]);
+        fill_col(p, at, col[0] + j * TML_COL_MAX);
+        if (++x < s.out_w) {
+          at.in_x0 += s.stride_w;
+        } else {
+          x = 0;
+          at.in_x0 = -s.pad_w;
+          at.in_y0 += s.stride_h;
+        }
       }
-      conv_pixels2_col(p, col[0], col[1], n, out, out + s.out_c);
+      conv_pixels2_col(&q, p->filter, col[0], n, s.out_c, out);
+      if (q.narrow) tml_clamp_s8(out, 2 * s.out_c, q.act_min, q.act_max);
     }
     if (i < pixels) {
-      at[0].in_y0 = (i / s.out_w) * s.stride_h - s.pad_h;
-      at[0].in_x0 = (i % s.out_w) * s.stride_w - s.pad_w;
-      conv_pixel_col(p, col[0], fill_col(p, at[0], col[0]), out);
+      fill_col(p, at, col[0]);
+      conv_pixel_col(&q, p->filter, col[0], n, s.out_c, out);
+      if (q.narrow) tml_clamp_s8(out, s.out_c, q.act_min, q.act_max);
       out += s.out_c;
     }
   }

@@ -90,7 +90,8 @@ static void pixel(const taps *t, const tml_requant *q, int32_t in_c, int32_t dm,
 
 void tml_depthwise_conv_2d(const tml_depthwise_conv_2d_params *p) {
   const tml_window_shape s = p->s;
-  const tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max};
+  tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, 0, 0};
+  tml_requant_init(&q, s.out_c, s.k_h * s.k_w, 128 * 255); /* |filter| <= 128, |input + offset| <= 255 */
   const int32_t dm = p->depth_multiplier;
   taps t;
   t.in_row = s.dil_h * s.in_w * s.in_c;
@@ -114,6 +115,7 @@ void tml_depthwise_conv_2d(const tml_depthwise_conv_2d_params *p) {
         t.in = image + ((in_y0 + ky0 * s.dil_h) * s.in_w + in_x0 + kx0 * s.dil_w) * s.in_c;
         t.w = p->filter + (ky0 * s.k_w + kx0) * s.out_c;
         pixel(&t, &q, s.in_c, dm, out);
+        if (q.narrow) tml_clamp_s8(out, s.out_c, q.act_min, q.act_max);
       }
     }
   }

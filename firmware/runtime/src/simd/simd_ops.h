@@ -35,23 +35,103 @@ typedef struct {
   const int32_t *multiplier;
   const int8_t *shift;
   int32_t output_offset, act_min, act_max;
+  int32_t fast;   /* 1: tml_requantize_fast is exact for every channel */
+  int32_t narrow; /* 1: the activation range is narrower than int8 (see tml_requantize) */
 } tml_requant;
+
+/* floor((a * b + c * 2^32 + 2^31) / 2^32), for c in {0, -1}: SMMLAR where the
+ * DSP extension has it, else one SMLAL on the pre-set 64-bit (c, 2^31). */
+static inline int32_t tml_smmlar(int32_t a, int32_t b, int32_t c) {
+#if defined(__ARM_FEATURE_DSP)
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+#else
+  return (int32_t)(((int64_t)a * b + (int64_t)(((uint64_t)(uint32_t)c << 32) | 0x80000000u)) >> 32);
+#endif
+}
+
+/* Sets q->fast when the shortcut below holds for every one of the `out_c`
+ * channels: each accumulator is a sum of `terms` products of magnitude at most
+ * `term_max`, so with the bias it lies in [-2^30, 2^30), and each shift is a
+ * right shift by 1..31. Once per op call: a few instructions per channel. */
+static inline void tml_requant_init(tml_requant *q, int32_t out_c, int32_t terms, int32_t term_max) {
+  const int64_t limit = ((int64_t)1 << 30) - (int64_t)terms * term_max;
+  int32_t fast = limit > 0;
+  for (int32_t oc = 0; fast && oc < out_c; ++oc) {
+    const int64_t bias = q->bias ? q->bias[oc] : 0;
+    fast = (bias < 0 ? -bias : bias) < limit && q->shift[oc] <= -1 && q->shift[oc] >= -31;
+  }
+  q->fast = fast;
+  q->narrow = q->act_min > INT8_MIN || q->act_max < INT8_MAX;
+}
+
+/* tml_multiply_by_quantized_multiplier(t, m, shift) + output offset,
+ * saturated to int8, when |t| < 2^30 and shift is in [-31, -1] (see
+ * tml_requant_init). With x = SaturatingRoundingDoublingHighMul(t, m) =
+ * floor((t * m + 2^30) / 2^31) (no saturation: m > 0) and s = -1 for negative
+ * t, else 0 (x has t's sign or is 0, where s makes no difference),
+ * RoundingDivideByPOT(x, e) for e >= 1 is floor((x + s + 2^(e-1)) / 2^e) =
+ * ((x + s) >> (e - 1) + 1) >> 1, and SMMLAR(2t, m, s) = x + s exactly because
+ * 2t fits in 32 bits. The final halving takes the rounding 1 and twice the
+ * offset in one add, and shares one SSAT with the saturation. */
+static inline int32_t tml_requantize_fast(int32_t t, int32_t m, int32_t e_minus_1, int32_t offset2_plus_1) {
+  const int32_t y = (tml_smmlar((int32_t)((uint32_t)t << 1), m, t >> 31) >> e_minus_1) + offset2_plus_1;
+#if defined(__ARM_FEATURE_SAT)
+  int32_t r; /* SSAT with its shift operand: GCC does not always fold the clamp into one */
+  __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(y));
+  return r;
+#else
+  return tml_clamp(y >> 1, INT8_MIN, INT8_MAX);
+#endif
+}
+
+/* The activation range on n outputs already saturated to int8: kernels call
+ * it once per pixel (or row) when q->narrow, instead of once per output. */
+static inline void tml_clamp_s8(int8_t *out, int32_t n, int32_t lo, int32_t hi) {
+  int32_t i = 0;
+#if defined(__ARM_FEATURE_SIMD32)
+  const uint32_t lo4 = ((uint32_t)lo & 0xFFu) * 0x01010101u, hi4 = ((uint32_t)hi & 0xFFu) * 0x01010101u;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t v;
+    memcpy(&v, out + i, 4);
+    (void)__ssub8((int8x4_t)v, (int8x4_t)lo4); /* GE set in the lanes where v >= lo */
+    v = __sel(v, lo4);
+    (void)__ssub8((int8x4_t)v, (int8x4_t)hi4);
+    v = __sel(hi4, v);
+    memcpy(out + i, &v, 4);
+  }
+#endif
+  for (; i < n; ++i) out[i] = (int8_t)tml_clamp(out[i], lo, hi);
+}
 
 /* Output channel `oc`'s accumulator (bias not yet added) to int8: as
  * tml_multiply_by_quantized_multiplier, less its INT32_MIN * INT32_MIN case,
- * which cannot occur: the host's multipliers lie in [2^30, 2^31) or are 0. */
+ * which cannot occur: the host's multipliers lie in [2^30, 2^31) or are 0.
+ * The fast path leaves the activation range to tml_clamp_s8 (when q->narrow). */
 static inline int8_t tml_requantize(const tml_requant *q, int32_t acc, int32_t oc) {
   if (q->bias) acc += q->bias[oc];
   const int32_t shift = q->shift[oc];
+  if (q->fast) return (int8_t)tml_requantize_fast(acc, q->multiplier[oc], ~shift, 2 * q->output_offset + 1);
   const int32_t left = shift > 0 ? shift : 0;
   const int64_t product = (int64_t)(int32_t)((uint32_t)acc << left) * q->multiplier[oc];
   acc = tml_rounding_divide_by_pot((int32_t)((product + (1 << 30)) >> 31), left - shift) + q->output_offset;
   return (int8_t)tml_clamp(acc, q->act_min, q->act_max);
 }
 
-/* Two accumulators of the same output channel (two pixels), stored to *out_a and *out_b. */
+/* Two accumulators of the same output channel (two pixels), stored to *out_a
+ * and *out_b; the channel's constants are loaded once. */
 static inline void tml_requantize2(const tml_requant *q, int32_t acc_a, int32_t acc_b, int32_t oc, int8_t *out_a,
                                    int8_t *out_b) {
+  if (q->fast) {
+    const int32_t bias = q->bias ? q->bias[oc] : 0, m = q->multiplier[oc], e1 = ~(int32_t)q->shift[oc];
+    const int32_t off = 2 * q->output_offset + 1;
+    const int8_t a = (int8_t)tml_requantize_fast(acc_a + bias, m, e1, off);
+    const int8_t b = (int8_t)tml_requantize_fast(acc_b + bias, m, e1, off);
+    *out_a = a;
+    *out_b = b;
+    return;
+  }
   const int8_t a = tml_requantize(q, acc_a, oc), b = tml_requantize(q, acc_b, oc);
   *out_a = a;
   *out_b = b;
@@ -93,7 +173,19 @@ static inline uint32_t tml_load4(const void *p) {
   return v;
 }
 
-static inline uint32_t tml_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+/* SXTB16 / SXTAB16 of x rotated right by 8 (bytes 1 and 3): the instructions
+ * take the rotation as an operand, which GCC does not fold from a C rotate. */
+static inline int16x2_t tml_sxtb16_ror8(uint32_t x) {
+  int16x2_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
+static inline int16x2_t tml_sxtab16_ror8(int16x2_t a, uint32_t x) {
+  int16x2_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
 
 /* The int16 offset in both lanes. */
 static inline int16x2_t tml_pack_offset(int32_t offset) {
@@ -108,11 +200,11 @@ static inline void tml_dot2_s8(const int8_t *in, const int8_t *w0, const int8_t 
   int32_t a0 = *acc0, a1 = *acc1;
   for (; n >= 4; n -= 4, in += 4, w0 += 4, w1 += 4) {
     const uint32_t x = tml_load4(in), k0 = tml_load4(w0), k1 = tml_load4(w1);
-    const int16x2_t xe = __sxtab16(off, (int8x4_t)x), xo = __sxtab16(off, (int8x4_t)tml_ror8(x));
+    const int16x2_t xe = __sxtab16(off, (int8x4_t)x), xo = tml_sxtab16_ror8(off, x);
     a0 = __smlad(xe, __sxtb16((int8x4_t)k0), a0);
-    a0 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k0)), a0);
+    a0 = __smlad(xo, tml_sxtb16_ror8(k0), a0);
     a1 = __smlad(xe, __sxtb16((int8x4_t)k1), a1);
-    a1 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k1)), a1);
+    a1 = __smlad(xo, tml_sxtb16_ror8(k1), a1);
   }
   for (; n > 0; --n) {
     const int32_t x = *in++ + offset;
@@ -128,7 +220,7 @@ static inline int32_t tml_dot1_s8(const int8_t *in, const int8_t *w, int32_t n, 
   for (; n >= 4; n -= 4, in += 4, w += 4) {
     const uint32_t x = tml_load4(in), k = tml_load4(w);
     acc = __smlad(__sxtab16(off, (int8x4_t)x), __sxtb16((int8x4_t)k), acc);
-    acc = __smlad(__sxtab16(off, (int8x4_t)tml_ror8(x)), __sxtb16((int8x4_t)tml_ror8(k)), acc);
+    acc = __smlad(tml_sxtab16_ror8(off, x), tml_sxtb16_ror8(k), acc);
   }
   for (; n > 0; --n) acc += (*in++ + offset) * *w++;
   return acc;
@@ -139,7 +231,7 @@ static inline void tml_col_fill4(int16_t *col, const int8_t *in, int32_t n, int3
   const int16x2_t off = tml_pack_offset(offset);
   for (; n > 0; n -= 4, in += 4, col += 4) {
     const uint32_t x = tml_load4(in);
-    const int16x2_t xe = __sxtab16(off, (int8x4_t)x), xo = __sxtab16(off, (int8x4_t)tml_ror8(x));
+    const int16x2_t xe = __sxtab16(off, (int8x4_t)x), xo = tml_sxtab16_ror8(off, x);
     memcpy(col, &xe, 4);
     memcpy(col + 2, &xo, 4);
   }
@@ -153,9 +245,9 @@ static inline void tml_dot2_col(const int16_t *col, const int8_t *w0, const int8
     const int16x2_t xe = (int16x2_t)tml_load4(col), xo = (int16x2_t)tml_load4(col + 2);
     const uint32_t k0 = tml_load4(w0), k1 = tml_load4(w1);
     a0 = __smlad(xe, __sxtb16((int8x4_t)k0), a0);
-    a0 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k0)), a0);
+    a0 = __smlad(xo, tml_sxtb16_ror8(k0), a0);
     a1 = __smlad(xe, __sxtb16((int8x4_t)k1), a1);
-    a1 = __smlad(xo, __sxtb16((int8x4_t)tml_ror8(k1)), a1);
+    a1 = __smlad(xo, tml_sxtb16_ror8(k1), a1);
   }
   for (; n > 0; --n) {
     a0 += *col * *w0++;
@@ -169,7 +261,7 @@ static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t 
   for (; n >= 4; n -= 4, col += 4, w += 4) {
     const uint32_t k = tml_load4(w);
     acc = __smlad((int16x2_t)tml_load4(col), __sxtb16((int8x4_t)k), acc);
-    acc = __smlad((int16x2_t)tml_load4(col + 2), __sxtb16((int8x4_t)tml_ror8(k)), acc);
+    acc = __smlad((int16x2_t)tml_load4(col + 2), tml_sxtb16_ror8(k), acc);
   }
   for (; n > 0; --n) acc += *col++ * *w++;
   return acc;
@@ -185,14 +277,14 @@ static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const in
     const int16x2_t xae = (int16x2_t)tml_load4(ca), xao = (int16x2_t)tml_load4(ca + 2);
     const int16x2_t xbe = (int16x2_t)tml_load4(cb), xbo = (int16x2_t)tml_load4(cb + 2);
     uint32_t k = tml_load4(w0);
-    int16x2_t ke = __sxtb16((int8x4_t)k), ko = __sxtb16((int8x4_t)tml_ror8(k));
+    int16x2_t ke = __sxtb16((int8x4_t)k), ko = tml_sxtb16_ror8(k);
     sa0 = __smlad(xae, ke, sa0);
     sa0 = __smlad(xao, ko, sa0);
     sb0 = __smlad(xbe, ke, sb0);
     sb0 = __smlad(xbo, ko, sb0);
     k = tml_load4(w1);
     ke = __sxtb16((int8x4_t)k);
-    ko = __sxtb16((int8x4_t)tml_ror8(k));
+    ko = tml_sxtb16_ror8(k);
     sa1 = __smlad(xae, ke, sa1);
     sa1 = __smlad(xao, ko, sa1);
     sb1 = __smlad(xbe, ke, sb1);
@@ -215,8 +307,8 @@ static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const in
 static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
                                int32_t *a2, int32_t *a3) {
   const uint32_t xv = tml_load4(x), wv = tml_load4(w);
-  const int16x2_t xe = __sxtab16(off, (int8x4_t)xv), xo = __sxtab16(off, (int8x4_t)tml_ror8(xv));
-  const int16x2_t we = __sxtb16((int8x4_t)wv), wo = __sxtb16((int8x4_t)tml_ror8(wv));
+  const int16x2_t xe = __sxtab16(off, (int8x4_t)xv), xo = tml_sxtab16_ror8(off, xv);
+  const int16x2_t we = __sxtb16((int8x4_t)wv), wo = tml_sxtb16_ror8(wv);
   *a0 = __smlabb(xe, we, *a0);
   *a2 = __smlatt(xe, we, *a2);
   *a1 = __smlabb(xo, wo, *a1);
@@ -226,7 +318,7 @@ static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, 
 /* One input value (offset added; int16) times 4 weights: *aj += v * w[j]. */
 static inline void tml_mac4_1(int32_t v, const int8_t *w, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
   const uint32_t wv = tml_load4(w);
-  const int16x2_t we = __sxtb16((int8x4_t)wv), wo = __sxtb16((int8x4_t)tml_ror8(wv));
+  const int16x2_t we = __sxtb16((int8x4_t)wv), wo = tml_sxtb16_ror8(wv);
   *a0 = __smlabb(we, v, *a0);
   *a2 = __smlatb(we, v, *a2);
   *a1 = __smlabb(wo, v, *a1);
