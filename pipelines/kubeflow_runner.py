@@ -29,19 +29,23 @@ the components resolve at run time what local runs resolve from ML Metadata
   release store (`release.store`, a gs:// URI) into a Model artifact for the
   Evaluator; before the first release the Evaluator has no baseline (locally:
   the model of the highest released ReleaseRecord in ML Metadata).
-- neither: the Evaluator has no baseline on Kubeflow, so only the value
-  thresholds gate the blessing (locally: the newest other blessed model,
-  with the change threshold too). Use `release` to compare models there.
-Those two tasks run with KFP caching off, since what they read is not
-among their KFP inputs; the Evaluator, whose baseline input is then new on
-every run, re-evaluates every run (locally it hits the cache when the
-baseline is unchanged).
+- without release: the Evaluator has no baseline on Kubeflow, so only the
+  value thresholds gate the blessing (locally: the newest other blessed
+  model, with the change threshold too). Use `release` to compare models there.
+DriftGate and ReleaseBaseline (UNCACHED_TASKS) run with KFP caching off,
+since what they read is not among their KFP inputs; with `release` the
+Evaluator, whose baseline input is then new on every run, re-evaluates every
+run (locally it hits the cache when the baseline is unchanged).
 Remaining differences from local runs: a span window (spans.select: window)
 is refused, as Transform would need a Resolver for the earlier spans; the
 baseline and the drift reference are not ML Metadata lineage of a resolver
 (the copied model is a KFP artifact with release_version and
 released_model_uri properties); the drift pointer sits under the pipeline
-root given at compile time, even if a run overrides the root.
+root given at compile time, even if a run overrides the root; on unchanged
+data with a model equal to the latest release's, every Kubeflow run
+re-evaluates it against that release and the Releaser, which does not look
+for an already released model, can release it again (locally only the first
+such re-run does, later ones hit the cache).
 """
 from __future__ import annotations
 
