@@ -126,6 +126,15 @@ def test_release_baseline_is_the_latest_release_read_at_run_time(retraining):
     assert args[args.index("--executor_class_path") + 1] == "components.release_baseline.executor.EvaluatorExecutor"
     assert _constant(job, "Releaser", "store") == STORE
     assert tasks["Releaser"]["cachingOptions"] == {"enableCache": True}
+    # The image's entrypoint makes the KFP titles of the new nodes' types importable.
+    from tfx.utils import import_utils
+
+    from components.artifact_types import DataBaseline, ReleaseRecord
+    from tinyml.kfp_types import register_titles
+
+    assert register_titles(_container(job, "Releaser")["command"]) == IMAGE_COMMAND
+    assert import_utils.import_class_by_path("tinyml.ReleaseRecord") is ReleaseRecord
+    assert import_utils.import_class_by_path("tinyml.DataBaseline") is DataBaseline
 
 
 @pytest.mark.slow
