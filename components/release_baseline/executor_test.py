@@ -65,3 +65,21 @@ def test_a_release_whose_model_is_gone_fails_the_run(tmp_path, monkeypatch):
     _store(monkeypatch, SimpleNamespace(version=2, record={"model": {"uri": str(tmp_path / "deleted")}}))
     with pytest.raises(FileNotFoundError, match="release 2: its model .*deleted is gone"):
         _resolve(tmp_path)
+
+
+def test_reads_the_real_release_store(tmp_path):
+    from tinyml.gcs_testing import firmware_folder
+    from tinyml.releases import ReleaseStore
+
+    model = tmp_path / "model"
+    (model / "Format-Serving").mkdir(parents=True)
+    (model / "Format-Serving" / "saved_model.pb").write_bytes(b"v2")
+    store = ReleaseStore(str(tmp_path / "releases"), "digits")
+    firmware = {"m4": firmware_folder(tmp_path / "fw" / "m4")}
+    for _ in range(2):
+        store.publish({"model": {"artifact_id": 1, "uri": str(model)}}, firmware)
+    out = standard_artifacts.Model()
+    out.uri = str(tmp_path / "baseline")
+    executor.Executor().Do({}, {"model": [out]}, {"store": str(tmp_path / "releases"), "pipeline": "digits"})
+    assert out.get_int_custom_property(executor.VERSION_PROPERTY) == 2
+    assert (tmp_path / "baseline" / "Format-Serving" / "saved_model.pb").read_bytes() == b"v2"
