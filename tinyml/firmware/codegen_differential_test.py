@@ -385,3 +385,19 @@ def test_cases_cover_the_parameter_space(built):
     assert {"LOGISTIC", "TANH", ("ADD", "act", "RELU"), ("ADD", "broadcast", True), ("ADD", "broadcast", False),
             ("MUL", "broadcast", True), ("MUL", "broadcast", False)} <= seen
     assert ("MAX_POOL_2D", "strided", True) in seen and ("AVERAGE_POOL_2D", "strided", True) in seen
+
+
+def test_random_cases_run_in_place(built):
+    """The plans above overlap outputs with their inputs (tinyml/tflite/memory_plan.py), so
+    the comparisons with tflite-micro also check the kernels' raster-order contract."""
+    from tinyml.tflite.model import read_model
+
+    overlapped = set()
+    for name, seed in CASES:
+        tflite, generated, _ = built(name, seed)
+        if generated.plan.in_place:
+            model = read_model(tflite)
+            overlapped |= {(name, model.operators[p.op].opcode) for p in generated.plan.in_place}
+    assert {("conv", "CONV_2D"), ("depthwise", "DEPTHWISE_CONV_2D"), ("conv_channels", "CONV_2D"),
+            ("depthwise_channels", "DEPTHWISE_CONV_2D")} <= overlapped
+    assert {"MAX_POOL_2D", "AVERAGE_POOL_2D"} & {op for _, op in overlapped}

@@ -3,18 +3,50 @@
 The firmware uses this plan as is, so the arena size is known at build time.
 A tensor is live from the op that produces it (op 0 for graph inputs) to the
 last op that reads it (the last op for graph outputs). Tensors whose lifetimes
-overlap never share bytes. RESHAPE only reinterprets its input, so its output
-aliases the input: both become one buffer with the union of their lifetimes.
-Buffers are placed greedily, largest first, at the lowest offset that does not
-collide with an already placed buffer that is live at the same time.
+overlap never share bytes, with one exception below. RESHAPE only reinterprets
+its input, so its output aliases the input: both become one buffer with the
+union of their lifetimes. Buffers are placed greedily, largest first, at the
+lowest offset that does not collide with an already placed buffer that is live
+at the same time.
+
+In-place placement (as MCUNet/TinyEngine do) lets a windowed op's output
+overlap the part of its input it has already consumed, which takes the arena
+below the classic lower bound (the largest sum of live tensors). It relies on
+this kernel contract (also stated in firmware/runtime/include/tml_kernels.h),
+which every CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D and AVERAGE_POOL_2D kernel,
+reference and optimized, keeps: output pixels are computed in raster order
+(batch, y, x), all channels of a pixel together, and while pixel p is written
+the kernel reads input only of pixels >= p, with at most one pixel of
+lookahead (p and p + 1 may be computed together, so pixel p + 1 may be written
+while p's inputs are still needed). Under it, an output at offset o and an
+input at o + d are safe when, for every pixel p, the bytes written up to and
+including pixel p + 1 end below the lowest input byte any pixel q >= p reads;
+`in_place_distance` computes the smallest such d from the op's geometry.
+The input must die at that op (no later reader through a RESHAPE alias, not a
+graph output, not a variable). A graph input qualifies: the application writes
+it before every run. Element-wise ops are not considered: several of their
+kernels broadcast or read ahead, so in-place would need a contract of its own.
+
+Each op's input/output pair that can save bytes is a candidate, and any
+candidate pair may overlap when its input lies at least d above its output.
+Two placements try to use them: rigid two-buffer units of the best-saving pairs
+that share no tensor, and rigid staircases of whole chains (op k's output is op
+k + 1's input). Neither wins everywhere (a staircase lifts its early, large
+tensors above every later step), so the smallest arena of these and the
+classic placement is kept; ties keep the classic one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinyml.tflite.model import TfliteModel
+import numpy as np
+
+from tinyml.firmware.quantize import padding
+from tinyml.tflite.model import DTYPE_SIZES, Operator, TfliteModel
 
 ALIASING_OPS = frozenset({"RESHAPE"})
+# Ops whose kernels keep the raster-order contract above.
+WINDOWED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"})
 DEFAULT_ALIGNMENT = 4  # the runtime reads int8 data byte-wise or with 32-bit loads
 
 
@@ -28,25 +60,59 @@ class Lifetime:
 
 
 @dataclass(frozen=True)
+class InPlace:
+    """A windowed op whose output overlaps its input in the plan."""
+    op: int
+    input: int  # tensor index
+    output: int
+    distance: int  # bytes the input starts at least above the output's start (aligned)
+
+
+@dataclass(frozen=True)
 class MemoryPlan:
     lifetimes: dict[int, Lifetime]  # per non-constant tensor index
     offsets: dict[int, int]  # per non-constant tensor index: byte offset in the arena
     sizes: dict[int, int]  # per non-constant tensor index: bytes
     arena_bytes: int
-    lower_bound_bytes: int
+    lower_bound_bytes: int  # classic bound: max over ops of the live tensors' bytes
     alignment: int
+    in_place: tuple[InPlace, ...] = ()  # only the pairs whose bytes do overlap
+    in_place_saving_bytes: int = 0  # arena without in-place placement minus arena_bytes
 
     def to_dict(self) -> dict:
         return {
             "arena_bytes": self.arena_bytes,
             "lower_bound_bytes": self.lower_bound_bytes,
+            "in_place_saving_bytes": self.in_place_saving_bytes,
             "alignment": self.alignment,
             "tensors": [
                 {"tensor": i, "offset": self.offsets[i], "bytes": self.sizes[i],
                  "first_op": self.lifetimes[i].first, "last_op": self.lifetimes[i].last}
                 for i in sorted(self.offsets)
             ],
+            "in_place": [{"op": p.op, "input": p.input, "output": p.output, "distance": p.distance}
+                         for p in self.in_place],
         }
+
+
+@dataclass(frozen=True)
+class Window:
+    """An NHWC windowed op's geometry, as the kernels get it."""
+    batches: int
+    in_h: int
+    in_w: int
+    in_c: int
+    out_h: int
+    out_w: int
+    out_c: int
+    k_h: int
+    k_w: int
+    stride_h: int = 1
+    stride_w: int = 1
+    dil_h: int = 1
+    dil_w: int = 1
+    pad_h: int = 0
+    pad_w: int = 0
 
 
 def _align(n: int, alignment: int) -> int:
@@ -98,7 +164,157 @@ def _alias_groups(model: TfliteModel, lifetimes: dict[int, Lifetime]) -> dict[in
     return {t: root(t) for t in parent}
 
 
-def plan_memory(model: TfliteModel, *, alignment: int = DEFAULT_ALIGNMENT) -> MemoryPlan:
+def op_window(model: TfliteModel, op: Operator) -> Window | None:
+    """The geometry of a windowed op, None for other ops and non-4-D tensors."""
+    if op.opcode not in WINDOWED_OPS or not op.inputs or len(op.outputs) != 1:
+        return None
+    inp, out = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
+    if len(inp.shape) != 4 or len(out.shape) != 4:
+        return None
+    o = op.options
+    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        _, k_h, k_w, _ = model.tensors[op.inputs[1]].shape  # [out_c or 1, k_h, k_w, in_c or out_c]
+    else:
+        k_h, k_w = o["filter_height"], o["filter_width"]
+    n, in_h, in_w, in_c = inp.shape
+    _, out_h, out_w, out_c = out.shape
+    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
+    dh, dw = o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1)
+    mode = o.get("padding", "VALID")
+    return Window(n, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, sh, sw, dh, dw,
+                  padding(mode, in_h, k_h, sh, dh, out_h), padding(mode, in_w, k_w, sw, dw, out_w))
+
+
+def _first_valid_tap(start: np.ndarray, dilation: int, k: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per window start: the input index of its first in-bounds tap, and whether it has one."""
+    skip = np.where(start < 0, (-start + dilation - 1) // dilation, 0)
+    index = start + skip * dilation
+    return index, (skip < k) & (index < size)
+
+
+def in_place_distance(w: Window, in_item: int = 1, out_item: int = 1) -> int:
+    """Smallest d >= 0 such that the op's output at offset o and its input at o + d
+    are safe under the raster-order contract (in bytes, not aligned).
+
+    Pixel p's lowest input byte is its first valid tap row and column, channel 0
+    (an in-bounds window is a rectangle of NHWC pixels). Pixels whose window is
+    all padding read nothing."""
+    iy, ok_y = _first_valid_tap(np.arange(w.out_h) * w.stride_h - w.pad_h, w.dil_h, w.k_h, w.in_h)
+    ix, ok_x = _first_valid_tap(np.arange(w.out_w) * w.stride_w - w.pad_w, w.dil_w, w.k_w, w.in_w)
+    image = w.in_h * w.in_w * w.in_c * in_item
+    low = (iy[:, None] * w.in_w + ix[None, :]) * (w.in_c * in_item)
+    low = low[None] + (np.arange(w.batches) * image)[:, None, None]
+    never = np.iinfo(np.int64).max // 2
+    low = np.where((ok_y[:, None] & ok_x[None, :])[None], low, never).reshape(-1)
+    pixels = low.size
+    if pixels == 0:
+        return 0
+    lowest_ahead = np.minimum.accumulate(low[::-1])[::-1]  # over pixels q >= p
+    written = np.minimum(np.arange(pixels, dtype=np.int64) + 2, pixels) * (w.out_c * out_item)
+    return max(0, int((written - lowest_ahead).max()))
+
+
+def _item(model: TfliteModel, t: int) -> int:
+    return DTYPE_SIZES[model.tensors[t].dtype]
+
+
+def _in_place_pairs(model: TfliteModel, group_of: dict[int, int], group_life: dict[int, Lifetime],
+                    alignment: int) -> dict[tuple[int, int], InPlace]:
+    """(output group, input group) -> the op that may write its output over its input."""
+    members: dict[int, list[int]] = {}
+    for t, g in group_of.items():
+        members.setdefault(g, []).append(t)
+    outputs = set(model.outputs)
+    pairs = {}
+    for op in model.operators:
+        w = op_window(model, op)
+        if w is None:
+            continue
+        src, dst = op.inputs[0], op.outputs[0]
+        others = [t for t in op.inputs[1:] if t >= 0 and not model.tensors[t].is_constant]
+        if src not in group_of or dst not in group_of or others:
+            continue
+        g_in, g_out = group_of[src], group_of[dst]
+        if g_in == g_out or group_life[g_in].last != op.index:
+            continue
+        if any(t in outputs for t in members[g_in]) or any(
+                model.tensors[t].is_variable for t in members[g_in] + members[g_out]):
+            continue
+        d = _align(in_place_distance(w, _item(model, src), _item(model, dst)), alignment)
+        pairs[g_out, g_in] = InPlace(op.index, src, dst, d)
+    return pairs
+
+
+def _place(units: list[list[tuple[int, int]]], size: dict[int, int], life: dict[int, Lifetime],
+           distance: dict[tuple[int, int], int], alignment: int) -> dict[int, int]:
+    """Group offsets. Each unit is [(group, offset relative to the unit)], placed in order
+    at the lowest offset where every member fits; members of a pair in `distance`
+    ((output group, input group) -> d) may overlap when the input lies >= d above."""
+    offset: dict[int, int] = {}
+
+    def fits(g: int, o: int, h: int) -> bool:
+        p = offset[h]
+        if o + size[g] <= p or p + size[h] <= o:
+            return True
+        return p - o >= distance.get((g, h), 1 << 62) or o - p >= distance.get((h, g), 1 << 62)
+
+    for unit in units:
+        live = {g: [h for h in offset if life[h].overlaps(life[g])] for g, _ in unit}
+        bases = {_align(max((offset[h] + size[h] for h in offset), default=0), alignment)}
+        for g, rel in unit:
+            bases.add(-rel)
+            for h in live[g]:
+                bases.add(_align(offset[h] + size[h], alignment) - rel)
+                if (g, h) in distance:
+                    bases.add(offset[h] - distance[g, h] - rel)
+                if (h, g) in distance:
+                    bases.add(offset[h] + distance[h, g] - rel)
+        base = next(b for b in sorted(bases) if b >= 0
+                    and all(fits(g, b + rel, h) for g, rel in unit for h in live[g]))
+        for g, rel in unit:
+            offset[g] = base + rel
+    return offset
+
+
+def _pair_units(pairs: dict[tuple[int, int], InPlace], size: dict[int, int]) -> list[list[tuple[int, int]]]:
+    """Rigid units of the best-saving pairs that share no group (output at 0, input at d);
+    every other group alone."""
+    def saving(key):
+        return size[key[0]] + size[key[1]] - max(size[key[0]], pairs[key].distance + size[key[1]])
+
+    units, taken = [], set()
+    for key in sorted(pairs, key=lambda k: (-saving(k), pairs[k].op)):
+        if not taken & set(key):
+            taken |= set(key)
+            units.append([(key[0], 0), (key[1], pairs[key].distance)])
+    return units + [[(g, 0)] for g in size if g not in taken]
+
+
+def _chain_units(pairs: dict[tuple[int, int], InPlace], size: dict[int, int]) -> list[list[tuple[int, int]]]:
+    """Whole chains of pairs (op k's output is op k + 1's input) as rigid staircases:
+    the last output at 0, each input its distance above the output that replaces it."""
+    input_of = {g_out: (g_in, p.distance) for (g_out, g_in), p in pairs.items()}
+    inputs = {g_in for _, g_in in pairs}
+    units, taken = [], set()
+    for g in sorted(input_of):
+        if g in inputs:
+            continue  # not the end of its chain
+        unit, rel = [(g, 0)], 0
+        while g in input_of:
+            g, d = input_of[g]
+            rel += d
+            unit.append((g, rel))
+        taken |= {h for h, _ in unit}
+        units.append(unit)
+    return units + [[(g, 0)] for g in size if g not in taken]
+
+
+def _arena(offset: dict[int, int], size: dict[int, int], alignment: int) -> int:
+    return _align(max((offset[g] + size[g] for g in offset), default=0), alignment)
+
+
+def plan_memory(model: TfliteModel, *, alignment: int = DEFAULT_ALIGNMENT, in_place: bool = True) -> MemoryPlan:
+    """The arena layout; in_place=False keeps every pair of live tensors apart (the classic plan)."""
     lifetimes = tensor_lifetimes(model)
     sizes = {t: model.tensors[t].nbytes for t in lifetimes}
     group_of = _alias_groups(model, lifetimes)
@@ -111,20 +327,28 @@ def plan_memory(model: TfliteModel, *, alignment: int = DEFAULT_ALIGNMENT) -> Me
         group_life[g] = lt if prev is None else Lifetime(min(prev.first, lt.first), max(prev.last, lt.last))
         group_size[g] = max(group_size.get(g, 0), sizes[t])
 
-    placed: list[tuple[int, int, Lifetime]] = []  # (offset, size, lifetime)
-    group_offset: dict[int, int] = {}
     order = sorted(group_size, key=lambda g: (-group_size[g], group_life[g].first, g))
-    for g in order:
-        size, life = group_size[g], group_life[g]
-        offset = 0
-        for o, s, lt in sorted((p for p in placed if p[2].overlaps(life)), key=lambda p: p[0]):
-            if offset + size <= o:
-                break
-            offset = max(offset, _align(o + s, alignment))
-        group_offset[g] = offset
-        placed.append((offset, size, life))
+    group_offset = classic_offset = _place([[(g, 0)] for g in order], group_size, group_life, {}, alignment)
+    classic_arena = _arena(group_offset, group_size, alignment)
+    used: list[InPlace] = []
 
-    arena = _align(max((o + s for o, s, _ in placed), default=0), alignment)
+    pairs = _in_place_pairs(model, group_of, group_life, alignment) if in_place else {}
+    pairs = {key: p for key, p in pairs.items()
+             if group_size[key[0]] + group_size[key[1]] > max(group_size[key[0]], p.distance + group_size[key[1]])}
+    if pairs:
+        distance = {key: p.distance for key, p in pairs.items()}
+        for units in (_pair_units(pairs, group_size), _chain_units(pairs, group_size)):
+            units.sort(key=lambda u: (-max(rel + group_size[g] for g, rel in u),
+                                      min(group_life[g].first for g, _ in u), u[0][0]))
+            offset = _place(units, group_size, group_life, distance, alignment)
+            if _arena(offset, group_size, alignment) < _arena(group_offset, group_size, alignment):
+                group_offset = offset
+        if group_offset is not classic_offset:
+            used = [p for (g_out, g_in), p in sorted(pairs.items(), key=lambda kv: kv[1].op)
+                    if group_offset[g_out] < group_offset[g_in] + group_size[g_in]
+                    and group_offset[g_in] < group_offset[g_out] + group_size[g_out]]
+
+    arena = _arena(group_offset, group_size, alignment)
     num_ops = len(model.operators)
     lower = max(
         (sum(group_size[g] for g, lt in group_life.items() if lt.first <= i <= lt.last) for i in range(num_ops)),
@@ -137,4 +361,6 @@ def plan_memory(model: TfliteModel, *, alignment: int = DEFAULT_ALIGNMENT) -> Me
         arena_bytes=arena,
         lower_bound_bytes=lower,
         alignment=alignment,
+        in_place=tuple(used),
+        in_place_saving_bytes=classic_arena - arena,
     )

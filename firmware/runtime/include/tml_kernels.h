@@ -135,6 +135,13 @@ typedef struct {
   int32_t size, input_zero_point, input_multiplier, input_left_shift, input_range_radius;
 } tml_sigmoid_params;
 
+/* Windowed kernels (conv, depthwise conv, average and max pool), reference and
+ * optimized, keep this contract: the memory plan may place their output over
+ * the already consumed part of their input (tinyml/tflite/memory_plan.py).
+ * Output pixels are computed in raster order (batch, y, x), all channels of a
+ * pixel together; while writing pixel p a kernel reads input only of pixels
+ * >= p, with at most one pixel of lookahead (p and p + 1 may be computed
+ * together, so p + 1 may be written while p's inputs are still needed). */
 void tml_conv_2d(const tml_conv_2d_params *p);
 void tml_depthwise_conv_2d(const tml_depthwise_conv_2d_params *p);
 void tml_fully_connected(const tml_fully_connected_params *p);
