@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from tinyml.cli.kubeflow_cmd import TOKEN_FILE_OPTION
 from tinyml.errors import TinymlError
 
 
@@ -111,7 +112,12 @@ def run(firmware_dir, input_path, output_path, timeout_s):
 
 
 @firmware.command()
-@click.option("--run", "run_id", help="A run id (see `tinyml runs`): its firmware, found through ML Metadata.")
+@click.option("--run", "run_id", help="A run id: a local run's (see `tinyml runs`), found through ML Metadata, "
+                                       "or with --host a Kubeflow run's, found on GCS.")
+@click.option("--host", default=None, help="With --run: the KFP API endpoint the run is on, e.g. http://localhost:8080.")
+@TOKEN_FILE_OPTION
+@click.option("--package", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --host: the compiled pipeline.json of the run, when the run does not record its root.")
 @click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`).")
 @click.option("--release", "version", type=click.IntRange(1), metavar="N", help="Release number N.")
 @click.option("--from", "from_uri", metavar="gs://BUCKET/RUN_ROOT",
@@ -124,7 +130,7 @@ def run(firmware_dir, input_path, output_path, timeout_s):
 @click.option("--pipeline", help="Pipeline name, when the root holds several.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="New or empty folder: the files of one target, or one sub-folder per target.")
-def pull(run_id, latest, version, from_uri, target, root, store, pipeline, out_dir):
+def pull(run_id, host, token_file, package, latest, version, from_uri, target, root, store, pipeline, out_dir):
     """Copy a run's (local or Kubeflow) or a release's firmware, verifying every sha256.
 
     A mismatch fails and leaves nothing in the output folder.
@@ -134,9 +140,14 @@ def pull(run_id, latest, version, from_uri, target, root, store, pipeline, out_d
     if sum(map(bool, (run_id, latest, version, from_uri))) != 1:
         raise TinymlError("pass exactly one of --run ID, --latest, --release N or --from gs://...",
                           fix="e.g. `tinyml firmware pull --latest -o fw/`")
+    if host and not run_id:
+        raise TinymlError("--host names where a Kubeflow run is: pass its id with --run",
+                          fix="e.g. `tinyml firmware pull --host http://localhost:8080 --run RUN_ID -o fw/`")
+    if host:
+        from_uri = _kubeflow_run_root(host, token_file, package, run_id)
     if from_uri:
         sources = pull_mod.gcs_firmware(from_uri)
-        what = f"the firmware of {from_uri}"
+        what = f"the firmware of {f'Kubeflow run {run_id} ({from_uri})' if host else from_uri}"
     elif run_id:
         name, sources = pull_mod.run_firmware(root, run_id, pipeline)
         what = f"run {run_id} of {name}"
@@ -148,3 +159,12 @@ def pull(run_id, latest, version, from_uri, target, root, store, pipeline, out_d
         files = sorted(p.name for p in folder.iterdir())
         click.echo(f"{folder}: {', '.join(files)} (sha256 verified)")
     click.echo(f"pulled {what}")
+
+
+def _kubeflow_run_root(host: str, token_file: Path | None, package: Path | None, run_id: str) -> str:
+    """Where the Kubeflow run keeps its artifacts on GCS, asked of the KFP API."""
+    from tinyml.kfp_client import KfpClient, PipelinePackage, read_token
+
+    client = KfpClient(host, read_token(token_file))
+    return client.run_artifact_root(run_id, PipelinePackage.load(package) if package else None)
+

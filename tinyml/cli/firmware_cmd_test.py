@@ -1,6 +1,8 @@
 """The firmware commands, run as a user runs them (a subprocess).
 
-`firmware pull --from` talks to gcp-storage-emulator on loopback, in this process."""
+`firmware pull --from` and `--host --run` talk to gcp-storage-emulator on
+loopback, in this process; `--host` to the KFP API test double (no KFP
+backend can run here, see tinyml/kfp_client_testing.py)."""
 import json
 import os
 import subprocess
@@ -12,6 +14,8 @@ import pytest
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model, toolchain
 from tinyml.gcs_testing import firmware_folder, storage_emulator, upload_folder
+from tinyml.kfp_client import TOKEN_ENV, KfpClient, PipelinePackage
+from tinyml.kfp_client_testing import FakeKfp, write_package
 
 
 def _tools_missing() -> bool:
@@ -128,6 +132,39 @@ def test_pull_from_a_kubeflow_run_root_on_gcs(monkeypatch, tmp_path):
 
         done = tinyml("firmware", "pull", "--from", run_root, "--latest", "-o", tmp_path / "x", env=env)
         assert done.returncode == 2 and "pass exactly one of --run ID, --latest, --release N or --from" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_pull_a_kubeflow_run_by_id_through_the_kfp_api(monkeypatch, tmp_path):
+    token = "tok-pull-never-printed"
+    built = firmware_folder(tmp_path / "built" / "cortex-m4f")
+    with storage_emulator(monkeypatch) as storage, FakeKfp(token=token) as kfp:
+        write_package(tmp_path / "p.json", name="digits", root="gs://tinyml-test/pipelines")
+        package = PipelinePackage.load(tmp_path / "p.json")
+        client = KfpClient(kfp.url, token=token)
+        pid, vid, _ = client.ensure_pipeline_version(package, package.write_ir(tmp_path))
+        run_id = client.create_run(package, pid, vid, "exp", {}, "r")
+        upload_folder(storage.bucket("tinyml-test"), built,
+                      f"pipelines/digits/{run_id}/FirmwareBuilder/12/firmware/cortex-m4f")
+        token_file = tmp_path / "token"
+        token_file.write_text(token)
+        env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--token-file", token_file, "--run", run_id,
+                      "-o", tmp_path / "fw", env=env)
+        assert done.returncode == 0, done.stderr
+        assert {p.name: p.read_bytes() for p in (tmp_path / "fw").iterdir()} == {
+            p.name: p.read_bytes() for p in built.iterdir()}
+        assert f"pulled the firmware of Kubeflow run {run_id} (gs://tinyml-test/pipelines/digits/{run_id})" in done.stdout
+        assert token not in done.stdout + done.stderr
+
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--token-file", token_file, "--run", "no-such-run",
+                      "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "no run with id 'no-such-run'" in done.stderr
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--run", run_id, "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "requires credentials" in done.stderr
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--latest", "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "pass its id with --run" in done.stderr
     assert not (tmp_path / "x").exists()
 
 
