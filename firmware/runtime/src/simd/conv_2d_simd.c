@@ -38,8 +38,9 @@ static __attribute__((noinline)) void conv_pixel_col(const tml_requant *qp, cons
 /* Two pixels' columns (the second TML_COL_MAX values after the first) at
  * once, outputs at out and out + out_c: each filter word serves four
  * accumulators. */
-static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter,
-                                                       const int16_t *col, int32_t n, int32_t out_c, int8_t *out) {
+static inline __attribute__((always_inline)) void pixels2_col(const tml_requant *qp, const int8_t *filter,
+                                                              const int16_t *col, int32_t n, int32_t out_c,
+                                                              int8_t *out) {
   const tml_requant q = *qp;
   const int8_t *w = filter;
   int8_t *out_b = out + out_c;
@@ -53,6 +54,18 @@ static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, co
   if (oc < out_c) {
     tml_requantize2(&q, tml_dot1_col(col, w, n, 0), tml_dot1_col(col + TML_COL_MAX, w, n, 0), oc, out + oc,
                     out_b + oc);
+  }
+}
+
+/* A 3x3 window of one channel (a first layer on images) gets its own copy
+ * with the column length known: GCC then unrolls the short dot products
+ * instead of paying a loop set-up per channel pair. */
+static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter,
+                                                       const int16_t *col, int32_t n, int32_t out_c, int8_t *out) {
+  if (n == 9) {
+    pixels2_col(qp, filter, col, 9, out_c, out);
+  } else {
+    pixels2_col(qp, filter, col, n, out_c, out);
   }
 }
 
