@@ -4,8 +4,10 @@ For micro_speech_quantized (../shared/models) and a digits CNN like the
 bundled example (~8 KB int8), on cortex-m4f and cortex-m3: flash, static RAM,
 flash minus the model array, instructions per inference (SysTick under QEMU
 -icount), build + verification time and whether every output byte matched
-the tflite-micro interpreter. Prints a table with the ratios the issue sets as
-targets, writes JSON and a bar chart (PNG) beside it.
+the tflite-micro interpreter; and the arena against the classic activation
+lower bound (largest sum of live tensors) with the bytes in-place placement
+saves (tinyml/tflite/memory_plan.py). Prints a table with the ratios the issue
+sets as targets, writes JSON and a bar chart (PNG) beside it.
 
     python -m benchmarks.firmware_bench --out bench/firmware.json
 """
@@ -83,7 +85,8 @@ def measure(name: str, tflite: bytes, target: str, work: Path, vectors: release.
     manifest = release.release_target(tflite, get_profile(target), work / name / target, vectors=vectors)
     seconds = time.monotonic() - start
     mem, perf = manifest["memory"], manifest["performance"]
-    plan = plan_memory(read_model(tflite))
+    model = read_model(tflite)
+    plan = plan_memory(model)
     return {
         "flash_bytes": mem["flash_bytes"],
         "static_ram_bytes": mem["static_ram_bytes"],
@@ -91,6 +94,9 @@ def measure(name: str, tflite: bytes, target: str, work: Path, vectors: release.
         "model_array_bytes": manifest["model"]["array_bytes"],
         "arena_bytes": mem["arena_bytes"],
         "activation_lower_bound_bytes": plan.lower_bound_bytes,
+        "arena_without_in_place_bytes": plan.arena_bytes + plan.in_place_saving_bytes,
+        "in_place_saving_bytes": plan.in_place_saving_bytes,
+        "in_place_ops": [model.operators[p.op].opcode for p in plan.in_place],
         "instructions_per_inference": perf["instructions_per_inference"],
         "estimated_latency_ms": perf["estimated_latency_ms"],
         "build_and_verify_s": round(seconds, 3),
@@ -104,6 +110,7 @@ def ratios(model: str, target: str, m: dict) -> dict:
     out = {
         "static_ram_vs_tflm_reference": m["static_ram_bytes"] / ref["static_ram_bytes"],
         "static_ram_vs_lower_bound_limit": m["static_ram_bytes"] / (1.1 * m["activation_lower_bound_bytes"] + 512),
+        "arena_vs_lower_bound": m["arena_bytes"] / m["activation_lower_bound_bytes"],
         "flash_without_model_vs_tflm_reference": m["flash_without_model_bytes"]
         / (ref["flash_bytes"] - m["model_array_bytes"]),
         "instructions_vs_tflm_cmsis_nn": m["instructions_per_inference"] / cmsis["instructions"],
@@ -126,7 +133,8 @@ def ratios(model: str, target: str, m: dict) -> dict:
 
 
 def print_table(results: dict) -> None:
-    header = (f"{'model':24} {'target':11} {'flash':>8} {'-model':>8} {'sRAM':>7} {'LB':>7} {'instr':>11} "
+    header = (f"{'model':24} {'target':11} {'flash':>8} {'-model':>8} {'sRAM':>7} {'arena':>6} {'LB':>6} "
+              f"{'saved':>6} {'instr':>11} "
               f"{'b+v s':>6} {'same':>5} | {'sRAM/ref':>8} {'fl-m/ref':>8} {'ins/cmsis':>9} {'ins/ref':>7}")
     print(header)
     print("-" * len(header))
@@ -134,11 +142,12 @@ def print_table(results: dict) -> None:
         for kind in ("reference", "cmsis_nn"):
             a = TFLM_ANCHORS[model][kind]
             print(f"{model:24} {'TFLM ' + kind:11} {a['flash_bytes']:8.0f} {'':>8} {a['static_ram_bytes']:7.0f} "
-                  f"{'':>7} {a['instructions']:11,.0f}")
+                  f"{'':>20} {a['instructions']:11,.0f}")
         for target, r in by_target.items():
             m, q = r["measured"], r["ratios"]
             print(f"{model:24} {target:11} {m['flash_bytes']:8d} {m['flash_without_model_bytes']:8d} "
-                  f"{m['static_ram_bytes']:7d} {m['activation_lower_bound_bytes']:7d} "
+                  f"{m['static_ram_bytes']:7d} {m['arena_bytes']:6d} {m['activation_lower_bound_bytes']:6d} "
+                  f"{m['in_place_saving_bytes']:6d} "
                   f"{m['instructions_per_inference']:11,.0f} {m['build_and_verify_s']:6.2f} "
                   f"{str(m['outputs_identical']):>5} | {q['static_ram_vs_tflm_reference']:8.2f} "
                   f"{q['flash_without_model_vs_tflm_reference']:8.2f} {q['instructions_vs_tflm_cmsis_nn']:9.2f} "
@@ -154,8 +163,9 @@ def plot(results: dict, png: Path) -> None:
 
     metrics = (("flash_without_model_bytes", "flash minus model array (B)"),
                ("static_ram_bytes", "static RAM (B)"),
-               ("instructions_per_inference", "instructions per inference"))
-    fig, axes = plt.subplots(len(results), len(metrics), figsize=(14, 4 * len(results)), squeeze=False)
+               ("instructions_per_inference", "instructions per inference"),
+               ("arena_bytes", "arena (B)"))
+    fig, axes = plt.subplots(len(results), len(metrics), figsize=(18, 4 * len(results)), squeeze=False)
     for row, (model, by_target) in enumerate(results.items()):
         ref, cmsis = TFLM_ANCHORS[model]["reference"], TFLM_ANCHORS[model]["cmsis_nn"]
         model_bytes = next(iter(by_target.values()))["measured"]["model_array_bytes"]
@@ -164,9 +174,13 @@ def plot(results: dict, png: Path) -> None:
             "static_ram_bytes": (ref["static_ram_bytes"], cmsis["static_ram_bytes"]),
             "instructions_per_inference": (ref["instructions"], cmsis["instructions"]),
         }
+        # The plan is the same on every target: the arena against the classic bound and plan.
+        first = next(iter(by_target.values()))["measured"]
+        anchors["arena_bytes"] = (first["activation_lower_bound_bytes"], first["arena_without_in_place_bytes"])
+        anchor_names = {"arena_bytes": ["classic lower bound", "arena, no in-place"]}
         for col, (key, label) in enumerate(metrics):
             ax = axes[row][col]
-            names = ["TFLM ref (M4F)", "TFLM+CMSIS (M4F)", *[f"ours {t}" for t in by_target]]
+            names = [*anchor_names.get(key, ["TFLM ref (M4F)", "TFLM+CMSIS (M4F)"]), *[f"ours {t}" for t in by_target]]
             values = [*anchors[key], *[r["measured"][key] for r in by_target.values()]]
             ax.bar(names, values, color=["#999999", "#666666"] + ["#1f77b4", "#ff7f0e"][: len(by_target)])
             ax.set_title(f"{model}: {label}", fontsize=9)
