@@ -12,8 +12,9 @@ from tfx.types import artifact_utils
 
 from pipelines import evaluation_results
 from pipelines.eval_config import ACCURACY
+from tinyml.firmware.manifest import MANIFEST_NAME
 from tinyml.release_storage import join
-from tinyml.releases import ReleaseStore
+from tinyml.releases import Release, ReleaseStore
 
 RECORD_FILE = "release.json"
 BASELINE = "baseline"
@@ -61,6 +62,31 @@ def _spans(examples) -> list[int]:
     return sorted({e.get_int_custom_property("span") for e in examples if e.has_custom_property("span")})
 
 
+def converted_model_sha256(firmware_uri: str, targets: list[str]) -> str | None:
+    """sha256 of the .tflite the firmware carries (every target carries the same one), from a manifest."""
+    for target in targets:
+        path = join(firmware_uri, target, MANIFEST_NAME)
+        if tf.io.gfile.exists(path):
+            with tf.io.gfile.GFile(path) as f:
+                return json.loads(f.read())["model"]["sha256"]
+    return None
+
+
+def already_released(latest: Release | None, model_uri: str, tflite_sha256: str | None) -> str | None:
+    """Why the candidate is not new, if it is the latest release's model.
+
+    A run on unchanged data trains the same model again; on Kubeflow the
+    Evaluator and Releaser are not cached, so without this check every
+    scheduled run would publish a copy of the release in the field.
+    """
+    if latest is None:
+        return None
+    released = latest.record.get("model", {})
+    if (tflite_sha256 and released.get("tflite_sha256") == tflite_sha256) or released.get("uri") == model_uri:
+        return f"the model is the one release {latest.version} already carries: nothing new to release"
+    return None
+
+
 class Executor(base_executor.BaseExecutor):
     def Do(self, input_dict, output_dict, exec_properties):
         model = artifact_utils.get_single_instance(input_dict["model"])
@@ -88,10 +114,13 @@ class Executor(base_executor.BaseExecutor):
         # An unblessed model gets no firmware by design: that is no extra reason.
         if blessed and missing:
             reasons.append(f"no verified firmware for target(s) {missing} (converter or firmware gate)")
+        store = ReleaseStore(exec_properties["store"], exec_properties["pipeline"])
+        tflite_sha256 = converted_model_sha256(firmware.uri, built)
+        if not reasons:
+            reasons += filter(None, [already_released(store.latest(), model.uri, tflite_sha256)])
         if reasons:
             return self._finish(out, {"released": False, "reasons": reasons, "spans": spans})
 
-        store = ReleaseStore(exec_properties["store"], exec_properties["pipeline"])
         metrics = {
             name: {k: v for k, v in m.as_dict().items() if k in _METRICS}
             for name, m in evaluation_results.load_slice_metrics(evaluation.uri).items()
@@ -100,7 +129,7 @@ class Executor(base_executor.BaseExecutor):
             {
                 "run_id": self._context.pipeline_run_id if self._context else None,
                 "spans": spans,
-                "model": {"artifact_id": model.id, "uri": model.uri},
+                "model": {"artifact_id": model.id, "uri": model.uri, "tflite_sha256": tflite_sha256},
                 "metrics": metrics,
                 # On the eval data of this run, against the release it replaces.
                 "comparison_with_previous_release": comparison,
