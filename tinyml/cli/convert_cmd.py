@@ -46,6 +46,13 @@ def _targets(values: tuple[str, ...]) -> list[str]:
     return names
 
 
+def _arena_line(plan: dict) -> str:
+    # In-place ops may put the arena below the classic bound (every live tensor apart): say so.
+    saving = plan.get("in_place_saving_bytes", 0)
+    in_place = f"; in place (outputs over consumed inputs) saves {saving} B" if saving else ""
+    return f"offline plan {plan['arena_bytes']} B, classic lower bound {plan['lower_bound_bytes']} B{in_place}"
+
+
 def _print_targets(console, targets: dict) -> None:
     from rich.table import Table
 
@@ -124,8 +131,8 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
     check = report["tflm_check"]
     console.print(f"TFLM vs TFLite on {check['examples']} examples: {'identical' if check['equal'] else 'DIFFERENT'}")
     plan = report["memory_plan"]
-    console.print(f"model {report['model_bytes']} B; arena: offline plan {plan['arena_bytes']} B, lower bound "
-                  f"{plan['lower_bound_bytes']} B, TFLM needs {plan['tflm_arena']['smallest_bytes']} B")
+    console.print(f"model {report['model_bytes']} B; arena: {_arena_line(plan)}, "
+                  f"TFLM needs {plan['tflm_arena']['smallest_bytes']} B")
     _print_targets(console, report["targets"])
     if report["blessed"]:
         console.print(f"[green]blessed[/] for {', '.join(report['blessed_targets'])}; outputs in {out_dir}")
@@ -167,7 +174,7 @@ def inspect(model_path, targets, as_json):
                         t.dtype if t else "")
         console.print(ops)
         plan, tflm = report["memory_plan"], report["memory_plan"]["tflm_arena"]
-        console.print(f"arena: offline plan {plan['arena_bytes']} B, lower bound {plan['lower_bound_bytes']} B, "
+        console.print(f"arena: {_arena_line(plan)}, "
                       f"TFLM needs {tflm['smallest_bytes'] if tflm['smallest_bytes'] else tflm.get('error')} B")
         for problem in report["int8_problems"]:
             console.print(f"[red]not full int8:[/] {problem}")

@@ -21,7 +21,8 @@ def test_inspect_shared_models_plan_and_verdicts(path):
     model = read_model(path.read_bytes())
     assert [op["opcode"] for op in report["ops"]] == [op.opcode for op in model.operators]
     plan = report["memory_plan"]
-    assert 0 < plan["lower_bound_bytes"] <= plan["arena_bytes"]
+    # In-place ops may put the arena below the classic bound, by at most the saving reported.
+    assert 0 < plan["lower_bound_bytes"] <= plan["arena_bytes"] + plan["in_place_saving_bytes"]
     assert plan["tflm_arena"]["smallest_bytes"] > 0
     assert set(report["targets"]) == {"cortex-m3", "cortex-m4f"}
     runnable = not report["int8_problems"] and not report["unsupported_ops"]
