@@ -9,7 +9,7 @@ import pytest
 
 from tinyml import gcs
 from tinyml.errors import TinymlError
-from tinyml.gcs_testing import storage_emulator
+from tinyml.gcs_testing import storage_emulator, without_gcp_credentials
 
 
 def test_split_uri():
@@ -45,12 +45,7 @@ def test_missing_bucket_is_a_clear_error(monkeypatch):
 
 
 def test_no_credentials_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud application-default credentials
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
-    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # no metadata server: fail fast, no network
-    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    without_gcp_credentials(monkeypatch, tmp_path)
     with pytest.raises(TinymlError, match="no Google Cloud credentials"):
         gcs.client()
 

@@ -27,6 +27,16 @@ def storage_emulator(monkeypatch, bucket: str = "tinyml-test"):
         server.stop()
 
 
+def without_gcp_credentials(monkeypatch, home: Path) -> None:
+    """No credentials anywhere google-auth looks, and no metadata server: fails fast, with no network."""
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("HOME", str(home))  # no gcloud application-default credentials
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(home / "gcloud"))
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+
+
 def upload_folder(bucket, folder: Path, prefix: str) -> None:
     """Uploads every file of `folder` as `prefix/<name>` (what FirmwareBuilder leaves on GCS)."""
     for path in sorted(Path(folder).iterdir()):

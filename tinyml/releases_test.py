@@ -19,7 +19,7 @@ from tinyml import pull, release_storage, releases
 from tinyml.cli.main import cli
 from tinyml.errors import TinymlError
 from tinyml.firmware.manifest import sha256_file
-from tinyml.gcs_testing import firmware_folder, storage_emulator, upload_folder
+from tinyml.gcs_testing import firmware_folder, storage_emulator, upload_folder, without_gcp_credentials
 
 BUCKET = "tinyml-test"
 
@@ -324,12 +324,7 @@ def test_permission_denied_is_named_with_the_fix(client, firmware, monkeypatch):
 
 
 def test_no_credentials_names_the_store(monkeypatch, tmp_path):
-    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud application-default credentials
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
-    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # no metadata server: fail fast, no network
-    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    without_gcp_credentials(monkeypatch, tmp_path)
     with pytest.raises(TinymlError, match=r"cannot reach the release store gs://b/rel: no Google Cloud credentials"
                                           r".*\n  fix: run `gcloud auth"):
         releases.ReleaseStore("gs://b/rel", "p").versions()
