@@ -100,6 +100,36 @@ def _window_init(w: dict[str, int]) -> str:
     return "{" + ", ".join(f".{k} = {v}" for k, v in w.items()) + "}"
 
 
+# Below this bound on |accumulator + bias| the optimized kernels requantize with one
+# SMMLAR (tml_requantize_fast in firmware/runtime/src/simd/simd_ops.h).
+FAST_REQUANT_BOUND = 1 << 30
+
+
+def accumulator_bounds(weights: np.ndarray, bias: np.ndarray | None, input_offset: int,
+                       filter_offset: int = 0) -> np.ndarray:
+    """Per output channel (rows of `weights`, one row per channel with every weight of that
+    channel), the largest |bias + sum (x + input_offset) * (w + filter_offset)| over int8
+    inputs x; padding adds x + input_offset = 0 and stays within the bound."""
+    x_max = max(abs(-128 + input_offset), abs(127 + input_offset))
+    w = np.abs(weights.astype(np.int64) + filter_offset).sum(axis=1) * x_max
+    return w + (np.abs(bias.astype(np.int64)) if bias is not None else 0)
+
+
+def fast_requant(weights: np.ndarray, bias: np.ndarray | None, shifts: list[int], input_offset: int,
+                 filter_offset: int = 0) -> bool:
+    """Whether the one-SMMLAR requantization is exact for every channel: each accumulator
+    plus bias stays within (-2^30, 2^30) and each shift is a right shift by 1..31."""
+    bounds = accumulator_bounds(weights, bias, input_offset, filter_offset)
+    return bool((bounds < FAST_REQUANT_BOUND).all() and all(-31 <= s <= -1 for s in shifts))
+
+
+def _fast_field(op, ctx, weights: np.ndarray, shifts: list[int], input_offset: int,
+                filter_offset: int = 0) -> str:
+    bias = op.inputs[2] if len(op.inputs) > 2 else -1
+    bias_values = ctx.tensor(bias).array().reshape(-1) if bias >= 0 else None
+    return str(int(fast_requant(weights, bias_values, shifts, input_offset, filter_offset)))
+
+
 def _conv_like(op, ctx, *, depthwise: bool) -> KernelCall:
     inp, filt, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
     _require_int8(op, ctx, op.inputs[0], op.inputs[1], op.outputs[0])
@@ -121,6 +151,10 @@ def _conv_like(op, ctx, *, depthwise: bool) -> KernelCall:
         "input_offset": str(-in_zp), "output_offset": str(out_zp),
         **_activation(op, ctx, out),
     }
+    w = filt.array()
+    # One row of weights per output channel: [out_c, k_h, k_w, in_c] or [1, k_h, k_w, out_c].
+    rows = w.reshape(channels, -1) if not depthwise else w.reshape(-1, channels).T
+    fields["fast_requant"] = _fast_field(op, ctx, rows, shift, -in_zp)
     if depthwise:
         fields["depth_multiplier"] = str(channels // inp.shape[-1])
         name = "depthwise_conv_2d"
@@ -159,6 +193,8 @@ def fully_connected(op, ctx):
         "input_offset": str(-in_zp), "filter_offset": str(-filt.quantization.zero_points[0]),
         "output_offset": str(out_zp), **_activation(op, ctx, out),
     }
+    fields["fast_requant"] = _fast_field(op, ctx, filt.array().reshape(out_c, depth), shift, -in_zp,
+                                         -filt.quantization.zero_points[0])
     return KernelCall("tml_fully_connected", "tml_fully_connected_params", fields,
                       [("multiplier", "int32_t", mult), ("shift", "int8_t", shift)])
 

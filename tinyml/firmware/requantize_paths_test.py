@@ -1,9 +1,11 @@
 """Differential tests for the optimized kernels' shortcuts, against tflite-micro.
 
 The optimized conv, depthwise and fully connected kernels requantize with one
-SMMLAR when every accumulator stays below 2^30 and every channel shifts right
-(simd_ops.h, tml_requant_init), and fall back to the general formula
-otherwise; the activation range is applied once per pixel; the conv kernel has
+SMMLAR when every accumulator stays below 2^30 and every channel shifts right,
+and fall back to the general formula otherwise. The code generator decides
+which from the weights and biases (the fast_requant field, kernels.py); the
+tests check its decision on edited models, including biases right at and one
+past the bound, and run every model with the flag forced to 0 too; the activation range is applied once per pixel; the conv kernel has
 its own copy for 3x3 single-channel windows; average pooling sums four
 channels per word for windows of at most 256 values. Random models rarely
 leave the common side of those branches, so these models are edited to reach
@@ -53,6 +55,19 @@ def _big_bias(value: int, channel: int = 0):
         bias = np.frombuffer(bytes(model.buffers[tensor.buffer].data), dtype="<i4").copy()
         bias[channel % len(bias)] = value
         model.buffers[tensor.buffer].data = np.frombuffer(bias.tobytes(), dtype=np.uint8)
+    return edit
+
+
+def _bias_at_fast_bound(excess: int, channel: int = 0):
+    """Bias on one channel so its accumulator bound (|bias| + sum |w| * max |x + input offset|)
+    is 2^30 - 1 + excess: 0 is the largest bound the fast path takes, 1 the smallest it refuses."""
+    def edit(model, graph, op):
+        filt = graph.tensors[op.inputs[1]]
+        w = np.frombuffer(bytes(model.buffers[filt.buffer].data), dtype=np.int8).reshape(filt.shape)
+        offset = -int(graph.tensors[op.inputs[0]].quantization.zeroPoint[0])
+        x_max = max(abs(-128 + offset), abs(127 + offset))
+        weights = int(np.abs(w.reshape(w.shape[0], -1)[channel % w.shape[0]].astype(np.int64)).sum())
+        _big_bias((1 << 30) - 1 + excess - weights * x_max, channel)(model, graph, op)
     return edit
 
 
@@ -107,7 +122,12 @@ CASES = {
     "depthwise_shift0": (_depthwise((5, 6, 5), 3, activation=None), ("DEPTHWISE_CONV_2D", _effective_scale(0.9))),
     "depthwise_dm4_shift_minus1": (_depthwise((6, 5, 2), 3, dm=4, activation=None),
                                    ("DEPTHWISE_CONV_2D", _effective_scale(0.3))),
+    "conv_pointwise_bias_at_bound": (_conv((4, 5, 16), 9, 1, activation=None),
+                                     ("CONV_2D", _bias_at_fast_bound(0, 2))),
+    "conv_pointwise_bias_past_bound": (_conv((4, 5, 16), 9, 1, activation=None),
+                                       ("CONV_2D", _bias_at_fast_bound(1, 2))),
     "dense_big_bias": (_dense((37,), 9), ("FULLY_CONNECTED", _big_bias(-(1 << 30) + 5))),
+    "dense_bias_at_bound": (_dense((21,), 5), ("FULLY_CONNECTED", _bias_at_fast_bound(0, 4))),
     "dense_shift_left": (_dense((20,), 6), ("FULLY_CONNECTED", _effective_scale(3.0))),
     "dense_relu6": (_dense((33,), 11, activation="relu6"), None),
     "avg_pool_channels6": (_avg_pool((6, 7, 6), 2, strides=2, padding="same"), None),
@@ -156,26 +176,91 @@ def test_optimized_plain_c_matches_tflm(built, name):
     assert mismatch.size == 0, f"{len(mismatch)} of {ours.size} bytes differ, first at {mismatch[0].tolist()}"
 
 
-def test_cases_reach_both_requantization_paths(built):
-    """The edits must give what they are named for: shifts 0, > 0 and -1, and accumulators past 2^30."""
+def _emitted(tflite: bytes) -> list:
+    """The kernel calls of the requantizing ops, as the code generator emits them."""
     from tinyml.firmware import kernels
     from tinyml.firmware.kernels import EmitContext
     from tinyml.tflite.memory_plan import plan_memory
     from tinyml.tflite.model import read_model
 
-    shifts = {}
+    model = read_model(tflite)
+    ctx = EmitContext(model, plan_memory(model))
+    return [kernels.EMITTERS[op.opcode](op, ctx) for op in model.operators
+            if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
+
+
+def test_cases_reach_both_requantization_paths(built):
+    """The edits must give what they are named for: shifts 0, > 0 and -1, and accumulators past
+    2^30; and the code generator must pick the general path for exactly those."""
+    shifts, fast = {}, {}
     for name in CASES:
-        model = read_model(built(name)[0])
-        ctx = EmitContext(model, plan_memory(model))
-        for op in model.operators:
-            if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-                call = kernels.EMITTERS[op.opcode](op, ctx)
-                shifts[name] = dict((s, v) for s, _, v in call.arrays)["shift"]
+        (call,) = _emitted(built(name)[0])
+        shifts[name] = dict((s, v) for s, _, v in call.arrays)["shift"]
+        fast[name] = call.fields["fast_requant"]
     assert max(shifts["conv1x3x3_shift0"]) == 0
     assert max(shifts["conv1x3x3_shift_minus1"]) == -1
     assert max(shifts["conv_pointwise_shift_left"]) > 0 and max(shifts["dense_shift_left"]) > 0
     assert max(shifts["depthwise_shift0"]) == 0 and max(shifts["depthwise_dm4_shift_minus1"]) == -1
     assert all(max(s) < 0 for name, s in shifts.items() if "shift" not in name)
+    general = {name for name in CASES if ("big_bias" in name or "past_bound" in name
+                                          or (name.split("_")[-1] in ("left", "shift0")))}
+    assert {name for name, f in fast.items() if f == "0"} == general
+    assert all(fast[name] == "1" for name in CASES if name not in general)
+
+
+@pytest.mark.parametrize("bound, shifts, expected", [
+    ((1 << 30) - 1, [-1, -31], True),
+    (1 << 30, [-1, -31], False),
+    ((1 << 30) - 1, [-1, 0], False),
+    ((1 << 30) - 1, [-32, -5], False),
+    ((1 << 30) - 1, [1, -5], False),
+])
+def test_fast_requant_flag_at_its_limits(bound, shifts, expected):
+    """Channel 1's bound is |bias| + sum |w| * 255 (input offsets -127 and 128, from zero points 127
+    and -128, give the widest x + offset)."""
+    from tinyml.firmware.kernels import accumulator_bounds, fast_requant
+
+    weights = np.array([[1, -2, 3], [127, -128, 5]], dtype=np.int8)
+    for offset in (-127, 128):
+        bias = np.array([-7, -(bound - 260 * 255)], dtype=np.int32)
+        assert accumulator_bounds(weights, bias, offset)[1] == bound
+        assert fast_requant(weights, bias, shifts, offset) is expected
+    # With a filter offset the bound takes |w + offset|.
+    assert accumulator_bounds(weights, None, 0, filter_offset=1).tolist() == [(2 + 1 + 4) * 128, (128 + 127 + 6) * 128]
+
+
+FORCED_GENERAL = ["conv1x3x3_odd", "conv1x3x3_stride2_valid", "conv_pointwise_bias_at_bound", "depthwise_big_bias",
+                  "depthwise_dm4_shift_minus1", "dense_relu6", "dense_bias_at_bound"]
+
+
+@pytest.fixture(scope="module")
+def forced_general(built, tmp_path_factory):
+    """Models the fast path would take, generated with fast_requant forced to 0."""
+    from tinyml.firmware import kernels
+
+    cases = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kernels, "fast_requant", lambda *a, **k: False)
+        for name in FORCED_GENERAL:
+            tflite, _, _, inputs, expected = built(name)
+            assert all(call.fields["fast_requant"] == "0" for call in _emitted(tflite))
+            out = tmp_path_factory.mktemp(f"general_{name}")
+            cases.append((ModelCase(name, generate_sources(tflite, out, source=name), inputs, expected), out))
+    return cases
+
+
+def test_forced_general_path_matches_tflm_on_host(forced_general):
+    for case, out in forced_general:
+        ours = run_host(build_host(case.generated, out, optimized=True), case.generated, case.inputs)
+        assert np.array_equal(ours, case.expected.reshape(ours.shape)), case.name
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m3"])
+def test_forced_general_path_matches_tflm_in_qemu(forced_general, tmp_path, target):
+    fixture_model.skip_without_tools()
+    mismatched = run_models(get_profile(target), [case for case, _ in forced_general], tmp_path / "image")
+    assert mismatched == {name: 0 for name in FORCED_GENERAL}
 
 
 # The SIMD forms run on a DSP core; the M3 runs the plain-C forms in the same image set-up.

@@ -1,7 +1,13 @@
 /* The int8 operators. One parameter struct per operator, filled ahead of time
  * by the generated model plan (const, so it sits in flash): tensor pointers
  * into the model array or the arena, shapes, and requantization constants the
- * host computed. Shapes are NHWC; `shift` follows TFLite (> 0 shifts left). */
+ * host computed. Shapes are NHWC; `shift` follows TFLite (> 0 shifts left).
+ *
+ * `fast_requant` (conv, depthwise conv, fully connected) is 1 when the host
+ * found, from the weights and biases, that every accumulator plus bias lies in
+ * (-2^30, 2^30) for any int8 input and every shift is in [-31, -1]: the
+ * optimized kernels then requantize with one SMMLAR (src/simd/simd_ops.h).
+ * The reference kernels ignore it. */
 #ifndef TML_KERNELS_H_
 #define TML_KERNELS_H_
 
@@ -21,6 +27,7 @@ typedef struct {
   const int8_t *shift;       /* per output channel */
   tml_window_shape s;
   int32_t input_offset, output_offset, act_min, act_max;
+  int32_t fast_requant;
 } tml_conv_2d_params;
 
 typedef struct {
@@ -33,6 +40,7 @@ typedef struct {
   tml_window_shape s;
   int32_t depth_multiplier;
   int32_t input_offset, output_offset, act_min, act_max;
+  int32_t fast_requant;
 } tml_depthwise_conv_2d_params;
 
 typedef struct {
@@ -44,6 +52,7 @@ typedef struct {
   const int8_t *shift;
   int32_t batches, depth, out_c;
   int32_t input_offset, filter_offset, output_offset, act_min, act_max;
+  int32_t fast_requant;
 } tml_fully_connected_params;
 
 typedef struct {

@@ -136,8 +136,8 @@ static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params
 void tml_conv_2d(const tml_conv_2d_params *p) {
   const tml_window_shape s = p->s;
   const int32_t n = s.k_h * s.k_w * s.in_c;
-  tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, 0, 0};
-  tml_requant_init(&q, s.out_c, n, 128 * 255); /* |filter| <= 128, |input + offset| <= 255 */
+  const tml_requant q =
+      tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
   int8_t *out = p->output;
   /* (y, x) walk the output in raster order: no division per pixel. */
   if (n > TML_COL_MAX) {

@@ -11,9 +11,8 @@
 void tml_fully_connected(const tml_fully_connected_params *p) {
   const int32_t depth = p->depth, out_c = p->out_c, batches = p->batches;
   const int32_t input_offset = p->input_offset, filter_offset = p->filter_offset;
-  tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, 0, 0};
-  /* |input + offset| <= 255, |filter + offset| <= 128, or 255 with a filter offset */
-  tml_requant_init(&q, out_c, depth, filter_offset == 0 ? 128 * 255 : 255 * 255);
+  const tml_requant q =
+      tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
   const int8_t *in = p->input, *filter = p->filter;
   int8_t *out = p->output;
   for (int32_t b = 0; b < batches; ++b, in += depth, out += out_c) {

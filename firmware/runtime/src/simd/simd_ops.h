@@ -51,24 +51,19 @@ static inline int32_t tml_smmlar(int32_t a, int32_t b, int32_t c) {
 #endif
 }
 
-/* Sets q->fast when the shortcut below holds for every one of the `out_c`
- * channels: each accumulator is a sum of `terms` products of magnitude at most
- * `term_max`, so with the bias it lies in [-2^30, 2^30), and each shift is a
- * right shift by 1..31. Once per op call: a few instructions per channel. */
-static inline void tml_requant_init(tml_requant *q, int32_t out_c, int32_t terms, int32_t term_max) {
-  const int64_t limit = ((int64_t)1 << 30) - (int64_t)terms * term_max;
-  int32_t fast = limit > 0;
-  for (int32_t oc = 0; fast && oc < out_c; ++oc) {
-    const int64_t bias = q->bias ? q->bias[oc] : 0;
-    fast = (bias < 0 ? -bias : bias) < limit && q->shift[oc] <= -1 && q->shift[oc] >= -31;
-  }
-  q->fast = fast;
-  q->narrow = q->act_min > INT8_MIN || q->act_max < INT8_MAX;
+/* The constants of a conv-like op; `fast` is the host's fast_requant flag
+ * (tml_kernels.h): the code generator checked the shortcut below for every
+ * channel from the weights, so the kernel does not. */
+static inline tml_requant tml_requant_make(const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                           int32_t output_offset, int32_t act_min, int32_t act_max, int32_t fast) {
+  const tml_requant q = {bias, multiplier, shift, output_offset, act_min, act_max, fast,
+                         act_min > INT8_MIN || act_max < INT8_MAX};
+  return q;
 }
 
 /* tml_multiply_by_quantized_multiplier(t, m, shift) + output offset,
  * saturated to int8, when |t| < 2^30 and shift is in [-31, -1] (see
- * tml_requant_init). With x = SaturatingRoundingDoublingHighMul(t, m) =
+ * tml_requant_make). With x = SaturatingRoundingDoublingHighMul(t, m) =
  * floor((t * m + 2^30) / 2^31) (no saturation: m > 0) and s = -1 for negative
  * t, else 0 (x has t's sign or is 0, where s makes no difference),
  * RoundingDivideByPOT(x, e) for e >= 1 is floor((x + s + 2^(e-1)) / 2^e) =
@@ -135,6 +130,33 @@ static inline void tml_requantize2(const tml_requant *q, int32_t acc_a, int32_t 
   const int8_t a = tml_requantize(q, acc_a, oc), b = tml_requantize(q, acc_b, oc);
   *out_a = a;
   *out_b = b;
+}
+
+/* Four consecutive output channels c .. c + 3 to out[0 .. 3]; the fast-path
+ * test and the pointers to the channels' constants are taken once for all four. */
+static inline void tml_requantize4(const tml_requant *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t c,
+                                   int8_t *out) {
+  if (q->fast) {
+    const int32_t *m = q->multiplier + c;
+    const int8_t *sh = q->shift + c;
+    const int32_t off = 2 * q->output_offset + 1;
+    if (q->bias) {
+      const int32_t *b = q->bias + c;
+      a0 += b[0];
+      a1 += b[1];
+      a2 += b[2];
+      a3 += b[3];
+    }
+    out[0] = (int8_t)tml_requantize_fast(a0, m[0], ~(int32_t)sh[0], off);
+    out[1] = (int8_t)tml_requantize_fast(a1, m[1], ~(int32_t)sh[1], off);
+    out[2] = (int8_t)tml_requantize_fast(a2, m[2], ~(int32_t)sh[2], off);
+    out[3] = (int8_t)tml_requantize_fast(a3, m[3], ~(int32_t)sh[3], off);
+    return;
+  }
+  out[0] = tml_requantize(q, a0, c);
+  out[1] = tml_requantize(q, a1, c + 1);
+  out[2] = tml_requantize(q, a2, c + 2);
+  out[3] = tml_requantize(q, a3, c + 3);
 }
 
 /* The taps k in [0, k) with 0 <= start + k * dilation < size, as [*lo, *hi). */
