@@ -23,22 +23,33 @@ typedef struct {
   int32_t input_offset;
 } taps;
 
-/* Depth multiplier 1: output channels c .. c + 3 read input channels c .. c + 3. */
-static __attribute__((noinline)) void channels4_dm1(const taps *t, const tml_requant *qp, int32_t c, int8_t *out) {
+/* Depth multiplier 1: every group of four channels of one pixel (output
+ * channels c .. c + 3 read input channels c .. c + 3) in one call, so the
+ * pixel's tap geometry and constants are loaded once, not once per group. */
+static __attribute__((noinline)) void pixel_dm1(const taps *t, const tml_requant *qp, int32_t channels, int8_t *out) {
   const tml_requant q = *qp; /* a local copy: the output stores cannot alias it */
   const int32_t rows = t->rows, cols = t->cols, in_row = t->in_row, in_col = t->in_col, w_row = t->w_row,
                 w_col = t->w_col;
   const int16x2_t off = tml_pack_offset(t->input_offset);
-  const int8_t *in_r = t->in + c, *w_r = t->w + c;
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  for (int32_t r = 0; r < rows; ++r, in_r += in_row, w_r += w_row) {
-    const int8_t *in = in_r, *w = w_r;
-    for (int32_t k = 0; k < cols; ++k, in += in_col, w += w_col) tml_mac4_s8(in, w, off, &a0, &a1, &a2, &a3);
+  int32_t c = 0;
+  for (; c + 4 <= channels; c += 4) {
+    const int8_t *in_r = t->in + c, *w_r = t->w + c;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t r = 0; r < rows; ++r, in_r += in_row, w_r += w_row) {
+      const int8_t *in = in_r, *w = w_r;
+      for (int32_t k = 0; k < cols; ++k, in += in_col, w += w_col) tml_mac4_s8(in, w, off, &a0, &a1, &a2, &a3);
+    }
+    tml_requantize4(&q, a0, a1, a2, a3, c, out + c);
   }
-  out[c] = tml_requantize(&q, a0, c);
-  out[c + 1] = tml_requantize(&q, a1, c + 1);
-  out[c + 2] = tml_requantize(&q, a2, c + 2);
-  out[c + 3] = tml_requantize(&q, a3, c + 3);
+  for (; c < channels; ++c) {
+    const int8_t *in_r = t->in + c, *w_r = t->w + c;
+    int32_t acc = 0;
+    for (int32_t r = 0; r < rows; ++r, in_r += in_row, w_r += w_row) {
+      const int8_t *in = in_r, *w = w_r;
+      for (int32_t k = 0; k < cols; ++k, in += in_col, w += w_col) acc += (*in + t->input_offset) * *w;
+    }
+    out[c] = tml_requantize(&q, acc, c);
+  }
 }
 
 /* Depth multiplier a multiple of 4: output channels oc .. oc + 3 all read input channel ic. */
@@ -52,10 +63,7 @@ static __attribute__((noinline)) void channels4_one_input(const taps *t, const t
     const int8_t *in = in_r, *w = w_r;
     for (int32_t k = 0; k < cols; ++k, in += in_col, w += w_col) tml_mac4_1(*in + offset, w, &a0, &a1, &a2, &a3);
   }
-  out[oc] = tml_requantize(&q, a0, oc);
-  out[oc + 1] = tml_requantize(&q, a1, oc + 1);
-  out[oc + 2] = tml_requantize(&q, a2, oc + 2);
-  out[oc + 3] = tml_requantize(&q, a3, oc + 3);
+  tml_requantize4(&q, a0, a1, a2, a3, oc, out + oc);
 }
 
 static __attribute__((noinline)) void channel1(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
@@ -74,9 +82,7 @@ static __attribute__((noinline)) void channel1(const taps *t, const tml_requant 
 static void pixel(const taps *t, const tml_requant *q, int32_t in_c, int32_t dm, int8_t *out) {
   const int32_t out_c = in_c * dm;
   if (dm == 1) {
-    int32_t c = 0;
-    for (; c + 4 <= out_c; c += 4) channels4_dm1(t, q, c, out);
-    for (; c < out_c; ++c) channel1(t, q, c, c, out);
+    pixel_dm1(t, q, out_c, out);
     return;
   }
   for (int32_t ic = 0; ic < in_c; ++ic) {
@@ -90,8 +96,8 @@ static void pixel(const taps *t, const tml_requant *q, int32_t in_c, int32_t dm,
 
 void tml_depthwise_conv_2d(const tml_depthwise_conv_2d_params *p) {
   const tml_window_shape s = p->s;
-  tml_requant q = {p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, 0, 0};
-  tml_requant_init(&q, s.out_c, s.k_h * s.k_w, 128 * 255); /* |filter| <= 128, |input + offset| <= 255 */
+  const tml_requant q =
+      tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
   const int32_t dm = p->depth_multiplier;
   taps t;
   t.in_row = s.dil_h * s.in_w * s.in_c;
