@@ -12,12 +12,10 @@ pipeline run costs about a minute and a half here.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from retraining_support import files, tinyml, write_config
 
 from pipelines.examples.digits import spans
 from tinyml.firmware.manifest import sha256_file
@@ -26,16 +24,6 @@ from tinyml.releases import ReleaseStore
 pytestmark = pytest.mark.slow
 
 PIPELINE = "digits-retrain"
-TINYML = str(Path(sys.executable).with_name("tinyml"))
-ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
-
-
-def _tinyml(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([TINYML, *map(str, args)], capture_output=True, text=True, env=ENV, timeout=900)
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def _last_report(root: Path) -> dict:
@@ -45,12 +33,12 @@ def _last_report(root: Path) -> dict:
 
 def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     data, root = tmp_path / "data", tmp_path / "runs"
-    config = spans.write_config(data, name=PIPELINE, model__epochs=20, converter__test_vectors=20)
+    config = write_config(data, PIPELINE)
     store = ReleaseStore(root / "releases", PIPELINE)
 
     # Span 1: the first release.
     spans.write_span(data, 1)
-    first = _tinyml("run", "--config", config, "--root", root)
+    first = tinyml("run", "--config", config, "--root", root)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     report1 = _last_report(root)
     assert report1["spans"] == [1]
@@ -63,16 +51,16 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     assert manifest1["lineage"]["spans"] == [1]
 
     pulled1 = tmp_path / "pulled-1"
-    done = _tinyml("firmware", "pull", "--latest", "--root", root, "-o", pulled1)
+    done = tinyml("firmware", "pull", "--latest", "--root", root, "-o", pulled1)
     assert done.returncode == 0, done.stderr
     assert "pulled release 1" in done.stdout
     by_run = tmp_path / "by-run"
-    assert _tinyml("firmware", "pull", "--run", report1["run_id"], "--root", root, "-o", by_run).returncode == 0
-    assert _files(by_run) == _files(pulled1)
+    assert tinyml("firmware", "pull", "--run", report1["run_id"], "--root", root, "-o", by_run).returncode == 0
+    assert files(by_run) == files(pulled1)
 
     # Span 2, drifted: stopped before training, the features named; no release.
     spans.write_span(data, 2, corrupt="drift")
-    second = _tinyml("run", "--config", config, "--root", root)
+    second = tinyml("run", "--config", config, "--root", root)
     assert second.returncode != 0
     out = second.stdout + second.stderr
     assert "span 2 drifted from span 1" in out
@@ -84,10 +72,10 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     assert store.versions() == [1]
 
     pulled2 = tmp_path / "pulled-2"
-    assert _tinyml("firmware", "pull", "--latest", "--root", root, "-o", pulled2).returncode == 0
-    assert _files(pulled2) == _files(pulled1)
+    assert tinyml("firmware", "pull", "--latest", "--root", root, "-o", pulled2).returncode == 0
+    assert files(pulled2) == files(pulled1)
 
-    runs = json.loads(_tinyml("runs", "--root", root, "--json").stdout)
+    runs = json.loads(tinyml("runs", "--root", root, "--json").stdout)
     assert [(r["span"], r["release"]) for r in runs] == [(2, None), (1, 1)]
     assert runs[0]["status"] == "failed (DriftGate)" and runs[1]["blessed"] is True
     assert "span 2 drifted from span 1" in runs[0]["error"]
@@ -95,7 +83,7 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
 
     # Span 3, good: compared with span 1 (the last accepted), released as 2.
     spans.write_span(data, 3)
-    third = _tinyml("run", "--config", config, "--root", root)
+    third = tinyml("run", "--config", config, "--root", root)
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     assert store.versions() == [1, 2], third.stdout[-3000:]
     release2 = store.get(2)
@@ -110,11 +98,11 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     assert same_data["change"] == pytest.approx(same_data["candidate"] - same_data["released"])
     # Trained on three times the data, seeded: better than release 1 on the same examples.
     assert same_data["change"] > 0
-    listed = json.loads(_tinyml("releases", "--root", root, "--json").stdout)
+    listed = json.loads(tinyml("releases", "--root", root, "--json").stdout)
     assert [r["version"] for r in listed] == [2, 1]
 
     # Bad input: an unknown run id.
-    unknown = _tinyml("firmware", "pull", "--run", "no-such-run", "--root", root, "-o", tmp_path / "x")
+    unknown = tinyml("firmware", "pull", "--run", "no-such-run", "--root", root, "-o", tmp_path / "x")
     assert unknown.returncode == 2 and "no run 'no-such-run'" in unknown.stderr
     assert not (tmp_path / "x").exists()
 
@@ -124,7 +112,7 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     data = bytearray(elf.read_bytes())
     data[len(data) // 2] ^= 0xFF
     elf.write_bytes(bytes(data))
-    tampered = _tinyml("firmware", "pull", "--latest", "--root", root, "-o", tmp_path / "tampered")
+    tampered = tinyml("firmware", "pull", "--latest", "--root", root, "-o", tmp_path / "tampered")
     assert tampered.returncode == 2
     assert "checksum mismatch" in tampered.stderr and before in tampered.stderr
     assert not (tmp_path / "tampered").exists()
