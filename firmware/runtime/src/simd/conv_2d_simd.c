@@ -69,8 +69,11 @@ static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, co
   }
 }
 
-/* The pixel's window as a column (interleaved for SIMD, see simd_ops.h). */
-static __attribute__((noinline)) void fill_col(const tml_conv_2d_params *p, pixel_at at, int16_t *col) {
+/* The pixel's window as a column (interleaved for SIMD, see simd_ops.h).
+ * With SIMD and in_c % 4 != 0, value j of the window goes straight to column
+ * slot slot[j] (a table made once per call by make_slots): no second pass. */
+static __attribute__((noinline)) void fill_col(const tml_conv_2d_params *p, pixel_at at, const uint8_t *slot,
+                                               int16_t *col) {
   const int32_t in_c = p->s.in_c, in_w = p->s.in_w, k_h = p->s.k_h, k_w = p->s.k_w, dil_h = p->s.dil_h,
                 dil_w = p->s.dil_w, offset = p->input_offset;
   int32_t ky0 = 0, ky1 = k_h, kx0 = 0, kx1 = k_w;
@@ -85,19 +88,30 @@ static __attribute__((noinline)) void fill_col(const tml_conv_2d_params *p, pixe
   const int32_t runs = dil_w == 1 ? (kx1 > kx0) : kx1 - kx0;
   const int32_t in_row = dil_h * in_w * in_c, col_row = k_w * in_c;
   const int8_t *in_r = at.image + ((at.in_y0 + ky0 * dil_h) * in_w + at.in_x0 + kx0 * dil_w) * in_c;
-  int16_t *c_r = col + (ky0 * k_w + kx0) * in_c;
-  for (int32_t ky = ky0; ky < ky1; ++ky, in_r += in_row, c_r += col_row) {
+  int32_t j_r = (ky0 * k_w + kx0) * in_c;
+  for (int32_t ky = ky0; ky < ky1; ++ky, in_r += in_row, j_r += col_row) {
     const int8_t *in = in_r;
-    int16_t *c = c_r;
-    for (int32_t r = 0; r < runs; ++r, in += dil_w * in_c, c += in_c) {
+    int32_t j = j_r;
+    for (int32_t r = 0; r < runs; ++r, in += dil_w * in_c, j += in_c) {
       if (in_c % 4 == 0) {
-        tml_col_fill4(c, in, run, offset); /* whole groups: interleaved as written */
+        tml_col_fill4(col + j, in, run, offset); /* whole groups: interleaved as written */
       } else {
-        for (int32_t i = 0; i < run; ++i) c[i] = (int16_t)(in[i] + offset);
+#if defined(__ARM_FEATURE_SIMD32)
+        const uint8_t *sl = slot + j;
+        for (int32_t i = 0; i < run; ++i) col[sl[i]] = (int16_t)(in[i] + offset);
+#else
+        (void)slot;
+        for (int32_t i = 0; i < run; ++i) col[j + i] = (int16_t)(in[i] + offset);
+#endif
       }
     }
   }
-  if (in_c % 4 != 0) tml_col_interleave(col, k_h * k_w * in_c);
+}
+
+/* slot[j]: where value j of a window in order lands in the interleaved column. */
+static void make_slots(uint8_t *slot, int32_t n) {
+  for (int32_t j = 0; j < n; ++j) slot[j] = (uint8_t)j;
+  tml_col_interleave_u8(slot, n);
 }
 
 static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params *p, const tml_requant *qp,
@@ -155,6 +169,8 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
     return;
   }
   int16_t col[2][TML_COL_MAX] __attribute__((aligned(4)));
+  uint8_t slot[TML_COL_MAX];
+  if (s.in_c % 4 != 0) make_slots(slot, n);
   const int32_t pixels = s.out_h * s.out_w;
   for (int32_t b = 0; b < s.batches; ++b) {
     const int8_t *image = p->input + b * s.in_h * s.in_w * s.in_c;
@@ -163,7 +179,7 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
     int32_t i = 0;
     for (; i + 2 <= pixels; i += 2, out += 2 * s.out_c) {
       for (int j = 0; j < 2; ++j) {
-        fill_col(p, at, col[0] + j * TML_COL_MAX);
+        fill_col(p, at, slot, col[0] + j * TML_COL_MAX);
         if (++x < s.out_w) {
           at.in_x0 += s.stride_w;
         } else {
@@ -176,7 +192,7 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
       if (q.narrow) tml_clamp_s8(out, 2 * s.out_c, q.act_min, q.act_max);
     }
     if (i < pixels) {
-      fill_col(p, at, col[0]);
+      fill_col(p, at, slot, col[0]);
       conv_pixel_col(&q, p->filter, col[0], n, s.out_c, out);
       if (q.narrow) tml_clamp_s8(out, s.out_c, q.act_min, q.act_max);
       out += s.out_c;

@@ -173,16 +173,17 @@ static inline void tml_valid_taps(int32_t start, int32_t dilation, int32_t k, in
  * e1, e3: one 32-bit word then holds exactly the lanes SXTB16 extracts from 4
  * weights (bytes 0 and 2), the next word the rotated ones (bytes 1 and 3). A
  * tail of n % 4 values stays in order, and so does all of a plain-C column.
- * This reorders a column written in order. */
-static inline void tml_col_interleave(int16_t *col, int32_t n) {
+ * This reorders n values written in order the same way (the conv kernel uses
+ * it on a table of column slots). */
+static inline void tml_col_interleave_u8(uint8_t *v, int32_t n) {
 #if defined(__ARM_FEATURE_SIMD32)
   for (int32_t g = 0; g + 4 <= n; g += 4) {
-    const int16_t e1 = col[g + 1];
-    col[g + 1] = col[g + 2];
-    col[g + 2] = e1;
+    const uint8_t e1 = v[g + 1];
+    v[g + 1] = v[g + 2];
+    v[g + 2] = e1;
   }
 #else
-  (void)col;
+  (void)v;
   (void)n;
 #endif
 }
