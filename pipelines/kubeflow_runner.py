@@ -43,9 +43,8 @@ baseline and the drift reference are not ML Metadata lineage of a resolver
 released_model_uri properties); the drift pointer sits under the pipeline
 root given at compile time, even if a run overrides the root; on unchanged
 data with a model equal to the latest release's, every Kubeflow run
-re-evaluates it against that release and the Releaser, which does not look
-for an already released model, can release it again (locally only the first
-such re-run does, later ones hit the cache).
+re-evaluates it against that release, and the Releaser, finding the same
+.tflite in that release, publishes nothing (tests/test_kubeflow_shape_e2e.py).
 """
 from __future__ import annotations
 
