@@ -6,7 +6,7 @@ setup(
     version="0.1.0",
     description="TFX pipeline from sensor data to verified int8 microcontroller firmware",
     python_requires=">=3.10,<3.11",
-    packages=find_packages(include=["tinyml*", "pipelines*", "components*", "benchmarks*"]),
+    packages=find_packages(include=["cli*", "pipelines*", "components*", "tinyml*", "benchmarks*"]),
     include_package_data=True,
     package_data={"": ["*.yaml", "*.json"]},
     # The exact, tested versions are pinned in requirements.lock; these are the
@@ -24,5 +24,5 @@ setup(
         "croniter",
         "matplotlib",
     ],
-    entry_points={"console_scripts": ["tinyml=tinyml.cli.main:main"]},
+    entry_points={"console_scripts": ["tinyml=cli.main:main"]},
 )

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyml import paths
-from tinyml.firmware import release
+from tinyml.firmware import target_build
 from tinyml.profiles import get_profile
 from tinyml.tflite.memory_plan import plan_memory
 from tinyml.tflite.model import read_model
@@ -80,9 +80,9 @@ def digits_cnn() -> bytes:
     return converter.convert()
 
 
-def measure(name: str, tflite: bytes, target: str, work: Path, vectors: release.TestVectors) -> dict:
+def measure(name: str, tflite: bytes, target: str, work: Path, vectors: target_build.TestVectors) -> dict:
     start = time.monotonic()
-    manifest = release.release_target(tflite, get_profile(target), work / name / target, vectors=vectors)
+    manifest = target_build.build_target(tflite, get_profile(target), work / name / target, vectors=vectors)
     seconds = time.monotonic() - start
     mem, perf = manifest["memory"], manifest["performance"]
     model = read_model(tflite)
@@ -206,7 +206,7 @@ def main(argv=None) -> int:
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="firmware-bench-") as tmp:
         for name, tflite in models.items():
-            vectors = release.reference_vectors(tflite, args.vectors)
+            vectors = target_build.reference_vectors(tflite, args.vectors)
             for target in TARGETS:
                 log.info("%s on %s: build, verify in QEMU ...", name, target)
                 measured = measure(name, tflite, target, Path(tmp), vectors)

@@ -7,8 +7,8 @@ change threshold against the latest blessed model refuses regressions.
 import tensorflow_model_analysis as tfma
 
 from tinyml.config import PipelineConfig
+from tinyml.runs.evaluation import ACCURACY
 
-ACCURACY = "sparse_categorical_accuracy"
 PREDICTION_KEY = "probabilities"
 
 

@@ -59,13 +59,13 @@ from pipelines.spans import SPAN
 from tinyml import paths
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
-from tinyml.kfp_types import entrypoint_flags, kfp_type_names, renamed_types
+from tinyml.kubeflow.artifact_titles import entrypoint_flags, kfp_type_names, renamed_types
 
 # Where infra/Dockerfile puts the project inside the component image.
 IMAGE_REPO_ROOT = "/opt/tinyml"
 DEFAULT_IMAGE = "tinyml-pipeline:latest"
 # Explicit rather than the image's ENTRYPOINT, so a compiled pipeline names what it runs.
-IMAGE_COMMAND = ["python", "-m", "tinyml.kfp_entrypoint"]
+IMAGE_COMMAND = ["python", "-m", "tinyml.kubeflow.entrypoint"]
 PIPELINE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 
 # Tasks that read state outside their KFP inputs (drift pointer, release store): a cache hit would skip the read.

@@ -61,10 +61,10 @@ def test_every_copied_file_exists_and_reaches_the_build_context():
             assert (REPO_ROOT / source).exists(), f"COPY {source}: missing"
             assert not dockerignored(source), f"COPY {source}: excluded by .dockerignore"
     # What the image needs at run time is not ignored away.
-    for needed in ("tinyml/kfp_entrypoint.py", "firmware/profiles.yaml", "pipelines/examples/digits/schema.pbtxt",
+    for needed in ("tinyml/kubeflow/entrypoint.py", "cli/main.py", "firmware/profiles.yaml", "pipelines/examples/digits/schema.pbtxt",
                    "components/artifact_types.py", "requirements.lock", "setup.py"):
         assert (REPO_ROOT / needed).exists() and not dockerignored(needed), needed
-    assert dockerignored(".venv/bin/python") and dockerignored("tinyml/kfp_client_test.py")
+    assert dockerignored(".venv/bin/python") and dockerignored("tinyml/kubeflow/client_test.py")
 
 
 def test_image_matches_what_the_compiled_pipeline_expects():
@@ -144,16 +144,3 @@ def test_manifests_fit_together():
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     token_file = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--token-file="))
     assert os.path.dirname(token_file) in mounts
-
-
-def test_the_jobs_command_line_is_accepted_by_the_cli():
-    from tinyml.cli.kubeflow_cmd import schedule
-
-    (job,) = [d for d in manifests() if d["kind"] == "Job"]
-    (container,) = job["spec"]["template"]["spec"]["containers"]
-    env = dict(lit.split("=", 1) for lit in kustomization()["configMapGenerator"][0]["literals"])
-    args = [re.sub(r"\$\((\w+)\)", lambda m: env[m[1]], a) for a in container["args"]]
-    assert container["command"] == ["tinyml"] and args[:2] == ["schedule", "create"]
-    ctx = schedule.commands["create"].make_context("create", args[2:])
-    assert ctx.params["cron"] == "0 3 * * 1" and ctx.params["service_account"] == "tinyml-pipeline"
-    assert ctx.params["pipeline_root"].startswith("gs://")

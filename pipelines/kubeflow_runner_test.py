@@ -123,14 +123,14 @@ def test_release_baseline_is_the_latest_release_read_at_run_time(retraining):
         "taskOutputArtifact": {"producerTask": "ReleaseBaseline", "outputArtifactKey": "model"}}
     # The Evaluator that reads "no release yet" as no baseline.
     args = _container(job, "Evaluator")["args"]
-    assert args[args.index("--executor_class_path") + 1] == "components.release_baseline.executor.EvaluatorExecutor"
+    assert args[args.index("--executor_class_path") + 1] == "components.release_evaluator.executor.Executor"
     assert _constant(job, "Releaser", "store") == STORE
     assert tasks["Releaser"]["cachingOptions"] == {"enableCache": True}
     # The image's entrypoint makes the KFP titles of the new nodes' types importable.
     from tfx.utils import import_utils
 
     from components.artifact_types import DataBaseline, ReleaseRecord
-    from tinyml.kfp_types import register_titles
+    from tinyml.kubeflow.artifact_titles import register_titles
 
     assert register_titles(_container(job, "Releaser")["command"]) == IMAGE_COMMAND
     assert import_utils.import_class_by_path("tinyml.ReleaseRecord") is ReleaseRecord
@@ -248,7 +248,7 @@ def test_relative_serving_path_is_refused_and_a_uri_is_kept_as_written():
 
 
 def test_local_runs_keep_resolving_from_ml_metadata(tmp_path):
-    from pipelines.examples.digits import spans
+    from pipelines.examples.digits import write_spans as spans
 
     spans.write_span(tmp_path / "data", 1, 3, limit=200)
     data = {**SPAN_DATA, "path": str(tmp_path / "data" / "span-{SPAN}" / "digits.csv"), "drift": {}}

@@ -14,9 +14,9 @@ from tfx.orchestration.portable import runtime_parameter_utils
 
 from pipelines import spans
 from pipelines.data_prep import prepare_data
-from pipelines.layout import RunsLayout
+from tinyml.runs.layout import RunsLayout
 from pipelines.pipeline import create_pipeline
-from pipelines.run_summary import RunSummary, summarize_run
+from tinyml.runs.summary import RunSummary, summarize_run
 from tinyml.config import PipelineConfig
 
 # Beam's multi-processing mode is about 2x slower on a 2-core machine.

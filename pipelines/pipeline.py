@@ -16,8 +16,8 @@ from components.artifact_types import DataBaseline, ReleaseRecord
 from components.data_gate.component import DataGate
 from components.drift_gate.component import DriftGate
 from components.firmware_builder.component import FirmwareBuilder
-from components.release_baseline.component import Evaluator as ReleaseBaselineEvaluator
 from components.release_baseline.component import ReleaseBaseline
+from components.release_evaluator.component import ReleaseEvaluator
 from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
@@ -186,7 +186,7 @@ def create_pipeline(
     evaluator_cls = tfx.components.Evaluator
     if config.release and without_resolvers:
         baseline = ReleaseBaseline(store=release_store, pipeline=config.name)
-        evaluator_cls = ReleaseBaselineEvaluator
+        evaluator_cls = ReleaseEvaluator
     elif without_resolvers:
         baseline = None
     elif config.release:
@@ -210,7 +210,7 @@ def create_pipeline(
         baseline_model=baseline.outputs["model"] if baseline else None,
         eval_config=build_eval_config(config),
         example_splits=["eval"],
-    )
+    ).with_id("Evaluator")
 
     converter = TFLMConverter(
         model=trainer.outputs["model"],

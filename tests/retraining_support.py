@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.examples.digits import spans
+from pipelines.examples.digits import write_spans as spans
 
 TINYML = str(Path(sys.executable).with_name("tinyml"))
 ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}

@@ -14,13 +14,13 @@ Two settings differ from a cluster, on purpose:
 - the release store is a local folder. Compiling for Kubeflow refuses one,
   since a cluster's pods cannot reach this machine's folders; here every
   component runs in this process, and the store is one publish/read protocol
-  for folders and gs:// (tinyml/releases.py, tested on both), so the folder
+  for folders and gs:// (tinyml/releases/store.py, tested on both), so the folder
   exercises what the Releaser and ReleaseBaseline do. Every other Kubeflow
   check still runs.
 - the component image's project root (IMAGE_REPO_ROOT) is this checkout, so
   the curated schema is found where the image would have it.
 
-Scenario, over spans written by `python -m pipelines.examples.digits.spans`
+Scenario, over spans written by `python -m pipelines.examples.digits.write_spans`
 (its main(), in this process): span 1 -> release 1 with no baseline; span 1
 again -> no release (the same model as release 1); span 2 drifted -> stopped
 by the DriftGate, pointer and store untouched; span 3 -> compared with
@@ -42,13 +42,14 @@ from tfx.orchestration.portable import runtime_parameter_utils
 from components.drift_gate.executor import REFERENCE_FILE, STATS_FILE, read_reference
 from components.release_baseline.executor import NO_RELEASE, SOURCE_PROPERTY, VERSION_PROPERTY
 from components.releaser.executor import BASELINE, converted_model_sha256
-from pipelines import evaluation_results, kubeflow_runner
-from pipelines.examples.digits import spans
+from pipelines import kubeflow_runner
+from tinyml.runs import evaluation as evaluation_results
+from pipelines.examples.digits import write_spans as spans
 from pipelines.local_runner import LOCAL_BEAM_ARGS
-from pipelines.run_summary import summarize_run
+from tinyml.runs.summary import summarize_run
 from tinyml import paths
 from tinyml.config import load_config
-from tinyml.releases import ReleaseStore
+from tinyml.releases.store import ReleaseStore
 
 pytestmark = pytest.mark.slow
 

@@ -66,7 +66,7 @@ def _metadata(root: Path) -> Path:
 
 
 def _store(root: Path):
-    from pipelines.run_summary import open_store
+    from tinyml.runs.summary import open_store
 
     return open_store(_metadata(root))
 
@@ -76,7 +76,7 @@ def _artifacts(root: Path, type_name: str):
 
 
 def _output(root: Path, run_id: str, component: str, key: str):
-    from pipelines.run_summary import summarize_run
+    from tinyml.runs.summary import summarize_run
 
     artifact = summarize_run(_metadata(root), PIPELINE, run_id).output(component, key)
     assert artifact is not None, (component, key)

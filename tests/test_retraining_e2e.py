@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from retraining_support import files, tinyml, write_config
 
-from pipelines.examples.digits import spans
+from pipelines.examples.digits import write_spans as spans
 from tinyml.firmware.manifest import sha256_file
-from tinyml.releases import ReleaseStore
+from tinyml.releases.store import ReleaseStore
 
 pytestmark = pytest.mark.slow
 

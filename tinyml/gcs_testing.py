@@ -7,8 +7,6 @@ from pathlib import Path
 
 from gcp_storage_emulator.server import create_server
 
-from tinyml.firmware.manifest import SCHEMA, sha256_file, write_manifest
-
 
 @contextlib.contextmanager
 def storage_emulator(monkeypatch, bucket: str = "tinyml-test"):
@@ -41,13 +39,3 @@ def upload_folder(bucket, folder: Path, prefix: str) -> None:
     """Uploads every file of `folder` as `prefix/<name>` (what FirmwareBuilder leaves on GCS)."""
     for path in sorted(Path(folder).iterdir()):
         bucket.blob(f"{prefix}/{path.name}").upload_from_filename(str(path))
-
-
-def firmware_folder(folder: Path) -> Path:
-    """A small firmware folder: two files and a manifest.json with their sha256s (the real format's "files")."""
-    folder.mkdir(parents=True)
-    (folder / "firmware.elf").write_bytes(b"\x7fELF" + folder.name.encode())
-    (folder / "firmware.bin").write_bytes(bytes(range(256)) * 3)
-    files = {f.name: {"sha256": sha256_file(f), "bytes": f.stat().st_size} for f in sorted(folder.iterdir())}
-    write_manifest(folder, {"schema": SCHEMA, "files": files})
-    return folder

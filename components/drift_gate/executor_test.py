@@ -9,7 +9,7 @@ from tfx.types import standard_artifacts
 
 from components.artifact_types import DataBaseline
 from components.drift_gate import executor as drift_executor
-from pipelines.examples.digits import spans
+from pipelines.examples.digits import write_spans as spans
 
 SCHEMA = os.path.join(os.path.dirname(spans.__file__), "schema.pbtxt")
 THRESHOLDS = {"jensen_shannon": 0.1, "infinity_norm": 0.2, "features": [*spans.DRIFT_PIXELS, "label"], "thresholds": {}}

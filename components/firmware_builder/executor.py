@@ -10,7 +10,7 @@ from tfx.types import artifact_utils
 
 from tinyml.errors import TinymlError
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
-from tinyml.firmware.release import TestVectors, release_target
+from tinyml.firmware.target_build import TestVectors, build_target
 from tinyml.profiles import get_profile
 
 REPORT_NAME = "firmware_report.json"
@@ -93,7 +93,7 @@ class Executor(base_executor.BaseExecutor):
                 report["skipped"][name] = "over budget in the converter's check (not in blessed_targets)"
                 continue
             try:
-                release_target(
+                build_target(
                     tflite, get_profile(name), out_root / name, vectors=vectors,
                     metrics=metrics, lineage=lineage, timeout_s=timeout_s,
                     source=str(src / "model.tflite"),

@@ -25,7 +25,7 @@ def converted(tmp_path_factory):
         toolchain.find_toolchain(), toolchain.find_qemu()
     except TinymlError:
         pytest.skip("arm-none-eabi-gcc or qemu-system-arm not installed")
-    from tinyml.firmware.release import reference_vectors
+    from tinyml.firmware.target_build import reference_vectors
 
     out = tmp_path_factory.mktemp("tflite_model")
     tflite = MODEL.read_bytes()

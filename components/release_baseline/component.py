@@ -4,15 +4,14 @@ Locally, a Resolver (LatestReleasedModelStrategy) finds that model in ML
 Metadata. The Kubeflow Pipelines backend runs no Resolver node, so on
 Kubeflow this component reads the release store instead, where the Releaser
 records each release's model, and copies that model into its output; before
-the first release the output holds only a NO_RELEASE marker, and the
-Evaluator of this folder then evaluates without a baseline, as TFX's does
+the first release the output holds only a NO_RELEASE marker, which
+components/release_evaluator reads as no baseline, as TFX's Evaluator does
 when a resolver finds nothing.
 
     baseline = ReleaseBaseline(store="gs://bucket/releases", pipeline=config.name)
-    evaluator = Evaluator(examples=..., model=..., baseline_model=baseline.outputs["model"], ...)
+    evaluator = ReleaseEvaluator(examples=..., model=..., baseline_model=baseline.outputs["model"], ...)
 """
 from tfx import types
-from tfx.components import Evaluator as TfxEvaluator
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
@@ -38,8 +37,3 @@ class ReleaseBaseline(base_component.BaseComponent):
             store=store, pipeline=pipeline, model=types.Channel(type=standard_artifacts.Model),
         ))
 
-
-class Evaluator(TfxEvaluator):
-    """TFX's Evaluator, reading a ReleaseBaseline output with the NO_RELEASE marker as no baseline."""
-
-    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.EvaluatorExecutor)

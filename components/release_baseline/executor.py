@@ -1,15 +1,14 @@
-"""ReleaseBaseline executor, and the Evaluator executor that understands its 'no release yet'."""
+"""ReleaseBaseline executor: the latest release's model, or a NO_RELEASE marker before the first."""
 from __future__ import annotations
 
 import os
 
 import tensorflow as tf
 from absl import logging
-from tfx.components.evaluator import executor as evaluator_executor
 from tfx.dsl.components.base import base_executor
-from tfx.types import artifact_utils, standard_component_specs
+from tfx.types import artifact_utils
 
-from tinyml.releases import ReleaseStore
+from tinyml.releases.store import ReleaseStore
 
 NO_RELEASE = "NO_RELEASE"
 VERSION_PROPERTY = "release_version"
@@ -54,12 +53,3 @@ class Executor(base_executor.BaseExecutor):
 def has_no_release(model) -> bool:
     return tf.io.gfile.exists(os.path.join(model.uri, NO_RELEASE))
 
-
-class EvaluatorExecutor(evaluator_executor.Executor):
-    def Do(self, input_dict, output_dict, exec_properties):
-        key = standard_component_specs.BASELINE_MODEL_KEY
-        baseline = input_dict.get(key) or []
-        if baseline and has_no_release(baseline[0]):
-            # TFX's Evaluator without a baseline: value thresholds only, change thresholds skipped.
-            input_dict = {**input_dict, key: []}
-        super().Do(input_dict, output_dict, exec_properties)

@@ -1,4 +1,4 @@
-"""ReleaseBaseline and its Evaluator executor, with a stand-in release store (the real one is tested in tinyml/)."""
+"""ReleaseBaseline, and the ReleaseEvaluator's executor on its output, with a stand-in release store (the real one is tested in tinyml/)."""
 import os
 from types import SimpleNamespace
 
@@ -7,6 +7,7 @@ from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.types import standard_artifacts
 
 from components.release_baseline import executor
+from components.release_evaluator import executor as evaluator_executor
 
 
 def _store(monkeypatch, release):
@@ -33,7 +34,7 @@ def _resolve(tmp_path):
 def _evaluator_inputs(monkeypatch, baseline):
     got = {}
     monkeypatch.setattr(tfx_evaluator.Executor, "Do", lambda self, i, o, e: got.update(i))
-    executor.EvaluatorExecutor().Do({"examples": [], "baseline_model": [baseline]}, {}, {})
+    evaluator_executor.Executor().Do({"examples": [], "baseline_model": [baseline]}, {}, {})
     return got
 
 
@@ -68,8 +69,8 @@ def test_a_release_whose_model_is_gone_fails_the_run(tmp_path, monkeypatch):
 
 
 def test_reads_the_real_release_store(tmp_path):
-    from tinyml.gcs_testing import firmware_folder
-    from tinyml.releases import ReleaseStore
+    from tinyml.releases.testing import firmware_folder
+    from tinyml.releases.store import ReleaseStore
 
     model = tmp_path / "model"
     (model / "Format-Serving").mkdir(parents=True)

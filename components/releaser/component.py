@@ -6,7 +6,7 @@ slice with enough examples lost more than the configured accuracy against
 that release, and the converter and firmware builder released firmware for
 every configured target. The release (release.json plus each target's
 firmware, every sha256 checked) goes into the release store (a local folder
-or gs://) through tinyml.releases, which reads the firmware from the
+or gs://) through tinyml.releases.store, which reads the firmware from the
 artifact's URI (a local path, or gs:// on Kubeflow); the output artifact
 records the outcome in ML Metadata, and the latest released one is the
 Evaluator's next baseline (pipelines/resolvers.py).

@@ -10,11 +10,11 @@ from absl import logging
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from pipelines import evaluation_results
-from pipelines.eval_config import ACCURACY
+from tinyml.runs import evaluation as evaluation_results
+from tinyml.runs.evaluation import ACCURACY
 from tinyml.firmware.manifest import MANIFEST_NAME
-from tinyml.release_storage import join
-from tinyml.releases import Release, ReleaseStore
+from tinyml.releases.storage import join
+from tinyml.releases.store import Release, ReleaseStore
 
 RECORD_FILE = "release.json"
 BASELINE = "baseline"

@@ -3,7 +3,7 @@
 import json
 
 from components.releaser.executor import already_released, converted_model_sha256, slice_regressions
-from tinyml.releases import Release
+from tinyml.releases.store import Release
 
 COMPARISON = {
     "overall": {"examples": 300, "candidate": 0.95, "released": 0.96, "change": -0.01},

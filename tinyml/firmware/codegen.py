@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tinyml import paths
 from tinyml.errors import TinymlError
-from tinyml.firmware.kernels import EMITTERS, EmitContext, KernelCall
+from tinyml.firmware.prepare import EMITTERS, EmitContext, KernelCall
 from tinyml.firmware.model_array import write_model_array
 from tinyml.supported_ops import supported_ops
 from tinyml.tflite.memory_plan import MemoryPlan, plan_memory

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from tinyml.errors import TinymlError
-from tinyml.firmware import quantize
+from tinyml.firmware import fixed_point
 from tinyml.firmware.codegen import generate_sources, runtime_include_dirs, runtime_sources
 from tinyml.tflite import testing
 from tinyml.tflite.model import read_model
@@ -81,15 +81,15 @@ def test_runtime_sources_exist_one_kernel_per_file():
     (0.75, (3 << 29, 0)),
 ])
 def test_quantize_multiplier(real, expected):
-    assert quantize.quantize_multiplier(real) == expected
+    assert fixed_point.quantize_multiplier(real) == expected
 
 
 def test_round_half_away_from_zero():
-    assert [quantize.round_half_away(x) for x in (0.5, 1.5, 2.5, -0.5, -2.5)] == [1, 2, 3, -1, -3]
+    assert [fixed_point.round_half_away(x) for x in (0.5, 1.5, 2.5, -0.5, -2.5)] == [1, 2, 3, -1, -3]
 
 
 def test_activation_range():
-    assert quantize.activation_range("RELU6", 6 / 255, -128) == (-128, 127)
-    assert quantize.activation_range("RELU", 0.1, 5) == (5, 127)
-    assert quantize.activation_range("RELU6", 0.01, 0) == (0, 127)
-    assert quantize.activation_range("RELU6", 0.1, -100) == (-100, -40)
+    assert fixed_point.activation_range("RELU6", 6 / 255, -128) == (-128, 127)
+    assert fixed_point.activation_range("RELU", 0.1, 5) == (5, 127)
+    assert fixed_point.activation_range("RELU6", 0.01, 0) == (0, 127)
+    assert fixed_point.activation_range("RELU6", 0.1, -100) == (-100, -40)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinyml.firmware.quantize import padding
+from tinyml.tflite.padding import padding
 from tinyml.tflite.model import DTYPE_SIZES, Operator, TfliteModel
 
 ALIASING_OPS = frozenset({"RESHAPE"})

@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tinyml.firmware.quantize import padding
+from tinyml.tflite.padding import padding
 from tinyml.tflite import testing
 from tinyml.tflite.memory_plan import (Lifetime, Window, in_place_distance, op_window, plan_memory,
                                        tensor_lifetimes)

@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from tinyml.tflite.model import read_model
+from tinyml.tflite.testing import shared_models
+
+
+def _run(args):
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    return result.exit_code, " ".join(result.output.split())  # rich wraps lines at the terminal width
+
+
+@pytest.mark.parametrize("path", shared_models(), ids=lambda p: p.name)
+def test_inspect_shared_models_plan_and_verdicts(path):
+    code, out = _run(["inspect", str(path), "--target", "cortex-m3", "--target", "cortex-m4f", "--json"])
+    report = json.loads(out)
+    model = read_model(path.read_bytes())
+    assert [op["opcode"] for op in report["ops"]] == [op.opcode for op in model.operators]
+    plan = report["memory_plan"]
+    # In-place ops may put the arena below the classic bound, by at most the saving reported.
+    assert 0 < plan["lower_bound_bytes"] <= plan["arena_bytes"] + plan["in_place_saving_bytes"]
+    assert plan["tflm_arena"]["smallest_bytes"] > 0
+    assert set(report["targets"]) == {"cortex-m3", "cortex-m4f"}
+    runnable = not report["int8_problems"] and not report["unsupported_ops"]
+    assert code == (0 if runnable else 1)
+    if not runnable:  # keyword_scrambled: int16 input and SVDF
+        assert all(not v["fits"] and v["messages"] for v in report["targets"].values())
+
+
+def test_inspect_refuses_a_float_model_for_an_mcu_target(tmp_path):
+    import tensorflow as tf
+
+    model = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(4)])
+    path = tmp_path / "float.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    code, out = _run(["inspect", str(path), "--target", "cortex-m4f"])
+    assert code == 1
+    assert "cortex-m4f: not a full-int8 model" in out and "float32, not int8" in out, out
+
+
+def _keras_file(tmp_path, hidden: int):
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.Input((64,), name="image"), tf.keras.layers.Dense(hidden, activation="relu"),
+                                 tf.keras.layers.Dense(4, activation="softmax")])
+    path = tmp_path / "model.h5"
+    model.save(path)
+    return path
+
+
+def test_convert_keras_too_big_for_one_target(tmp_path):
+    # 64x2100 + 2100x4 int8 weights: ~143 KB, over cortex-m3's 128 KB flash, fine for cortex-m4f's 512 KB.
+    keras = _keras_file(tmp_path, 2100)
+    np.savez(tmp_path / "data.npz", image=np.random.default_rng(0).random((64, 64), dtype=np.float32))
+    code, out = _run(["convert", "--keras", str(keras), "--data", str(tmp_path / "data.npz"),
+                      "--target", "cortex-m3", "--target", "cortex-m4f", "-o", str(tmp_path / "out")])
+    report = json.loads((tmp_path / "out" / "conversion_report.json").read_text())
+    m3 = report["targets"]["cortex-m3"]
+    assert code == 0 and report["blessed"] and report["blessed_targets"] == ["cortex-m4f"]
+    assert not m3["fits"]
+    assert f"exceeds the 131072-byte flash budget by {m3['flash_bytes'] - 131072} bytes" in m3["messages"][0]
+    assert report["tflm_check"]["equal"] and "accuracy not evaluated" in out
+
+
+def test_convert_refuses_an_empty_representative_dataset(tmp_path):
+    from tinyml.errors import TinymlError
+
+    keras = _keras_file(tmp_path, 8)
+    np.savez(tmp_path / "empty.npz", image=np.zeros((0, 64), np.float32))
+    with pytest.raises(TinymlError, match="representative dataset .* is empty"):
+        _run(["convert", "--keras", str(keras), "--data", str(tmp_path / "empty.npz"), "-o", str(tmp_path / "o")])

@@ -1,0 +1,170 @@
+"""`tinyml firmware`: build firmware for your own int8 model, run built firmware in QEMU."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from cli.kubeflow_cmd import TOKEN_FILE_OPTION
+from tinyml.errors import TinymlError
+
+
+@click.group()
+def firmware():
+    """Build firmware for your own int8 model; run built firmware in QEMU."""
+
+
+def _summary(manifest: dict) -> str:
+    mem, perf, ver = manifest["memory"], manifest["performance"], manifest["verification"]
+    lines = [
+        f"target {manifest['target']['name']}: flash {mem['flash_bytes']} / {mem['flash_budget_bytes']} B "
+        f"(model array {manifest['model']['array_bytes']} B), RAM {mem['ram_bytes']} / {mem['ram_budget_bytes']} B "
+        f"(static {mem['static_ram_bytes']} B, arena {mem['arena_bytes']} B, stack {mem['stack_bytes']} B)",
+    ]
+    if ver.get("passed"):
+        lines.append(
+            f"verified: {ver['vectors']} vectors bit-identical to tflite-micro; "
+            f"{perf['instructions_per_inference']:,.0f} instructions per inference "
+            f"(~{perf['estimated_latency_ms']:.2f} ms at {manifest['target']['clock_hz'] / 1e6:g} MHz)"
+        )
+    else:
+        lines.append(f"not verified: {ver.get('reason', '')}")
+    return "\n".join(lines)
+
+
+@firmware.command()
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A full-int8 .tflite model.")
+@click.option("--target", required=True, help="Target profile (firmware/profiles.yaml), e.g. cortex-m4f.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for firmware.elf/.bin/.hex and manifest.json.")
+@click.option("--vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Test vectors (.npz, int8 'inputs' and 'outputs'). Default: random inputs run through "
+                   "the tflite-micro interpreter.")
+@click.option("--num-vectors", default=20, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many random vectors to make when --vectors is not given.")
+@click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
+def build(model_path, target, out_dir, vectors, num_vectors, board_source):
+    """Build, verify and package firmware for your own int8 .tflite model."""
+    from tinyml.firmware import target_build
+    from tinyml.profiles import get_profile
+
+    profile = get_profile(target)
+    tflite = model_path.read_bytes()
+    if vectors:
+        test_vectors = target_build.TestVectors.load(vectors)
+    else:
+        def test_vectors():
+            return target_build.reference_vectors(tflite, num_vectors)
+    manifest = target_build.build_target(
+        tflite, profile, out_dir, vectors=test_vectors, user_board_sources=tuple(board_source),
+        lineage={"model_file": str(model_path.resolve())}, source=str(model_path),
+    )
+    click.echo(_summary(manifest))
+    click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex and manifest.json")
+
+
+@firmware.command()
+@click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Raw bytes of input tensor 0 (row-major int8); several inputs back to back run one by one.")
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the raw bytes of output tensor 0 (one per input).")
+@click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds before a run counts as hung.")
+def run(firmware_dir, input_path, output_path, timeout_s):
+    """Run built firmware in qemu-system-arm on raw input bytes."""
+    from tinyml.firmware import manifest as manifest_mod
+    from tinyml.firmware import qemu
+    from tinyml.profiles import get_profile
+
+    manifest_file = firmware_dir / manifest_mod.MANIFEST_NAME
+    elf = firmware_dir / "firmware.elf"
+    if not manifest_file.is_file() or not elf.is_file():
+        raise TinymlError(f"{firmware_dir} holds no built firmware (firmware.elf and manifest.json)",
+                          fix="build it with `tinyml firmware build` or pass a firmware directory of a run")
+    manifest = manifest_mod.read_manifest(firmware_dir)
+    if manifest_mod.sha256_file(elf) != manifest["files"]["firmware.elf"]["sha256"]:
+        raise TinymlError(f"{elf} does not match the sha256 in {manifest_file}: the file was changed after release",
+                          fix="rebuild the firmware")
+    profile = get_profile(manifest["target"]["name"])
+    input_bytes = manifest["io"]["input"]["bytes"]
+    data = input_path.read_bytes()
+    if not data or len(data) % input_bytes:
+        raise TinymlError(
+            f"{input_path} has {len(data)} bytes; the model's input tensor "
+            f"{manifest['io']['input']['shape']} takes {input_bytes} bytes (int8) per inference",
+            fix=f"write a multiple of {input_bytes} raw int8 bytes (e.g. numpy: x.astype(np.int8).tofile(path))",
+        )
+    with tempfile.TemporaryDirectory(prefix="tinyml-run-") as tmp:
+        shutil.copyfile(input_path, Path(tmp) / "in.bin")
+        done = qemu.run_elf(elf, profile, args=("in.bin", "out.bin"), cwd=Path(tmp), timeout_s=timeout_s)
+        if done.returncode != 0:
+            raise TinymlError(f"the firmware exited with status {done.returncode}: {done.stderr.strip()[-800:]}")
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tmp) / "out.bin", output_path)
+    classes = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("class ")]
+    click.echo(f"{len(data) // input_bytes} inference(s) on {profile.name}; classes: {' '.join(classes)}")
+    click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")
+
+
+@firmware.command()
+@click.option("--run", "run_id", help="A run id: a local run's (see `tinyml runs`), found through ML Metadata, "
+                                       "or with --host a Kubeflow run's, found on GCS.")
+@click.option("--host", default=None, help="With --run: the KFP API endpoint the run is on, e.g. http://localhost:8080.")
+@TOKEN_FILE_OPTION
+@click.option("--package", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --host: the compiled pipeline.json of the run, when the run does not record its root.")
+@click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`).")
+@click.option("--release", "version", type=click.IntRange(1), metavar="N", help="Release number N.")
+@click.option("--from", "from_uri", metavar="gs://BUCKET/RUN_ROOT",
+              help="A Kubeflow run's root on GCS (what `tinyml submit --wait` prints): its firmware.")
+@click.option("--target", help="Only this target profile (default: every target).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
+              show_default=True, help="Runs root (ML Metadata, and the release store under releases/).")
+@click.option("--store", metavar="DIR|gs://BUCKET/PATH",
+              help="Release store for --latest and --release, a folder or a gs:// URI (default: <root>/releases).")
+@click.option("--pipeline", help="Pipeline name, when the root holds several.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="New or empty folder: the files of one target, or one sub-folder per target.")
+def pull(run_id, host, token_file, package, latest, version, from_uri, target, root, store, pipeline, out_dir):
+    """Copy a run's (local or Kubeflow) or a release's firmware, verifying every sha256.
+
+    A mismatch fails and leaves nothing in the output folder.
+    """
+    from tinyml.releases import pull as pull_mod
+
+    if sum(map(bool, (run_id, latest, version, from_uri))) != 1:
+        raise TinymlError("pass exactly one of --run ID, --latest, --release N or --from gs://...",
+                          fix="e.g. `tinyml firmware pull --latest -o fw/`")
+    if host and not run_id:
+        raise TinymlError("--host names where a Kubeflow run is: pass its id with --run",
+                          fix="e.g. `tinyml firmware pull --host http://localhost:8080 --run RUN_ID -o fw/`")
+    if host:
+        from_uri = _kubeflow_run_root(host, token_file, package, run_id)
+    if from_uri:
+        sources = pull_mod.gcs_firmware(from_uri)
+        what = f"the firmware of {f'Kubeflow run {run_id} ({from_uri})' if host else from_uri}"
+    elif run_id:
+        name, sources = pull_mod.run_firmware(root, run_id, pipeline)
+        what = f"run {run_id} of {name}"
+    else:
+        release, sources = pull_mod.release_firmware(store or root / "releases", pipeline, version)
+        what = f"release {release.version} of {release.record['pipeline']} (run {release.record.get('run_id')})"
+    written = pull_mod.pull(sources, out_dir, target)
+    for folder in written:
+        files = sorted(p.name for p in folder.iterdir())
+        click.echo(f"{folder}: {', '.join(files)} (sha256 verified)")
+    click.echo(f"pulled {what}")
+
+
+def _kubeflow_run_root(host: str, token_file: Path | None, package: Path | None, run_id: str) -> str:
+    """Where the Kubeflow run keeps its artifacts on GCS, asked of the KFP API."""
+    from tinyml.kubeflow.client import KfpClient, PipelinePackage, read_token
+
+    client = KfpClient(host, read_token(token_file))
+    return client.run_artifact_root(run_id, PipelinePackage.load(package) if package else None)
+

@@ -1,0 +1,179 @@
+"""The firmware commands, run as a user runs them (a subprocess).
+
+`firmware pull --from` and `--host --run` talk to gcp-storage-emulator on
+loopback, in this process; `--host` to the KFP API test double (no KFP
+backend can run here, see tinyml/kubeflow/client_testing.py)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import fixture_model, toolchain
+from tinyml.gcs_testing import storage_emulator, upload_folder
+from tinyml.releases.testing import firmware_folder
+from tinyml.kubeflow.client import TOKEN_ENV, KfpClient, PipelinePackage
+from tinyml.kubeflow.client_testing import FakeKfp, write_package
+
+
+def _tools_missing() -> bool:
+    try:
+        toolchain.find_toolchain()
+        toolchain.find_qemu()
+    except TinymlError:
+        return True
+    return False
+
+
+# Only build/run need the toolchain and QEMU; pull does not.
+needs_tools = pytest.mark.skipif(_tools_missing(), reason="arm-none-eabi-gcc or qemu-system-arm not installed")
+
+
+_model = fixture_model.shared_model
+
+
+def tinyml(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.qemu
+@needs_tools
+def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
+    from tflite_micro.python.tflite_micro import runtime
+
+    model = _model("micro_speech_quantized.tflite")
+    out = tmp_path / "fw"
+    done = tinyml("firmware", "build", "--model", model, "--target", "cortex-m4f", "-o", out, "--num-vectors", "3")
+    assert done.returncode == 0, done.stderr
+    assert "verified: 3 vectors bit-identical" in done.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["verification"]["passed"] and manifest["target"]["name"] == "cortex-m4f"
+
+    inputs = np.random.default_rng(7).integers(-128, 128, (3, 1960), dtype=np.int8)
+    inputs.tofile(tmp_path / "in.bin")
+    done = tinyml("firmware", "run", out, "--input", tmp_path / "in.bin", "-o", tmp_path / "out.bin")
+    assert done.returncode == 0, done.stderr
+    interpreter = runtime.Interpreter.from_bytes(model.read_bytes(), arena_size=1 << 20)
+    expected = []
+    for x in inputs:
+        interpreter.set_input(x.reshape(1, 1960), 0)
+        interpreter.invoke()
+        expected.append(interpreter.get_output(0).astype(np.int8).tobytes())
+    assert (tmp_path / "out.bin").read_bytes() == b"".join(expected)
+    classes = [int(np.argmax(np.frombuffer(e, np.int8))) for e in expected]
+    assert f"classes: {' '.join(map(str, classes))}" in done.stdout
+
+
+@pytest.mark.qemu
+@needs_tools
+def test_unsupported_op_is_named(tmp_path):
+    done = tinyml("firmware", "build", "--model", _model("keyword_scrambled_8bit.tflite"),
+                  "--target", "cortex-m3", "-o", tmp_path / "fw")
+    assert done.returncode == 2
+    assert "keyword_scrambled_8bit.tflite uses operators the firmware runtime does not implement" in done.stderr
+    assert "SVDF" in done.stderr and not (tmp_path / "fw").exists()
+
+
+@pytest.mark.qemu
+@needs_tools
+def test_missing_toolchain_prints_the_install_command(tmp_path):
+    env = {**os.environ, "PATH": ""}
+    done = tinyml("firmware", "build", "--model", _model("hello_world_int8.tflite"),
+                  "--target", "cortex-m3", "-o", tmp_path / "fw", env=env)
+    assert done.returncode == 2
+    assert "arm-none-eabi-gcc' was not found" in done.stderr
+    assert "apt-get install -y --no-install-recommends gcc-arm-none-eabi" in done.stderr
+
+
+@pytest.mark.qemu
+@needs_tools
+def test_run_refuses_input_of_the_wrong_size_and_tampered_firmware(tmp_path):
+    out = tmp_path / "fw"
+    assert tinyml("firmware", "build", "--model", _model("hello_world_int8.tflite"), "--target", "cortex-m3",
+                  "-o", out, "--num-vectors", "2").returncode == 0
+    (tmp_path / "in.bin").write_bytes(b"")
+    done = tinyml("firmware", "run", out, "--input", tmp_path / "in.bin", "-o", tmp_path / "out.bin")
+    assert done.returncode == 2 and "takes 1 bytes (int8) per inference" in done.stderr
+    with open(out / "firmware.elf", "ab") as f:
+        f.write(b"\0")
+    (tmp_path / "in.bin").write_bytes(b"\x05")
+    done = tinyml("firmware", "run", out, "--input", tmp_path / "in.bin", "-o", tmp_path / "out.bin")
+    assert done.returncode == 2 and "does not match the sha256" in done.stderr
+
+
+def test_pull_from_a_kubeflow_run_root_on_gcs(monkeypatch, tmp_path):
+    run_root = "gs://tinyml-test/pipelines/digits/run-7"
+    built = firmware_folder(tmp_path / "built" / "cortex-m4f")
+    with storage_emulator(monkeypatch) as client:
+        bucket = client.bucket("tinyml-test")
+        fw = "pipelines/digits/run-7/FirmwareBuilder/99/firmware/cortex-m4f"
+        upload_folder(bucket, built, fw)
+        env = dict(os.environ)  # carries STORAGE_EMULATOR_HOST, set by the fixture
+
+        done = tinyml("firmware", "pull", "--from", run_root, "-o", tmp_path / "fw", env=env)
+        assert done.returncode == 0, done.stderr
+        assert {p.name: p.read_bytes() for p in (tmp_path / "fw").iterdir()} == {
+            p.name: p.read_bytes() for p in built.iterdir()}
+        assert f"pulled the firmware of {run_root}" in done.stdout and "(sha256 verified)" in done.stdout
+
+        bucket.blob(f"{fw}/firmware.elf").upload_from_string(b"\x7fELF tampered")
+        done = tinyml("firmware", "pull", "--from", run_root, "-o", tmp_path / "bad", env=env)
+        assert done.returncode == 2
+        assert "checksum mismatch" in done.stderr and "cortex-m4f/firmware.elf" in done.stderr
+        assert not (tmp_path / "bad").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bad-pull")]
+
+        done = tinyml("firmware", "pull", "--from", "gs://tinyml-test/pipelines/digits/run-8", "-o", tmp_path / "x",
+                      env=env)
+        assert done.returncode == 2 and "no firmware under gs://tinyml-test/pipelines/digits/run-8" in done.stderr
+
+        done = tinyml("firmware", "pull", "--from", run_root, "--latest", "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "pass exactly one of --run ID, --latest, --release N or --from" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_pull_a_kubeflow_run_by_id_through_the_kfp_api(monkeypatch, tmp_path):
+    token = "tok-pull-never-printed"
+    built = firmware_folder(tmp_path / "built" / "cortex-m4f")
+    with storage_emulator(monkeypatch) as storage, FakeKfp(token=token) as kfp:
+        write_package(tmp_path / "p.json", name="digits", root="gs://tinyml-test/pipelines")
+        package = PipelinePackage.load(tmp_path / "p.json")
+        client = KfpClient(kfp.url, token=token)
+        pid, vid, _ = client.ensure_pipeline_version(package, package.write_ir(tmp_path))
+        run_id = client.create_run(package, pid, vid, "exp", {}, "r")
+        upload_folder(storage.bucket("tinyml-test"), built,
+                      f"pipelines/digits/{run_id}/FirmwareBuilder/12/firmware/cortex-m4f")
+        token_file = tmp_path / "token"
+        token_file.write_text(token)
+        env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--token-file", token_file, "--run", run_id,
+                      "-o", tmp_path / "fw", env=env)
+        assert done.returncode == 0, done.stderr
+        assert {p.name: p.read_bytes() for p in (tmp_path / "fw").iterdir()} == {
+            p.name: p.read_bytes() for p in built.iterdir()}
+        assert f"pulled the firmware of Kubeflow run {run_id} (gs://tinyml-test/pipelines/digits/{run_id})" in done.stdout
+        assert token not in done.stdout + done.stderr
+
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--token-file", token_file, "--run", "no-such-run",
+                      "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "no run with id 'no-such-run'" in done.stderr
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--run", run_id, "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "requires credentials" in done.stderr
+        done = tinyml("firmware", "pull", "--host", kfp.url, "--latest", "-o", tmp_path / "x", env=env)
+        assert done.returncode == 2 and "pass its id with --run" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_pull_from_gcs_without_credentials_says_how_to_log_in(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS")}
+    env.update(HOME=str(tmp_path), CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
+               GCE_METADATA_HOST="127.0.0.1:9", GCE_METADATA_IP="127.0.0.1:9")  # no metadata server: no network
+    done = tinyml("firmware", "pull", "--from", "gs://tinyml-test/run", "-o", tmp_path / "fw", env=env)
+    assert done.returncode == 2
+    assert "no Google Cloud credentials" in done.stderr and "gcloud auth application-default login" in done.stderr
+    assert not (tmp_path / "fw").exists()

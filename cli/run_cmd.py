@@ -1,0 +1,122 @@
+"""`tinyml run`: the whole pipeline on this machine, with progress and a summary."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+ROOT_OPTION = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"), show_default=True,
+    help="Runs root: pipeline artifacts, ML Metadata (SQLite), reports, exported example data.",
+)
+
+
+class _Progress:
+    """One line per component: a spinner while it runs, its time when done."""
+
+    def __init__(self, console):
+        self.console = console
+        self.started: dict[str, float] = {}
+        self.status = None
+
+    def __call__(self, node_id: str, event: str) -> None:
+        if event == "running":
+            self.started[node_id] = time.monotonic()
+            if self.status is None:
+                self.status = self.console.status("")
+                self.status.start()
+            self.status.update(f"[bold]{node_id}[/] running... ({len(self.started)} started)")
+        else:
+            took = time.monotonic() - self.started.get(node_id, time.monotonic())
+            self.console.print(f"  [green]✓[/] {node_id:<32} {took:6.1f} s")
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def _fmt(v: float) -> str:
+    return "—" if v != v else f"{v:.3f}"  # NaN for a metric with no examples
+
+
+def print_report(console, report) -> None:
+    from rich.table import Table
+
+    s = report.summary
+    colour = "green" if s.status == "succeeded" else "red"
+    console.print(f"\nrun [bold]{s.run_id}[/] of pipeline [bold]{s.pipeline}[/]: [{colour}]{s.status}[/]")
+    table = Table(title="components", title_justify="left")
+    for col in ("component", "state", "seconds"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for c in s.components:
+        style = {"failed": "red", "cached": "cyan"}.get(c.state, "")
+        table.add_row(c.node_id, f"[{style}]{c.state}[/]" if style else c.state, f"{c.seconds:.1f}")
+    console.print(table)
+    if report.slices:
+        metrics = Table(title="evaluation (eval split; precision/recall/F1 are macro averages)", title_justify="left")
+        for col in ("slice", "examples", "accuracy", "precision", "recall", "F1"):
+            metrics.add_column(col, justify="left" if col == "slice" else "right")
+        for name, m in report.slices.items():
+            metrics.add_row(name, str(m.example_count), *map(_fmt, (m.accuracy, m.precision, m.recall, m.f1)))
+        console.print(metrics)
+    if report.blessed is not None:
+        verdict = "[green]blessed[/]" if report.blessed else "[red]not blessed[/]"
+        console.print(f"model: {verdict}")
+        for reason in report.blessing_reasons:
+            console.print(f"  - {reason}")
+    if report.spans:
+        console.print(f"data: span {', '.join(map(str, report.spans))}")
+    if report.release is not None:
+        rel = report.release
+        if rel["released"]:
+            console.print(f"[green]release {rel['version']}[/]: {rel['path']}")
+        else:
+            console.print("[red]no release[/]:")
+            for reason in rel["reasons"]:
+                console.print(f"  - {reason}")
+    for target, fw in report.firmware.items():
+        console.print(f"firmware [bold]{target}[/]: {fw['directory']}")
+    if report.directory:
+        console.print(f"report: {report.directory / 'summary.json'}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
+    if s.error:
+        console.print(f"[red]error:[/] {s.error}")
+
+
+@click.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Pipeline config (YAML). Default: the bundled digits example.")
+@ROOT_OPTION
+@click.option("--verbose", is_flag=True, help="Show TFX's and Beam's own logs.")
+def run(config_path: Path | None, root: Path, verbose: bool) -> None:
+    """Run the pipeline locally (LocalDagRunner, SQLite ML Metadata) and summarise the run.
+
+    An unchanged re-run hits TFX's cache. Exit status is non-zero when the run fails.
+    """
+    from rich.console import Console
+
+    from tinyml.config import load_config
+
+    console = Console(stderr=True)
+    config = load_config(config_path)
+    console.print(f"pipeline [bold]{config.name}[/], runs root {root.resolve()}")
+    with console.status("loading TensorFlow and TFX..."):
+        from tinyml.runs.layout import RunsLayout
+        from pipelines.local_runner import run_local
+        from tinyml.runs.report import build_report, write_report
+
+    if not verbose:
+        import logging
+
+        # TensorFlow's deprecation warnings would break up the progress lines.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    progress = _Progress(console)
+    try:
+        summary = run_local(config, root, on_event=progress, verbose=verbose)
+    finally:
+        progress.stop()
+    report = build_report(summary, config)
+    write_report(report, RunsLayout(root.resolve()).reports_dir(config.name, summary.run_id))
+    print_report(Console(), report)
+    if summary.status != "succeeded":
+        raise SystemExit(1)

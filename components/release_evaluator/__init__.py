@@ -1,0 +1,1 @@
+"""ReleaseEvaluator: TFX's Evaluator reading ReleaseBaseline's 'no release yet' as no baseline."""

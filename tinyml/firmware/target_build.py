@@ -1,0 +1,165 @@
+"""One target's release: generate, compile, link within budget, verify in
+emulation, package (firmware.elf/.bin/.hex + manifest.json).
+
+Used by the firmware-builder component and by `tinyml firmware build`, so the
+pipeline and bring-your-own-model builds are the same code. Nothing is written
+to the release directory unless every step passed.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import manifest as manifest_mod
+from tinyml.firmware.build import build_model
+from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
+from tinyml.firmware.toolchain import find_toolchain
+from tinyml.firmware.verify import verify
+from tinyml.profiles import Profile
+
+log = logging.getLogger(__name__)
+
+RELEASED_FILES = ("firmware.elf", "firmware.bin", "firmware.hex")
+
+
+@dataclass(frozen=True)
+class TestVectors:
+    inputs: np.ndarray  # int8 [N, *input_shape]
+    outputs: np.ndarray  # [N, *output_shape], the tflite-micro interpreter's: int8, or float32 after DEQUANTIZE
+    source: str  # where they came from, for the manifest
+
+    @classmethod
+    def load(cls, path: Path) -> "TestVectors":
+        try:
+            with np.load(path) as npz:
+                inputs, outputs = npz["inputs"], npz["outputs"]
+        except (OSError, ValueError, KeyError) as e:
+            raise TinymlError(
+                f"cannot read test vectors {path}: {e}",
+                fix="give an .npz file with int8 arrays 'inputs' [N, *input_shape] and 'outputs' [N, *output_shape]",
+            ) from e
+        for name, arr, allowed in (("inputs", inputs, (np.int8,)), ("outputs", outputs, (np.int8, np.float32))):
+            if arr.dtype not in allowed:
+                raise TinymlError(f"{path}: array '{name}' is {arr.dtype}, expected "
+                                  + " or ".join(np.dtype(t).name for t in allowed),
+                                  fix="store the raw tensors the model consumes and produces (int8; "
+                                      "float32 outputs for a model ending in DEQUANTIZE)")
+        return cls(inputs, outputs, str(path))
+
+    def check_against(self, input_bytes: int, output_bytes: int) -> None:
+        got_in = int(np.prod(self.inputs.shape[1:])) * self.inputs.itemsize
+        got_out = int(np.prod(self.outputs.shape[1:])) * self.outputs.itemsize
+        if len(self.inputs) != len(self.outputs) or (got_in, got_out) != (input_bytes, output_bytes):
+            raise TinymlError(
+                f"test vectors {self.source}: {len(self.inputs)} inputs of {got_in} bytes and "
+                f"{len(self.outputs)} outputs of {got_out} bytes; the model takes {input_bytes} bytes "
+                f"and gives {output_bytes}",
+                fix="use vectors made for this model (the converter's test_vectors.npz)",
+            )
+
+
+def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVectors:
+    """Random int8 inputs and the tflite-micro interpreter's outputs for them."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from tinyml.tflite.memory_plan import plan_memory
+    from tinyml.tflite.model import read_model
+
+    model = read_model(tflite)
+    inp, out = model.input_tensors()[0], model.output_tensors()[0]
+    # TFLM's arena holds its own bookkeeping besides the activations; a too
+    # small arena can crash the process, so be generous (host memory is cheap).
+    arena = 4 * plan_memory(model).arena_bytes + (1 << 20)
+    interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=arena)
+    rng = np.random.default_rng(seed)
+    inputs = rng.integers(-128, 128, size=(count, *inp.shape), dtype=np.int8)
+    outputs = []
+    for x in inputs:
+        interpreter.set_input(x, 0)
+        interpreter.invoke()
+        outputs.append(np.array(interpreter.get_output(0), dtype=np.dtype(out.dtype)).reshape(out.shape))
+    return TestVectors(inputs, np.stack(outputs), f"{count} random inputs through the tflite-micro interpreter")
+
+
+def build_target(
+    tflite: bytes,
+    profile: Profile,
+    out_dir: Path,
+    *,
+    vectors: TestVectors | Callable[[], TestVectors] | None,
+    metrics: dict | None = None,
+    lineage: dict | None = None,
+    user_board_sources: tuple[Path, ...] = (),
+    work_dir: Path | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    source: str = "model.tflite",
+) -> dict:
+    """Build, check and package the firmware for one target; returns its manifest.
+
+    Over budget, a failed verification or any build error -> TinymlError and
+    nothing in `out_dir`. `vectors` may be a function making them, called only
+    once the model has passed the generator's checks (op set, int8).
+    """
+    toolchain = find_toolchain()
+    with tempfile.TemporaryDirectory(prefix=f"tinyml-{profile.name}-") as tmp:
+        work = Path(work_dir) if work_dir else Path(tmp)
+        start = time.monotonic()
+        built = build_model(tflite, profile, work, toolchain=toolchain, user_board_sources=user_board_sources,
+                            source=source)
+        build_s = time.monotonic() - start
+        gen = built.generated
+        verification = None
+        if profile.emulated:
+            if vectors is None:
+                raise TinymlError(
+                    f"target '{profile.name}' is emulated: its firmware must be verified, but no test vectors were given",
+                    fix="pass the converter's test_vectors.npz, or vectors from release.reference_vectors()",
+                )
+            if callable(vectors):
+                vectors = vectors()
+            vectors.check_against(gen.input.nbytes, gen.output.nbytes)
+            inputs = vectors.inputs.reshape(len(vectors.inputs), -1)
+            outputs = vectors.outputs.reshape(len(vectors.outputs), -1)
+            result = verify(built.objects, built.app, inputs, outputs, work, timeout_s=timeout_s)
+            verification = {**result.as_dict(), "reference": vectors.source}
+            if not result.passed:
+                raise TinymlError(
+                    f"verification failed on '{profile.name}': {result.mismatched_vectors} of {result.vectors} "
+                    f"test vectors differ from the tflite-micro reference ({result.mismatched_bytes} bytes; "
+                    f"first at vector {result.first_mismatch}; {result.failed_invokes} invoke errors)",
+                    fix="no firmware was released for this target; report the model to the runtime maintainers",
+                )
+        built.app.write_binaries(toolchain)
+        staging = work / "release"
+        staging.mkdir()
+        files = [shutil.copy2(built.app.elf.with_name(name), staging / name) for name in RELEASED_FILES]
+        manifest = manifest_mod.build_manifest(
+            profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
+            verification=verification, metrics=metrics, lineage=lineage,
+            toolchain=toolchain.version,
+            io={
+                "input": {"shape": list(gen.input.shape), "dtype": gen.input.dtype, "bytes": gen.input.nbytes,
+                          "scale": gen.input.scale, "zero_point": gen.input.zero_point},
+                "output": {"shape": list(gen.output.shape), "dtype": gen.output.dtype, "bytes": gen.output.nbytes,
+                           "scale": gen.output.scale, "zero_point": gen.output.zero_point},
+                "ops": list(gen.ops),
+            },
+            timings={"build_s": round(build_s, 3), "build_and_verify_s": round(time.monotonic() - start, 3)},
+        )
+        manifest_mod.write_manifest(staging, manifest)
+        # Only the released files are (over)written: anything else in out_dir stays.
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for f in staging.iterdir():
+            shutil.copy2(f, out_dir / f.name)
+    log.info("%s: released %s (flash %d/%d B, RAM %d/%d B)", profile.name, out_dir,
+             manifest["memory"]["flash_bytes"], profile.flash_bytes, manifest["memory"]["ram_bytes"], profile.ram_bytes)
+    return manifest

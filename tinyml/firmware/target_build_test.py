@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import fixture_model, target_build
+from tinyml.firmware.manifest import read_manifest
+from tinyml.profiles import get_profile, load_profiles
+from tinyml.tflite.memory_plan import plan_memory
+from tinyml.tflite.model import read_model
+
+pytestmark = pytest.mark.qemu
+
+
+fixture_model.skip_without_tools()
+
+
+def _shared(name):
+    return fixture_model.shared_model(name).read_bytes()
+
+
+def test_micro_speech_releases_verified_on_cortex_m4f(tmp_path):
+    tflite = _shared("micro_speech_quantized.tflite")
+    vectors = target_build.reference_vectors(tflite, count=4)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    manifest = target_build.build_target(tflite, get_profile("cortex-m4f"), tmp_path / "out", vectors=vectors)
+    assert manifest == read_manifest(tmp_path / "out")
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"  # nothing of the user's is lost
+    assert manifest["verification"]["passed"] and manifest["verification"]["vectors"] == 4
+    assert manifest["io"]["input"]["bytes"] == 1960 and manifest["io"]["output"]["bytes"] == 4
+    plan = plan_memory(read_model(tflite))
+    assert manifest["memory"]["arena_bytes"] == plan.arena_bytes  # read from the ELF's tml_arena
+    assert manifest["memory"]["arena_bytes"] <= manifest["memory"]["static_ram_bytes"]
+    assert manifest["model"]["array_bytes"] == len(tflite)
+    assert manifest["performance"]["estimated_latency_ms"] > 0
+
+
+@pytest.mark.parametrize("target", ["cortex-m3", "cortex-m4f"])
+def test_float_output_model_releases_verified(tmp_path, target):
+    """A model ending in DEQUANTIZE: float32 vectors compared bit for bit on a soft-float and an FPU core."""
+    tflite = fixture_model.float_output_model(1)
+    vectors = target_build.reference_vectors(tflite, count=3)
+    assert vectors.outputs.dtype == np.float32
+    manifest = target_build.build_target(tflite, get_profile(target), tmp_path / "out", vectors=vectors)
+    assert manifest["verification"]["passed"] and manifest["verification"]["vectors"] == 3
+    assert manifest["io"]["output"] == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
+                                        "zero_point": None}
+    assert manifest["io"]["ops"][-1] == "DEQUANTIZE"
+
+
+@pytest.mark.parametrize("target", sorted(load_profiles()))
+def test_every_profile_builds_and_the_emulated_ones_verify(target, tmp_path):
+    tflite = _shared("hello_world_int8.tflite")
+    profile = get_profile(target)
+    vectors = target_build.reference_vectors(tflite, count=3) if profile.emulated else None
+    manifest = target_build.build_target(tflite, profile, tmp_path / "out", vectors=vectors)
+    assert manifest["verification"]["passed"] is (True if profile.emulated else None)
+    assert manifest["memory"]["flash_bytes"] <= profile.flash_bytes
+    assert sorted(manifest["files"]) == ["firmware.bin", "firmware.elf", "firmware.hex"]
+
+
+def test_unsupported_op_is_named(tmp_path):
+    tflite = _shared("keyword_scrambled_8bit.tflite")
+    with pytest.raises(TinymlError, match="SVDF"):
+        target_build.build_target(tflite, get_profile("cortex-m4f"), tmp_path / "out", vectors=None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_emulated_target_without_vectors_is_refused(tmp_path):
+    tflite = _shared("hello_world_int8.tflite")
+    with pytest.raises(TinymlError, match="must be verified"):
+        target_build.build_target(tflite, get_profile("cortex-m3"), tmp_path / "out", vectors=None)
+
+
+def test_vectors_of_another_model_are_refused(tmp_path):
+    tflite = _shared("hello_world_int8.tflite")
+    wrong = target_build.TestVectors(np.zeros((2, 5), np.int8), np.zeros((2, 1), np.int8), "wrong.npz")
+    with pytest.raises(TinymlError, match="wrong.npz: 2 inputs of 5 bytes .* the model takes 1 bytes"):
+        target_build.build_target(tflite, get_profile("cortex-m3"), tmp_path / "out", vectors=wrong)
+
+
+def test_vectors_file_must_hold_int8(tmp_path):
+    np.savez(tmp_path / "v.npz", inputs=np.zeros((1, 4), np.float32), outputs=np.zeros((1, 2), np.int8))
+    with pytest.raises(TinymlError, match="'inputs' is float32, expected int8"):
+        target_build.TestVectors.load(tmp_path / "v.npz")
+
+
+@pytest.mark.slow
+def test_model_too_big_for_the_target_reports_the_numbers(tmp_path):
+    import tf_keras as keras
+
+    from tinyml.tflite.testing import convert_int8
+
+    model = keras.Sequential([keras.layers.Input((400,)), keras.layers.Dense(400), keras.layers.Dense(4)])
+    tflite = convert_int8(model, (400,))
+    vectors = target_build.reference_vectors(tflite, count=2)
+    with pytest.raises(TinymlError) as err:
+        target_build.build_target(tflite, get_profile("cortex-m3"), tmp_path / "out", vectors=vectors)
+    text = str(err.value)
+    assert "does not fit target 'cortex-m3'" in text and "but the target has 131072" in text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_float_model_is_a_clear_error(tmp_path):
+    import tensorflow as tf
+    import tf_keras as keras
+
+    model = keras.Sequential([keras.layers.Input((8,)), keras.layers.Dense(3)])
+    tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    with pytest.raises(TinymlError, match="not a full int8 model: its input tensor .* is float32"):
+        target_build.build_target(tflite, get_profile("nrf52840"), tmp_path / "out", vectors=None)

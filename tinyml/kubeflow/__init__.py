@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines: the API client, the component image entrypoint, artifact titles."""

@@ -1,0 +1,1 @@
+"""Numbered firmware releases: the store (local or gs://), its storage backends, pulling firmware."""

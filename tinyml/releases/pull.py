@@ -1,0 +1,102 @@
+"""Finds a run's or a release's firmware and copies it out, every sha256 checked.
+
+A run's firmware is found through ML Metadata lineage (the run's FirmwareBuilder
+output) or, for a Kubeflow run, under its root on GCS; a release's through the
+release store (a local folder or gs://). Every source's files are fetched
+into a temporary folder beside the destination, checked there against the
+fetched manifest (and the release record), and moved into place only when
+every checksum matched, so a failed pull leaves nothing behind.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from tinyml.errors import TinymlError
+from tinyml.firmware.manifest import MANIFEST_NAME
+from tinyml.releases.store import ReleaseStore, Source, pipelines_in
+
+
+def _pipelines(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "metadata").glob("*.sqlite"))
+
+
+def run_firmware(root: Path, run_id: str, pipeline: str | None = None) -> tuple[str, list[Source]]:
+    """(pipeline, firmware per target) of run `run_id`, from the local ML Metadata store."""
+    from tinyml.runs.summary import latest_run_ids, summarize_run
+
+    root = Path(root)
+    candidates = [pipeline] if pipeline else _pipelines(root)
+    for name in candidates:
+        metadata = root / "metadata" / f"{name}.sqlite"
+        if not metadata.is_file() or run_id not in latest_run_ids(metadata, limit=1_000_000):
+            continue
+        artifact = summarize_run(metadata, name, run_id).output("FirmwareBuilder", "firmware")
+        targets = sorted(p.parent.name for p in Path(artifact.uri).glob("*/manifest.json")) if artifact else []
+        if not targets:
+            raise TinymlError(f"run {run_id} of pipeline {name} released no firmware",
+                              fix=f"see why with `tinyml runs --root {root}`; pull a run that has firmware")
+        return name, [Source(t, Path(artifact.uri) / t) for t in targets]
+    recent = [r for name in candidates if (root / "metadata" / f"{name}.sqlite").is_file()
+              for r in latest_run_ids(root / "metadata" / f"{name}.sqlite", limit=5)]
+    raise TinymlError(
+        f"no run {run_id!r} in the runs root {root}" + (f" (recent runs: {', '.join(recent)})" if recent else " (no runs)"),
+        fix=f"list the runs with `tinyml runs --root {root}`",
+    )
+
+
+def gcs_firmware(run_root: str) -> list[Source]:
+    """Firmware per target of a Kubeflow run, under its root on GCS (what `tinyml submit --wait` prints)."""
+    from tinyml import gcs
+
+    found = gcs.find_firmware(run_root)
+    if not found:
+        raise TinymlError(
+            f"no firmware under {run_root} (no FirmwareBuilder/.../firmware/<target>/{MANIFEST_NAME})",
+            fix="pass the run root `tinyml submit --wait` printed, of a run whose model passed a target's budget",
+        )
+    return [Source(t, uri) for t, uri in sorted(found.items())]
+
+
+def release_firmware(store_root: Path | str, pipeline: str | None = None, version: int | None = None):
+    """(release, firmware per target) of the latest (or given) release, from a local or gs:// store."""
+    names = [pipeline] if pipeline else pipelines_in(store_root)
+    if len(names) > 1:
+        raise TinymlError(f"the release store {store_root} holds pipelines {names}", fix="choose one with --pipeline")
+    store = ReleaseStore(store_root, names[0]) if names else None
+    release = store.latest() if store and version is None else (store.get(version) if store else None)
+    if release is None:
+        raise TinymlError(f"no release in {store_root}" + (f" for pipeline {pipeline}" if pipeline else ""),
+                          fix="a run makes a release when its model passes every gate; see `tinyml runs`")
+    return release, release.sources()
+
+
+def pull(sources: list[Source], out: Path, target: str | None = None) -> list[Path]:
+    """Copies each source's files into `out` (one target: straight in; several: out/<target>/).
+
+    Returns the folders written. Raises before touching `out` if it holds files.
+    """
+    if target is not None:
+        known = [s.target for s in sources]
+        sources = [s for s in sources if s.target == target]
+        if not sources:
+            raise TinymlError(f"no firmware for target {target!r} (there is: {', '.join(known)})",
+                              fix="pass one of those with --target")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise TinymlError(f"{out} already exists and is not an empty folder", fix="pull into a new or empty folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-pull-", dir=out.parent))
+    try:
+        for s in sources:
+            dest = tmp if len(sources) == 1 else tmp / s.target
+            s.fetch_verified(dest)
+        if out.exists():
+            out.rmdir()
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out] if len(sources) == 1 else [out / s.target for s in sources]

@@ -1,0 +1,125 @@
+"""The Evaluator's output (TFMA) as plain data: metrics per slice and class,
+the confusion matrix, and why a model was or was not blessed."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow_model_analysis as tfma
+
+OVERALL = "overall"
+# The metric the Evaluator gates on (pipelines/eval_config.py configures it).
+ACCURACY = "sparse_categorical_accuracy"
+# With a baseline model, TFMA stores both models' results under these names.
+CANDIDATE = "candidate"
+
+
+def model_names(evaluation_uri: str) -> set[str]:
+    """The models the Evaluator evaluated: {candidate, baseline} with a baseline, else unnamed."""
+    eval_config = tfma.writers.eval_config_writer.load_eval_run(evaluation_uri)[0]
+    return {spec.name for spec in eval_config.model_specs} if eval_config else set()
+
+
+# An Evaluator artifact is never rewritten, so one load serves the slice
+# metrics and the confusion matrix (about a second each).
+@functools.lru_cache(maxsize=4)
+def _eval_result(evaluation_uri: str):
+    # Ask for the candidate by name only when the run had a baseline: asking
+    # a single-model result for it makes TFMA log a warning per slice.
+    name = CANDIDATE if CANDIDATE in model_names(evaluation_uri) else None
+    return tfma.load_eval_result(evaluation_uri, model_name=name)
+
+
+@dataclass
+class SliceMetrics:
+    example_count: int
+    accuracy: float
+    precision: float  # macro averages over classes
+    recall: float
+    f1: float
+    per_class: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "example_count": self.example_count,
+            "accuracy": self.accuracy,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "per_class": {str(k): v for k, v in sorted(self.per_class.items())},
+        }
+
+
+def slice_name(slice_key: tuple) -> str:
+    return " & ".join(f"{k}={v}" for k, v in slice_key) if slice_key else OVERALL
+
+
+def _value(metrics: dict, name: str) -> float:
+    return float(metrics.get(name, {}).get("doubleValue", float("nan")))
+
+
+def _macro(per_class: dict[int, dict[str, float]], name: str) -> float:
+    """Unweighted mean over classes; a class with no examples and no predictions (NaN) does not count."""
+    values = [m[name] for m in per_class.values() if m[name] == m[name]]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def load_slice_metrics(evaluation_uri: str) -> dict[str, SliceMetrics]:
+    result = _eval_result(evaluation_uri)
+    slices = {}
+    for key, outputs in result.slicing_metrics:
+        subkeys = outputs.get("", {})
+        top = subkeys.get("", {})
+        per_class = {
+            # Sub-keys read 'classId:<c> topK:1'.
+            int(sub.split()[0].split(":")[1]): {
+                "precision": _value(m, "precision"),
+                "recall": _value(m, "recall"),
+                "f1": _value(m, "f1_score"),
+            }
+            for sub, m in subkeys.items()
+            if sub.startswith("classId:")
+        }
+        slices[slice_name(key)] = SliceMetrics(
+            example_count=int(_value(top, "example_count")),
+            accuracy=_value(top, ACCURACY),
+            precision=_macro(per_class, "precision"),
+            recall=_macro(per_class, "recall"),
+            f1=_macro(per_class, "f1"),
+            per_class=per_class,
+        )
+    return slices
+
+
+def load_confusion_matrix(evaluation_uri: str, num_classes: int) -> np.ndarray:
+    """Overall confusion matrix, rows = actual class, columns = predicted."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for key, plots in _eval_result(evaluation_uri).plots:
+        if key:
+            continue
+        data = plots[""][""]["multiClassConfusionMatrixAtThresholds"]["matrices"][0]
+        for entry in data["entries"]:
+            matrix[entry.get("actualClassId", 0), entry.get("predictedClassId", 0)] += int(entry["numWeightedExamples"])
+    return matrix
+
+
+def _slice_value(column):
+    kind = column.WhichOneof("kind")
+    value = getattr(column, kind) if kind else ""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def load_validation(evaluation_uri: str) -> tuple[bool, list[str]]:
+    """(passed, reasons it failed), from TFMA's validation result."""
+    result = tfma.load_validation_result(evaluation_uri)
+    reasons = []
+    for per_slice in result.metric_validations_per_slice:
+        where = slice_name(tuple((c.column, _slice_value(c)) for c in per_slice.slice_key.single_slice_keys))
+        for failure in per_slice.failures:
+            value = failure.metric_value.double_value.value
+            threshold = " ".join(str(failure.metric_threshold).split())
+            reasons.append(f"{where}: {failure.metric_key.name} = {value:.4f} fails the threshold {threshold}")
+    for missing in result.missing_slices:
+        reasons.append(f"slice {missing} has no examples")
+    return result.validation_ok, reasons

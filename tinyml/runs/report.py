@@ -1,0 +1,127 @@
+"""A run's report: summary.json and a metrics plot, under <root>/reports/<pipeline>/<run id>/."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tinyml.runs import evaluation as evaluation_results
+from tinyml.runs.summary import RunSummary
+from tinyml.config import PipelineConfig
+
+
+@dataclass
+class RunReport:
+    summary: RunSummary
+    blessed: bool | None = None
+    blessing_reasons: list[str] = field(default_factory=list)
+    slices: dict[str, evaluation_results.SliceMetrics] = field(default_factory=dict)
+    confusion_matrix: list[list[int]] | None = None
+    firmware: dict[str, dict] = field(default_factory=dict)  # target -> manifest summary
+    spans: list[int] = field(default_factory=list)  # ExampleGen's span(s) of this run's data
+    # With releases: {released, version, reasons, ...} from the Releaser; None without.
+    release: dict | None = None
+    directory: Path | None = None
+
+    def as_dict(self) -> dict:
+        s = self.summary
+        return {
+            "pipeline": s.pipeline,
+            "run_id": s.run_id,
+            "status": s.status,
+            "error": s.error,
+            "components": [{"id": c.node_id, "state": c.state, "seconds": c.seconds} for c in s.components],
+            "blessed": self.blessed,
+            "blessing_reasons": self.blessing_reasons,
+            "metrics": {name: m.as_dict() for name, m in self.slices.items()},
+            "confusion_matrix": self.confusion_matrix,
+            "firmware": self.firmware,
+            "spans": self.spans,
+            "release": self.release,
+        }
+
+
+def _custom_int(artifact, key: str) -> int | None:
+    prop = artifact.custom_properties.get(key) if artifact is not None else None
+    return prop.int_value if prop is not None else None
+
+
+def _firmware(summary: RunSummary) -> dict[str, dict]:
+    artifact = summary.output("FirmwareBuilder", "firmware")
+    if artifact is None:
+        return {}
+    released = {}
+    for manifest in sorted(Path(artifact.uri).glob("*/manifest.json")):
+        m = json.loads(manifest.read_text())
+        released[manifest.parent.name] = {"directory": str(manifest.parent), **{k: m[k] for k in ("flash_bytes", "ram_bytes") if k in m}}
+    return released
+
+
+def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
+    report = RunReport(summary)
+    evaluation = summary.output("Evaluator", "evaluation")
+    blessing = summary.output("Evaluator", "blessing")
+    if evaluation is not None:
+        report.slices = evaluation_results.load_slice_metrics(evaluation.uri)
+        report.confusion_matrix = evaluation_results.load_confusion_matrix(evaluation.uri, config.data.num_classes).tolist()
+        passed, report.blessing_reasons = evaluation_results.load_validation(evaluation.uri)
+        report.blessed = bool(_custom_int(blessing, "blessed")) if blessing is not None else passed
+    report.firmware = _firmware(summary)
+    examples = summary.output("CsvExampleGen", "examples") or summary.output("ImportExampleGen", "examples")
+    # Without spans ExampleGen still records span 0: not worth reporting.
+    if config.data.spans and examples is not None and "span" in examples.custom_properties:
+        report.spans = [examples.custom_properties["span"].int_value]
+    record = summary.output("Releaser", "release")
+    if record is not None and (Path(record.uri) / "release.json").is_file():
+        report.release = json.loads((Path(record.uri) / "release.json").read_text())
+    return report
+
+
+def write_report(report: RunReport, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "summary.json").write_text(json.dumps(report.as_dict(), indent=2))
+    if report.slices:
+        _plot_metrics(report, directory / "metrics.png")
+    report.directory = directory
+    return directory
+
+
+def _plot_metrics(report: RunReport, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(report.slices)
+    fig, (ax_slices, ax_classes, ax_cm) = plt.subplots(1, 3, figsize=(16, 4.5), gridspec_kw={"width_ratios": [1.1, 1.4, 1]})
+    metrics = ("accuracy", "precision", "recall", "f1")
+    width = 0.8 / len(metrics)
+    for i, metric in enumerate(metrics):
+        ax_slices.bar(np.arange(len(names)) + i * width, [getattr(report.slices[n], metric) for n in names], width, label=metric)
+    ax_slices.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={report.slices[n].example_count})" for n in names], fontsize=8)
+    ax_slices.set_ylim(min(0.8, min(report.slices[n].accuracy for n in names) - 0.05), 1.0)
+    ax_slices.set_title("per slice (macro averages)")
+    ax_slices.legend(fontsize=8, loc="lower right")
+
+    overall = report.slices[evaluation_results.OVERALL].per_class
+    classes = sorted(overall)
+    for i, metric in enumerate(("precision", "recall", "f1")):
+        ax_classes.bar(np.arange(len(classes)) + i * 0.27, [overall[c][metric] for c in classes], 0.27, label=metric)
+    ax_classes.set_xticks(np.arange(len(classes)) + 0.27, [str(c) for c in classes])
+    ax_classes.set_ylim(min(0.8, min(overall[c]["recall"] for c in classes) - 0.05), 1.0)
+    ax_classes.set_title("per class (overall)")
+    ax_classes.legend(fontsize=8, loc="lower right")
+
+    cm = np.array(report.confusion_matrix)
+    ax_cm.imshow(cm, cmap="Blues")
+    for (r, c), v in np.ndenumerate(cm):
+        if v:
+            ax_cm.text(c, r, str(v), ha="center", va="center", fontsize=7, color="white" if v > cm.max() / 2 else "black")
+    ax_cm.set_xlabel("predicted")
+    ax_cm.set_ylabel("actual")
+    ax_cm.set_title("confusion matrix")
+    fig.suptitle(f"{report.summary.pipeline} run {report.summary.run_id}: blessed={report.blessed}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
