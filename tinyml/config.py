@@ -148,6 +148,93 @@ class ReleaseConfig(_Strict):
         return v.rstrip("/")
 
 
+class FrontendConfig(_Strict):
+    """Audio features as TensorFlow's audio microfrontend op computes them (the op's attributes).
+
+    The same settings drive the op in Transform and the firmware's own C
+    frontend, which is bit-identical to the op for every value allowed here.
+    """
+
+    sample_rate: int = Field(16000, ge=4000, le=48000, multiple_of=1000)
+    window_size_ms: int = Field(30, ge=1, le=100)
+    window_step_ms: int = Field(20, ge=1, le=100)
+    num_channels: int = Field(40, ge=1, le=128)
+    upper_band_limit: float = Field(7500.0, gt=0)
+    lower_band_limit: float = Field(125.0, ge=0)
+    # Noise reduction: a per-channel running estimate of the noise, subtracted
+    # from the signal; both smoothings 0 turn it off.
+    smoothing_bits: int = Field(10, ge=0, le=16)
+    even_smoothing: float = Field(0.025, ge=0, le=1)
+    odd_smoothing: float = Field(0.06, ge=0, le=1)
+    min_signal_remaining: float = Field(0.05, ge=0, le=1)
+    # Per-channel automatic gain control (PCAN).
+    enable_pcan: bool = True
+    pcan_strength: float = Field(0.95, gt=0, le=4)
+    pcan_offset: float = Field(80.0, gt=0, le=1e6)
+    gain_bits: int = Field(21, ge=12, le=24)
+    enable_log: bool = True
+    scale_shift: int = Field(6, ge=0, le=10)
+    out_scale: int = Field(1, ge=1, le=65535)
+    # The op can stack neighbouring frames and skip frames; the device emits
+    # one frame at a time, so stacking belongs to the model input instead.
+    left_context: int = 0
+    right_context: int = 0
+    frame_stride: int = 1
+
+    @field_validator("left_context", "right_context")
+    @classmethod
+    def _no_context(cls, v: int) -> int:
+        if v != 0:
+            raise ValueError("the device emits one frame at a time: set it to 0 and stack frames in the model input")
+        return v
+
+    @field_validator("frame_stride")
+    @classmethod
+    def _every_frame(cls, v: int) -> int:
+        if v != 1:
+            raise ValueError("the device emits every frame: set it to 1 and lengthen window_step_ms instead")
+        return v
+
+    @property
+    def window_samples(self) -> int:
+        return self.window_size_ms * self.sample_rate // 1000
+
+    @property
+    def step_samples(self) -> int:
+        return self.window_step_ms * self.sample_rate // 1000
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        nyquist = self.sample_rate / 2
+        if self.upper_band_limit >= nyquist:
+            raise ValueError(
+                f"upper_band_limit {self.upper_band_limit:g} Hz must be below half the sample rate "
+                f"({nyquist:g} Hz), e.g. {nyquist - 100:g}"
+            )
+        if self.lower_band_limit >= self.upper_band_limit:
+            raise ValueError(f"lower_band_limit {self.lower_band_limit:g} Hz must be below upper_band_limit "
+                             f"{self.upper_band_limit:g} Hz")
+        if self.window_step_ms > self.window_size_ms:
+            raise ValueError(f"window_step_ms {self.window_step_ms} must not exceed window_size_ms "
+                             f"{self.window_size_ms}: the frames would skip audio")
+        if not 4 <= self.window_samples <= 2048:
+            raise ValueError(f"window_size_ms {self.window_size_ms} at {self.sample_rate} Hz is "
+                             f"{self.window_samples} samples; the frontend supports 4 to 2048")
+        return self
+
+
+def parse_frontend_config(raw: dict, source: str = "<frontend config>") -> FrontendConfig:
+    """A FrontendConfig from a mapping; a bad value is a TinymlError naming the field."""
+    try:
+        return FrontendConfig(**raw)
+    except ValidationError as e:
+        problems = "\n  ".join(_describe(err, FrontendConfig) for err in e.errors())
+        raise TinymlError(
+            f"{source}: invalid audio frontend config:\n  {problems}",
+            fix="see FrontendConfig in tinyml/config.py for every field and its range",
+        ) from e
+
+
 class ConverterConfig(_Strict):
     representative_examples: int = Field(200, ge=1, le=100_000)
     # Points of accuracy (0..100) the int8 model may lose against the float one.

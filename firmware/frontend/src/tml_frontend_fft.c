@@ -1,0 +1,118 @@
+/* KissFFT's forward real FFT in 16-bit fixed point, reproduced operation for
+ * operation: the op's features depend on its every rounding. Each butterfly
+ * divides its inputs by its radix (multiplying by 32767/radix and rounding),
+ * products round to nearest in Q15 and sums wrap to int16, as KissFFT's
+ * macros do. KissFFT recurses; here the stages run iteratively over blocks,
+ * which performs the same operations on the same values in another order of
+ * independent blocks. The twiddles and the input order come from the
+ * generated tables.
+ */
+#include "tml_frontend.h"
+
+#define ROUND_Q15(x) ((int16_t)(((x) + (1 << 14)) >> 15))
+/* x * (32767 / radix), rounded: KissFFT's C_FIXDIV. */
+#define DIV4(x) ROUND_Q15((int32_t)(x) * (32767 / 4))
+#define DIV2(x) ROUND_Q15((int32_t)(x) * (32767 / 2))
+
+typedef struct {
+    int16_t r, i;
+} cpx;
+
+static inline cpx cmul(cpx a, const int16_t *tw)
+{
+    cpx out;
+    out.r = ROUND_Q15((int32_t)a.r * tw[0] - (int32_t)a.i * tw[1]);
+    out.i = ROUND_Q15((int32_t)a.r * tw[1] + (int32_t)a.i * tw[0]);
+    return out;
+}
+
+static inline cpx load(const int16_t *p)
+{
+    cpx c;
+    c.r = p[0];
+    c.i = p[1];
+    return c;
+}
+
+static inline void store(int16_t *p, int32_t r, int32_t i)
+{
+    p[0] = (int16_t)r;
+    p[1] = (int16_t)i;
+}
+
+static void radix4(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
+{
+    for (uint32_t b = 0; b < blocks; b++) {
+        int16_t *f = data + 2 * (b * 4 * m);
+        for (uint32_t k = 0; k < m; k++, f += 2) {
+            int16_t *f0 = f, *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
+            cpx a0 = {DIV4(f0[0]), DIV4(f0[1])};
+            cpx a1 = {DIV4(f1[0]), DIV4(f1[1])};
+            cpx a2 = {DIV4(f2[0]), DIV4(f2[1])};
+            cpx a3 = {DIV4(f3[0]), DIV4(f3[1])};
+            cpx s0 = cmul(a1, tml_fe_twiddles + 2 * (k * stride));
+            cpx s1 = cmul(a2, tml_fe_twiddles + 2 * (2 * k * stride));
+            cpx s2 = cmul(a3, tml_fe_twiddles + 2 * (3 * k * stride));
+            cpx s5 = {(int16_t)(a0.r - s1.r), (int16_t)(a0.i - s1.i)};
+            cpx s3 = {(int16_t)(s0.r + s2.r), (int16_t)(s0.i + s2.i)};
+            cpx s4 = {(int16_t)(s0.r - s2.r), (int16_t)(s0.i - s2.i)};
+            a0.r = (int16_t)(a0.r + s1.r);
+            a0.i = (int16_t)(a0.i + s1.i);
+            store(f2, a0.r - s3.r, a0.i - s3.i);
+            store(f0, a0.r + s3.r, a0.i + s3.i);
+            store(f1, s5.r + s4.i, s5.i - s4.r);
+            store(f3, s5.r - s4.i, s5.i + s4.r);
+        }
+    }
+}
+
+static void radix2(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
+{
+    for (uint32_t b = 0; b < blocks; b++) {
+        int16_t *f = data + 2 * (b * 2 * m);
+        for (uint32_t k = 0; k < m; k++, f += 2) {
+            int16_t *f0 = f, *f1 = f + 2 * m;
+            cpx a0 = {DIV2(f0[0]), DIV2(f0[1])};
+            cpx a1 = {DIV2(f1[0]), DIV2(f1[1])};
+            cpx t = cmul(a1, tml_fe_twiddles + 2 * (k * stride));
+            store(f1, a0.r - t.r, a0.i - t.i);
+            store(f0, a0.r + t.r, a0.i + t.i);
+        }
+    }
+}
+
+void tml_frontend_fft(int16_t *data)
+{
+    const uint32_t n = TML_FE_FFT_SIZE / 2; /* complex points */
+    for (uint32_t s = 0; s < TML_FE_FFT_STAGES; s++) {
+        const uint16_t *stage = tml_fe_fft_stages + 3 * s;
+        uint32_t radix = stage[0], m = stage[1], stride = stage[2];
+        if (radix == 4) {
+            radix4(data, n / (4 * m), m, stride);
+        } else {
+            radix2(data, n / (2 * m), m, stride);
+        }
+    }
+
+    /* Split the complex FFT of (even, odd) sample pairs into the real FFT's
+     * bins; bins k and N-k are read before either is written, so in place. */
+    cpx dc = load(data);
+    dc.r = DIV2(dc.r);
+    dc.i = DIV2(dc.i);
+    store(data, dc.r + dc.i, 0);
+    store(data + 2 * n, dc.r - dc.i, 0);
+    for (uint32_t k = 1; k <= n / 2; k++) {
+        cpx fpk = load(data + 2 * k);
+        cpx fpnk = load(data + 2 * (n - k));
+        fpnk.i = (int16_t)-fpnk.i;
+        fpk.r = DIV2(fpk.r);
+        fpk.i = DIV2(fpk.i);
+        fpnk.r = DIV2(fpnk.r);
+        fpnk.i = DIV2(fpnk.i);
+        cpx f1 = {(int16_t)(fpk.r + fpnk.r), (int16_t)(fpk.i + fpnk.i)};
+        cpx f2 = {(int16_t)(fpk.r - fpnk.r), (int16_t)(fpk.i - fpnk.i)};
+        cpx tw = cmul(f2, tml_fe_super_twiddles + 2 * (k - 1));
+        store(data + 2 * k, (f1.r + tw.r) >> 1, (f1.i + tw.i) >> 1);
+        store(data + 2 * (n - k), (f1.r - tw.r) >> 1, (tw.i - f1.i) >> 1);
+    }
+}
