@@ -39,12 +39,16 @@ def build_host(config: FrontendConfig, out_dir, *, cc: str = "gcc") -> Path:
     return exe
 
 
-def run_host(exe: Path, clips: list[np.ndarray], num_channels: int, *, timeout: float = 120) -> list[np.ndarray]:
-    """Features (uint16 [frames, num_channels]) of each int16 clip, each from a fresh state."""
+def run_host(
+    exe: Path, clips: list[np.ndarray], num_channels: int, *, max_piece: int = 0, timeout: float = 120
+) -> list[np.ndarray]:
+    """Features (uint16 [frames, num_channels]) of each int16 clip, each from a fresh state; with max_piece,
+    the clips are streamed in pieces of 1..max_piece samples instead of one call."""
     payload = b"".join(
         np.uint32(len(c)).tobytes() + np.ascontiguousarray(c, np.int16).tobytes() for c in clips
     )
-    proc = subprocess.run([str(exe)], input=payload, capture_output=True, timeout=timeout)
+    args = [str(exe), *([str(max_piece)] if max_piece else [])]
+    proc = subprocess.run(args, input=payload, capture_output=True, timeout=timeout)
     if proc.returncode != 0:
         raise TinymlError(f"{exe} exited with {proc.returncode}: {proc.stderr.decode(errors='replace')}")
     out, pos = [], 0
