@@ -12,7 +12,7 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install python-deps system-deps lock test test-fast run bench-pipeline bench-firmware clean
+.PHONY: install python-deps system-deps lock test test-fast run bench-pipeline bench-firmware bench-frontend clean
 
 install: python-deps system-deps
 
@@ -55,6 +55,9 @@ bench-pipeline: install
 
 bench-firmware: install
 	$(PY) -m benchmarks.firmware_bench --out bench/firmware.json
+
+bench-frontend: install
+	$(PY) -m benchmarks.frontend_bench --out bench/frontend.json
 
 clean:
 	rm -rf build bench .pytest_cache
