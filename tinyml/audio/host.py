@@ -17,6 +17,7 @@ FRONTEND_DIR = paths.FIRMWARE_DIR / "frontend"
 INCLUDE_DIR = FRONTEND_DIR / "include"
 SOURCES = (FRONTEND_DIR / "src" / "tml_frontend.c", FRONTEND_DIR / "src" / "tml_frontend_fft.c")
 HOST_MAIN = FRONTEND_DIR / "host" / "frontend_host.c"
+SQRT_MAIN = FRONTEND_DIR / "host" / "sqrt_host.c"
 
 
 def generate(config: FrontendConfig, out_dir: Path) -> list[Path]:
@@ -25,14 +26,14 @@ def generate(config: FrontendConfig, out_dir: Path) -> list[Path]:
     return [*SOURCES, tables_c]
 
 
-def build_host(config: FrontendConfig, out_dir, *, cc: str = "gcc") -> Path:
-    """Compile the frontend for `config` with the host harness; returns the executable."""
+def build_host(config: FrontendConfig, out_dir, *, cc: str = "gcc", main: Path = HOST_MAIN) -> Path:
+    """Compile the frontend for `config` with a host harness (`main`); returns the executable."""
     if shutil.which(cc) is None:
         raise TinymlError(f"host C compiler '{cc}' not found", fix="apt-get install -y gcc")
     out_dir = Path(out_dir)
     sources = generate(config, out_dir)
-    exe = out_dir / "frontend_host"
-    cmd = [cc, *CFLAGS, f"-I{INCLUDE_DIR}", f"-I{out_dir}", "-o", str(exe), str(HOST_MAIN), *map(str, sources)]
+    exe = out_dir / Path(main).stem
+    cmd = [cc, *CFLAGS, f"-I{INCLUDE_DIR}", f"-I{out_dir}", "-o", str(exe), str(main), *map(str, sources)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinymlError(f"host build of the audio frontend failed ({' '.join(cmd)}):\n{proc.stderr}")

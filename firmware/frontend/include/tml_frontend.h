@@ -49,4 +49,7 @@ size_t tml_frontend_run(tml_frontend_state *state, const int16_t *samples, size_
  * windowing); leaves bins 0..N/2 as (re, im) pairs in state->fft. */
 void tml_frontend_fft(int16_t *data);
 
+/* A filterbank sum's square root, rounded as the op rounds it. */
+uint32_t tml_frontend_sqrt(uint64_t num);
+
 #endif

@@ -21,38 +21,49 @@ static inline uint32_t msb32(uint32_t x)
     return x ? 32u - (uint32_t)__builtin_clz(x) : 0u;
 }
 
-/* Rounded square root (round half up), saturating at `cap` as the op does. */
-static uint32_t sqrt_rounded(uint64_t num)
+/* floor(sqrt(n)) by Newton's iteration from a power of two above it: it
+ * decreases monotonically to the floor (one 32-bit division a step, a
+ * handful of steps instead of the 16 of digit-by-digit). */
+static uint32_t isqrt32(uint32_t n)
+{
+    if (n < 2) {
+        return n;
+    }
+    uint32_t x = 1u << ((msb32(n) + 1) >> 1);
+    for (;;) {
+        uint32_t y = (x + n / x) >> 1;
+        if (y >= x) {
+            return x;
+        }
+        x = y;
+    }
+}
+
+/* sqrt(num) rounded to nearest (half up), as the op's Sqrt64/Sqrt32 return
+ * it: the floor plus one when the remainder exceeds it, except at the cap
+ * (0xFFFF for values below 2^32, where the op takes its 32-bit path; there the
+ * floor never exceeds it). Above 2^32 the floor comes from the floor of the
+ * top 32 bits' root and one Newton step that needs only a 32-bit division
+ * (it lands within 2 of the floor), then exact fix-ups on 64-bit squares. */
+uint32_t tml_frontend_sqrt(uint64_t num)
 {
     if ((num >> 32) == 0) {
-        uint32_t n = (uint32_t)num, res = 0;
-        if (n == 0) {
-            return 0;
-        }
-        uint32_t bit = 1u << ((msb32(n) - 1) & ~1u);
-        while (bit) {
-            if (n >= res + bit) {
-                n -= res + bit;
-                res = (res >> 1) + bit;
-            } else {
-                res >>= 1;
-            }
-            bit >>= 2;
-        }
-        return (n > res && res != 0xFFFFu) ? res + 1 : res;
+        uint32_t n = (uint32_t)num, r = isqrt32(n);
+        return (n - r * r > r && r != 0xFFFFu) ? r + 1 : r;
     }
-    uint32_t high = (uint32_t)(num >> 32);
-    uint64_t res = 0, bit = 1ull << ((31 + msb32(high)) & ~1u);
-    while (bit) {
-        if (num >= res + bit) {
-            num -= res + bit;
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
+    const uint32_t k = (32 + msb32((uint32_t)(num >> 32)) - 31) >> 1; /* num >> 2k has 31 or 32 bits */
+    const uint32_t r = isqrt32((uint32_t)(num >> (2 * k)));
+    const uint64_t s0 = (uint64_t)r << k;
+    const uint64_t step = (uint32_t)((num - s0 * s0) >> (k + 1)) / r;
+    uint64_t s = s0 + step;
+    s = s > 0xFFFFFFFFull ? 0xFFFFFFFFull : s;
+    while (s * s > num) {
+        s--;
     }
-    return (uint32_t)((num > res && res != 0xFFFFFFFFull) ? res + 1 : res);
+    while (s < 0xFFFFFFFFull && (s + 1) * (s + 1) <= num) {
+        s++;
+    }
+    return (uint32_t)((num - s * s > s && s != 0xFFFFFFFFull) ? s + 1 : s);
 }
 
 static uint32_t noise_reduce(uint32_t signal, uint32_t *estimate, uint32_t smoothing)
@@ -124,7 +135,7 @@ static uint32_t log_scaled(uint32_t x)
 /* One channel's filterbank sum to its feature. */
 static uint16_t feature(uint64_t energy, int shift, uint32_t *estimate, uint32_t smoothing)
 {
-    uint32_t value = sqrt_rounded(energy) >> shift;
+    uint32_t value = tml_frontend_sqrt(energy) >> shift;
     uint32_t noise_free = noise_reduce(value, estimate, smoothing);
 #if TML_FE_ENABLE_PCAN
     noise_free = pcan(noise_free, *estimate);
