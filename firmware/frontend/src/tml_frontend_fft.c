@@ -9,6 +9,8 @@
  */
 #include "tml_frontend.h"
 
+#include <string.h>
+
 #define ROUND_Q15(x) ((int16_t)(((x) + (1 << 14)) >> 15))
 /* x * (32767 / radix), rounded: KissFFT's C_FIXDIV. */
 #define DIV4(x) ROUND_Q15((int32_t)(x) * (32767 / 4))
@@ -81,6 +83,88 @@ static void radix2(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
     }
 }
 
+#if defined(__ARM_FEATURE_SIMD32)
+/* With the DSP extension a complex value is one word (re in the low half, im
+ * in the high half) and KissFFT's operations map onto single instructions
+ * with its exact semantics: SADD16/SSUB16 add and subtract both halves with
+ * int16 wrap-around, SSAX/SASX do the radix-4 rotation by -i, SMLSD/SMLADX
+ * take the complex product's two sums of products plus the rounding constant
+ * and SMLABB/SMLATB the division's product per half. Bit for bit the scalar
+ * code above (which the host and Cortex-M3 run). */
+#include <arm_acle.h>
+
+static inline uint32_t ld(const int16_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+static inline void st(int16_t *p, uint32_t w)
+{
+    memcpy(p, &w, 4);
+}
+
+/* Low halves of two Q15-rounding sums to (re, im): (lo >> 15, hi >> 15). */
+static inline uint32_t pack_q15(int32_t re, int32_t im)
+{
+    return ((uint32_t)(re >> 15) & 0xFFFFu) | ((uint32_t)im << 1 & 0xFFFF0000u);
+}
+
+static inline uint32_t pdiv(uint32_t x, int32_t k)
+{
+    return pack_q15(__smlabb((int32_t)x, k, 1 << 14), __smlatb((int32_t)x, k, 1 << 14));
+}
+
+static inline uint32_t pmul(uint32_t a, const int16_t *tw)
+{
+    const int32_t w = (int32_t)ld(tw);
+    return pack_q15(__smlsd((int32_t)a, w, 1 << 14), __smladx((int32_t)a, w, 1 << 14));
+}
+
+#define PADD(a, b) ((uint32_t)__sadd16((int16x2_t)(a), (int16x2_t)(b)))
+#define PSUB(a, b) ((uint32_t)__ssub16((int16x2_t)(a), (int16x2_t)(b)))
+
+static void radix4_packed(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
+{
+    for (uint32_t b = 0; b < blocks; b++) {
+        int16_t *f = data + 2 * (b * 4 * m);
+        for (uint32_t k = 0; k < m; k++, f += 2) {
+            int16_t *f0 = f, *f1 = f + 2 * m, *f2 = f + 4 * m, *f3 = f + 6 * m;
+            uint32_t a0 = pdiv(ld(f0), 32767 / 4);
+            const uint32_t s0 = pmul(pdiv(ld(f1), 32767 / 4), tml_fe_twiddles + 2 * (k * stride));
+            const uint32_t s1 = pmul(pdiv(ld(f2), 32767 / 4), tml_fe_twiddles + 2 * (2 * k * stride));
+            const uint32_t s2 = pmul(pdiv(ld(f3), 32767 / 4), tml_fe_twiddles + 2 * (3 * k * stride));
+            const uint32_t s5 = PSUB(a0, s1);
+            a0 = PADD(a0, s1);
+            const uint32_t s3 = PADD(s0, s2), s4 = PSUB(s0, s2);
+            st(f2, PSUB(a0, s3));
+            st(f0, PADD(a0, s3));
+            st(f1, (uint32_t)__ssax((int16x2_t)s5, (int16x2_t)s4));
+            st(f3, (uint32_t)__sasx((int16x2_t)s5, (int16x2_t)s4));
+        }
+    }
+}
+
+static void radix2_packed(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
+{
+    for (uint32_t b = 0; b < blocks; b++) {
+        int16_t *f = data + 2 * (b * 2 * m);
+        for (uint32_t k = 0; k < m; k++, f += 2) {
+            const uint32_t a0 = pdiv(ld(f), 32767 / 2);
+            const uint32_t t = pmul(pdiv(ld(f + 2 * m), 32767 / 2), tml_fe_twiddles + 2 * (k * stride));
+            st(f + 2 * m, PSUB(a0, t));
+            st(f, PADD(a0, t));
+        }
+    }
+}
+#define RADIX4 radix4_packed
+#define RADIX2 radix2_packed
+#else
+#define RADIX4 radix4
+#define RADIX2 radix2
+#endif
+
 void tml_frontend_fft(int16_t *data)
 {
     const uint32_t n = TML_FE_FFT_SIZE / 2; /* complex points */
@@ -88,9 +172,9 @@ void tml_frontend_fft(int16_t *data)
         const uint16_t *stage = tml_fe_fft_stages + 3 * s;
         uint32_t radix = stage[0], m = stage[1], stride = stage[2];
         if (radix == 4) {
-            radix4(data, n / (4 * m), m, stride);
+            RADIX4(data, n / (4 * m), m, stride);
         } else {
-            radix2(data, n / (2 * m), m, stride);
+            RADIX2(data, n / (2 * m), m, stride);
         }
     }
 
