@@ -69,6 +69,16 @@ def _write_vectors(clips: list[np.ndarray], expected: list[np.ndarray], out_dir:
     return out_dir
 
 
+def compile_frontend(config: FrontendConfig, profile: Profile, work_dir: Path) -> tuple[build.ObjectSet, list[Path]]:
+    """The frontend for `config` and the board code compiled for the profile; also the frontend's own objects."""
+    gen_dir = Path(work_dir) / "generated"
+    frontend_sources = host.generate(config, gen_dir)
+    objects = build.compile_objects(
+        profile, [*frontend_sources, *build.board_sources(profile)], [host.INCLUDE_DIR, gen_dir], Path(work_dir) / "obj"
+    )
+    return objects, objects.objects[: len(frontend_sources)]
+
+
 def run_emulated(
     config: FrontendConfig,
     clips: list[np.ndarray],
@@ -80,11 +90,7 @@ def run_emulated(
 ) -> EmulatedRun:
     """Build the frontend for `config` and the profile, run `clips` in QEMU, compare with `expected`."""
     work_dir = Path(work_dir)
-    gen_dir = work_dir / "generated"
-    frontend_sources = host.generate(config, gen_dir)
-    objects = build.compile_objects(
-        profile, [*frontend_sources, *build.board_sources(profile)], [host.INCLUDE_DIR, gen_dir], work_dir / "obj"
-    )
+    objects, frontend_objects = compile_frontend(config, profile, work_dir)
     vec_dir = _write_vectors(clips, expected, work_dir / "vectors")
     board = qemu.board_memory(profile)
     memory = build.MemoryRegions(profile.memory.flash_origin, board.flash_bytes, profile.memory.ram_origin,
@@ -101,7 +107,6 @@ def run_emulated(
         )
     result = _kv(summary[-1])
     per_clip = [_kv(line) for line in _CLIP.findall(run.stdout + run.stderr)]
-    frontend_objects = objects.objects[: len(frontend_sources)]
     text, tables = _object_sizes(frontend_objects)
     return EmulatedRun(
         clips=result["clips"],

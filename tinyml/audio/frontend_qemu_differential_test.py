@@ -2,7 +2,8 @@
 
 A few settings per core, each one firmware image holding a batch of clips.
 """
-import numpy as np
+import subprocess
+
 import pytest
 
 from tinyml.audio import differential_cases as cases
@@ -44,3 +45,18 @@ def test_a_wrong_feature_is_caught(tmp_path):
     expected[3, 5] ^= 1
     run = emulated.run_emulated(config, [clip], [expected], get_profile("cortex-m3"), tmp_path)
     assert not run.passed and run.mismatched_values == 1
+
+
+@pytest.mark.qemu
+def test_needs_no_float_and_no_malloc_at_run_time(tmp_path):
+    # On a core without an FPU any float or double arithmetic would call the
+    # compiler's soft-float helpers; allocation would call malloc.
+    objects, frontend = emulated.compile_frontend(cases.CONFIGS["16k_30_20_40"], get_profile("cortex-m3"), tmp_path)
+    nm = objects.toolchain.gcc.with_name("arm-none-eabi-nm")
+    undefined = set()
+    for obj in frontend:
+        out = subprocess.run([str(nm), "-u", str(obj)], capture_output=True, text=True, check=True).stdout
+        undefined.update(line.split()[-1] for line in out.splitlines() if line.strip())
+    external = {name for name in undefined if not name.startswith("tml_")}  # its own tables and functions
+    assert external, "nm listed no external symbols at all (memcpy and memset are expected)"
+    assert external <= {"memcpy", "memmove", "memset"}, external

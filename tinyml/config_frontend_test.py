@@ -1,0 +1,28 @@
+import pytest
+
+from tinyml.config import FrontendConfig, parse_frontend_config
+from tinyml.errors import TinymlError
+
+
+def test_defaults_are_micro_speechs_settings_with_pcan():
+    c = FrontendConfig()
+    assert (c.sample_rate, c.window_size_ms, c.window_step_ms, c.num_channels) == (16000, 30, 20, 40)
+    assert c.enable_pcan and c.enable_log and (c.window_samples, c.step_samples) == (480, 320)
+
+
+@pytest.mark.parametrize("raw,field,hint", [
+    ({"sample_rate": 8000}, "upper_band_limit", "below half the sample rate"),
+    ({"sample_rate": 8000, "upper_band_limit": 4000}, "upper_band_limit", "e.g. 3900"),
+    ({"lower_band_limit": 8000, "upper_band_limit": 7000}, "lower_band_limit", "below upper_band_limit"),
+    ({"window_size_ms": 20, "window_step_ms": 30}, "window_step_ms", "must not exceed"),
+    ({"sample_rate": 22050, "upper_band_limit": 10000}, "sample_rate", "multiple of 1000"),
+    ({"num_channels": 0}, "num_channels", "greater than or equal to 1"),
+    ({"left_context": 2}, "left_context", "stack frames in the model input"),
+    ({"frame_stride": 2}, "frame_stride", "window_step_ms"),
+    ({"enable_pcn": True}, "enable_pcn", "did you mean 'enable_pcan'"),
+])
+def test_bad_values_are_refused_naming_the_field(raw, field, hint):
+    with pytest.raises(TinymlError) as e:
+        parse_frontend_config(raw, source="kws.yaml")
+    assert "kws.yaml" in str(e.value) and field in str(e.value) and hint in str(e.value)
+    assert e.value.fix
