@@ -15,7 +15,7 @@ import numpy as np
 from tinyml.audio import host
 from tinyml.config import FrontendConfig
 from tinyml.errors import TinymlError
-from tinyml.firmware import build, qemu
+from tinyml.firmware import build, qemu, verify
 from tinyml.firmware.elf import ElfFile
 from tinyml.profiles import Profile
 
@@ -98,14 +98,7 @@ def run_emulated(
     image = build.link(objects, [HARNESS, vec_dir / "frontend_vectors.c", vec_dir / "frontend_vectors.S"],
                        work_dir / "frontend_harness.elf", memory, [vec_dir])
     run = qemu.run_elf(image.elf, profile, timeout_s=timeout_s)
-    summary = _SUMMARY.findall(run.stdout + run.stderr)
-    if not summary:
-        raise TinymlError(
-            f"the frontend harness {image.elf} printed no result (QEMU exit {run.returncode}); "
-            f"output: {(run.stdout + run.stderr)[-800:]!r}",
-            fix="the firmware probably faulted or ran out of memory; run the ELF in qemu-system-arm to investigate",
-        )
-    result = _kv(summary[-1])
+    result = verify.parse_result(run, image.elf, _SUMMARY)
     per_clip = [_kv(line) for line in _CLIP.findall(run.stdout + run.stderr)]
     text, tables = _object_sizes(frontend_objects)
     return EmulatedRun(

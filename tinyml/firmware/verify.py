@@ -62,8 +62,9 @@ def _write_vectors(inputs: np.ndarray, outputs: np.ndarray, out_dir: Path) -> li
     return [asm, APP_DIR / "harness.c"]
 
 
-def _parse(run: qemu.QemuRun, elf: Path) -> dict[str, int]:
-    found = _RESULT.findall(run.stdout + run.stderr)
+def parse_result(run: qemu.QemuRun, elf: Path, pattern: re.Pattern = _RESULT) -> dict[str, int]:
+    """The key=value pairs of the last line `pattern` matches in a harness image's output."""
+    found = pattern.findall(run.stdout + run.stderr)
     if not found:
         raise TinymlError(
             f"the verification image {elf} printed no result line (QEMU exit {run.returncode}); "
@@ -102,7 +103,7 @@ def verify(
         sources = _write_vectors(inputs[lo : lo + batch], outputs[lo : lo + batch], batch_dir)
         image = link(objects, sources, batch_dir / "harness.elf", memory, [batch_dir])
         run = qemu.run_elf(image.elf, profile, timeout_s=timeout_s)
-        result = _parse(run, image.elf)
+        result = parse_result(run, image.elf)
         for key in totals:
             totals[key] += result[key]
         if result["mismatched_vectors"] and first_mismatch is None:

@@ -15,12 +15,25 @@
 static tml_frontend_state state;
 static uint16_t features[TML_FE_MAX_FRAMES * TML_FE_NUM_CHANNELS];
 
-static char *append(char *p, const char *key, uint64_t value)
+/* One "TAG key=value ..." line to the log. */
+static void log_fields(const char *tag, const char *const *keys, const uint64_t *values, uint32_t n)
 {
-    while (*key) {
-        *p++ = *key++;
+    static char line[200];
+    char *p = line;
+    while (*tag) {
+        *p++ = *tag++;
     }
-    return tml_decimal(p, value);
+    for (uint32_t f = 0; f < n; f++) {
+        *p++ = ' ';
+        for (const char *k = keys[f]; *k;) {
+            *p++ = *k++;
+        }
+        *p++ = '=';
+        p = tml_decimal(p, values[f]);
+    }
+    p[0] = '\n';
+    p[1] = '\0';
+    board_log(line);
 }
 
 int main(void)
@@ -29,7 +42,9 @@ int main(void)
     uint64_t ticks_total = 0;
     const int16_t *samples = tml_fe_clip_samples;
     const uint16_t *expected = tml_fe_clip_features;
-    static char line[200];
+    static const char *const clip_keys[] = {"index", "frames", "mismatched_values", "ticks"};
+    static const char *const summary_keys[] = {"clips", "frames", "mismatched_clips", "mismatched_values",
+                                               "ticks_total"};
 
     board_init();
     board_timer_start();
@@ -39,30 +54,20 @@ int main(void)
                                                      TML_FE_MAX_FRAMES);
         uint64_t ticks = board_timer_ticks() - start;
         uint32_t differing = frames != tml_fe_clip_frames[c];
-        for (uint32_t i = 0; i < tml_fe_clip_frames[c] * TML_FE_NUM_CHANNELS && frames == tml_fe_clip_frames[c]; i++) {
+        const uint32_t values = differing ? 0 : frames * TML_FE_NUM_CHANNELS;
+        for (uint32_t i = 0; i < values; i++) {
             differing += features[i] != expected[i];
         }
         bad_clips += differing != 0;
         bad_values += differing;
         frames_total += frames;
         ticks_total += ticks;
-        char *p = append(line, "TML_FRONTEND_CLIP index=", c);
-        p = append(p, " frames=", frames);
-        p = append(p, " mismatched_values=", differing);
-        p = append(p, " ticks=", ticks);
-        p[0] = '\n';
-        p[1] = '\0';
-        board_log(line);
+        const uint64_t clip[] = {c, frames, differing, ticks};
+        log_fields("TML_FRONTEND_CLIP", clip_keys, clip, 4);
         samples += tml_fe_clip_lengths[c];
         expected += tml_fe_clip_frames[c] * TML_FE_NUM_CHANNELS;
     }
-    char *p = append(line, "TML_FRONTEND clips=", TML_FE_CLIP_COUNT);
-    p = append(p, " frames=", frames_total);
-    p = append(p, " mismatched_clips=", bad_clips);
-    p = append(p, " mismatched_values=", bad_values);
-    p = append(p, " ticks_total=", ticks_total);
-    p[0] = '\n';
-    p[1] = '\0';
-    board_log(line);
+    const uint64_t summary[] = {TML_FE_CLIP_COUNT, frames_total, bad_clips, bad_values, ticks_total};
+    log_fields("TML_FRONTEND", summary_keys, summary, 5);
     board_halt(bad_clips ? 1 : 0);
 }
