@@ -220,7 +220,20 @@ class FrontendConfig(_Strict):
         if not 4 <= self.window_samples <= 2048:
             raise ValueError(f"window_size_ms {self.window_size_ms} at {self.sample_rate} Hz is "
                              f"{self.window_samples} samples; the frontend supports 4 to 2048")
+        # The op shifts by these differences; a negative one is undefined behaviour in its C code.
+        correction = self.log_correction_bits
+        if self.enable_pcan and self.smoothing_bits < correction:
+            raise ValueError(f"smoothing_bits {self.smoothing_bits} must be at least {correction} for a "
+                             f"{self.window_samples}-sample window with PCAN on")
+        if self.enable_pcan and self.gain_bits < 12 + correction:
+            raise ValueError(f"gain_bits {self.gain_bits} must be at least {12 + correction} for a "
+                             f"{self.window_samples}-sample window with PCAN on")
         return self
+
+    @property
+    def log_correction_bits(self) -> int:
+        """The op's scaling correction: log2 of its FFT length (the window rounded up to a power of two) minus 6."""
+        return (self.window_samples - 1).bit_length() - 6
 
 
 def parse_frontend_config(raw: dict, source: str = "<frontend config>") -> FrontendConfig:

@@ -26,3 +26,13 @@ def test_bad_values_are_refused_naming_the_field(raw, field, hint):
         parse_frontend_config(raw, source="kws.yaml")
     assert "kws.yaml" in str(e.value) and field in str(e.value) and hint in str(e.value)
     assert e.value.fix
+
+
+def test_pcan_shifts_must_not_go_negative_for_the_window():
+    # a 2048-sample window (48 kHz, 40 ms) needs smoothing_bits >= 5 and gain_bits >= 17 with PCAN on
+    base = {"sample_rate": 48000, "window_size_ms": 40, "upper_band_limit": 20000}
+    assert FrontendConfig(**base).log_correction_bits == 5
+    for field, value, least in (("smoothing_bits", 4, 5), ("gain_bits", 16, 17)):
+        with pytest.raises(TinymlError, match=f"{field} {value} must be at least {least}"):
+            parse_frontend_config({**base, field: value})
+    assert FrontendConfig(**base, smoothing_bits=4, gain_bits=16, enable_pcan=False).smoothing_bits == 4

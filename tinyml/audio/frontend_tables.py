@@ -63,11 +63,6 @@ class FrontendTables:
     log_lut: np.ndarray  # uint16 [LOG_SEGMENTS + 2]
 
 
-def _msb(n: int) -> int:
-    """Position of the highest set bit, 1-based; 0 for 0 (the op's MostSignificantBit32)."""
-    return n.bit_length()
-
-
 # --- window -----------------------------------------------------------------
 
 def hann_window(size: int) -> np.ndarray:
@@ -213,7 +208,7 @@ def compute(config: FrontendConfig) -> FrontendTables:
     fft_size = fft_size_for(config.window_samples)
     order, stages, twiddles, supers = fft_plan(fft_size)
     start, end, widths, weights, unweights = filterbank(config, fft_size // 2 + 1)
-    correction = _msb(fft_size) - 1 - FILTERBANK_BITS // 2
+    correction = config.log_correction_bits
     return FrontendTables(
         config=config,
         window=hann_window(config.window_samples),
