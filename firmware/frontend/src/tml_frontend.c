@@ -156,22 +156,28 @@ static uint16_t feature(uint64_t energy, int shift, uint32_t *estimate, uint32_t
 static void process_window(tml_frontend_state *state, uint16_t *features)
 {
     int16_t *fft = state->fft;
-    /* Window into KissFFT's input order; the op's magnitude uses int16
-     * negation, so -32768 does not count (it stays -32768). */
-    int16_t max_abs = 0;
+    /* Window into KissFFT's input order. The op scales by the magnitude of
+     * the largest windowed value, taken with int16 negation, so -32768 does
+     * not count (it stays negative); only the magnitude's top bit matters,
+     * which is the top bit of all the magnitudes ORed, -32768 masked out. */
+    uint32_t magnitudes = 0;
     for (uint32_t i = 0; i < TML_FE_WINDOW_SIZE; i++) {
-        int16_t v = (int16_t)(((int32_t)state->input[i] * tml_fe_window[i]) >> 12);
-        fft[2 * tml_fe_fft_order[i >> 1] + (i & 1)] = v;
-        int16_t a = v < 0 ? (int16_t)-v : v;
-        max_abs = a > max_abs ? a : max_abs;
+        const int32_t v = ((int32_t)state->input[i] * tml_fe_window[i]) >> 12;
+        fft[2 * tml_fe_fft_order[i >> 1] + (i & 1)] = (int16_t)v;
+        magnitudes |= (uint32_t)(v < 0 ? -v : v);
     }
     for (uint32_t i = TML_FE_WINDOW_SIZE; i < TML_FE_FFT_SIZE; i++) {
         fft[2 * tml_fe_fft_order[i >> 1] + (i & 1)] = 0;
     }
-    /* Scale up for the most FFT resolution; the shift wraps like the op's. */
-    const int shift = 15 - (int)msb32((uint32_t)max_abs);
-    for (uint32_t i = 0; i < TML_FE_FFT_SIZE; i++) {
-        fft[i] = (int16_t)(uint16_t)((uint32_t)(uint16_t)fft[i] << shift);
+    /* Scale up for the most FFT resolution; each int16 wraps like the op's
+     * shift. Two at a time: the mask drops what crosses the half boundary. */
+    const int shift = 15 - (int)msb32(magnitudes & 0x7FFFu);
+    const uint32_t keep = ((0xFFFFu << shift) & 0xFFFFu) | (0xFFFF0000u << shift);
+    for (uint32_t i = 0; i < TML_FE_FFT_SIZE; i += 2) {
+        uint32_t pair;
+        memcpy(&pair, fft + i, sizeof(pair));
+        pair = (pair << shift) & keep;
+        memcpy(fft + i, &pair, sizeof(pair));
     }
     tml_frontend_fft(fft);
 

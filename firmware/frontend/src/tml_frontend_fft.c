@@ -105,10 +105,13 @@ static inline void st(int16_t *p, uint32_t w)
     memcpy(p, &w, 4);
 }
 
-/* Low halves of two Q15-rounding sums to (re, im): (lo >> 15, hi >> 15). */
+/* Two Q15 sums to (re, im) = (re >> 15, im >> 15), truncated to int16 each:
+ * PKHTB takes the top half of im << 1 and the bottom half of re >> 15. */
 static inline uint32_t pack_q15(int32_t re, int32_t im)
 {
-    return ((uint32_t)(re >> 15) & 0xFFFFu) | ((uint32_t)im << 1 & 0xFFFF0000u);
+    uint32_t out;
+    __asm__("pkhtb %0, %1, %2, asr #15" : "=r"(out) : "r"((uint32_t)im << 1), "r"(re));
+    return out;
 }
 
 static inline uint32_t pdiv(uint32_t x, int32_t k)
