@@ -256,6 +256,7 @@ def write_sources(tables: FrontendTables, out_dir: Path) -> tuple[Path, Path]:
         "TML_FE_SAMPLE_RATE": c.sample_rate,
         "TML_FE_WINDOW_SIZE": c.window_samples,
         "TML_FE_WINDOW_STEP": c.step_samples,
+        "TML_FE_FRAMES_PER_SECOND": (c.sample_rate - c.window_samples) // c.step_samples + 1,
         "TML_FE_FFT_SIZE": tables.fft_size,
         "TML_FE_FFT_STAGES": len(tables.fft_stages),
         "TML_FE_NUM_CHANNELS": c.num_channels,

@@ -50,8 +50,11 @@ int main(void)
     board_timer_start();
     for (uint32_t c = 0; c < TML_FE_CLIP_COUNT; c++) {
         uint64_t start = board_timer_ticks();
-        uint32_t frames = (uint32_t)tml_frontend_run(&state, samples, tml_fe_clip_lengths[c], features,
-                                                     TML_FE_MAX_FRAMES);
+        const uint32_t length = tml_fe_clip_lengths[c];
+        /* Clips of exactly one second exercise the one-second helper. */
+        uint32_t frames = (uint32_t)(length == TML_FE_SAMPLE_RATE && TML_FE_MAX_FRAMES >= TML_FE_FRAMES_PER_SECOND
+                                         ? tml_frontend_one_second(&state, samples, features)
+                                         : tml_frontend_run(&state, samples, length, features, TML_FE_MAX_FRAMES));
         uint64_t ticks = board_timer_ticks() - start;
         uint32_t differing = frames != tml_fe_clip_frames[c];
         const uint32_t values = differing ? 0 : frames * TML_FE_NUM_CHANNELS;
@@ -64,7 +67,7 @@ int main(void)
         ticks_total += ticks;
         const uint64_t clip[] = {c, frames, differing, ticks};
         log_fields("TML_FRONTEND_CLIP", clip_keys, clip, 4);
-        samples += tml_fe_clip_lengths[c];
+        samples += length;
         expected += tml_fe_clip_frames[c] * TML_FE_NUM_CHANNELS;
     }
     const uint64_t summary[] = {TML_FE_CLIP_COUNT, frames_total, bad_clips, bad_values, ticks_total};

@@ -11,7 +11,8 @@
  *
  * Streaming: tml_frontend_init once, then tml_frontend_feed with audio as it
  * arrives; a frame is ready every TML_FE_WINDOW_STEP samples once the first
- * TML_FE_WINDOW_SIZE have arrived. tml_frontend_run does a whole clip.
+ * TML_FE_WINDOW_SIZE have arrived. tml_frontend_run does a whole clip,
+ * tml_frontend_one_second a second of it.
  */
 #ifndef TML_FRONTEND_H
 #define TML_FRONTEND_H
@@ -43,6 +44,13 @@ size_t tml_frontend_feed(tml_frontend_state *state, const int16_t *samples, size
  * is shorter than a window. */
 size_t tml_frontend_run(tml_frontend_state *state, const int16_t *samples, size_t count,
                         uint16_t *features, size_t max_frames);
+
+/* One second of audio (TML_FE_SAMPLE_RATE samples) to its
+ * TML_FE_FRAMES_PER_SECOND frames: a keyword-spotting model's input. */
+static inline size_t tml_frontend_one_second(tml_frontend_state *state, const int16_t *samples, uint16_t *features)
+{
+    return tml_frontend_run(state, samples, TML_FE_SAMPLE_RATE, features, TML_FE_FRAMES_PER_SECOND);
+}
 
 /* The fixed-point real FFT of TML_FE_FFT_SIZE samples, already placed in
  * KissFFT's input order in state->fft (tml_frontend.c does that while

@@ -42,6 +42,7 @@ static inline void store(int16_t *p, int32_t r, int32_t i)
     p[1] = (int16_t)i;
 }
 
+#if !defined(__ARM_FEATURE_SIMD32)
 static void radix4(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
 {
     for (uint32_t b = 0; b < blocks; b++) {
@@ -83,14 +84,38 @@ static void radix2(int16_t *data, uint32_t blocks, uint32_t m, uint32_t stride)
     }
 }
 
-#if defined(__ARM_FEATURE_SIMD32)
+/* Bins 1..N/2 and N/2..N-1 of the real FFT from the complex FFT of
+ * (even, odd) sample pairs; bins k and N-k are read before either is
+ * written, so in place. */
+static void split(int16_t *data, uint32_t n)
+{
+    for (uint32_t k = 1; k <= n / 2; k++) {
+        cpx fpk = load(data + 2 * k);
+        cpx fpnk = load(data + 2 * (n - k));
+        fpnk.i = (int16_t)-fpnk.i;
+        fpk.r = DIV2(fpk.r);
+        fpk.i = DIV2(fpk.i);
+        fpnk.r = DIV2(fpnk.r);
+        fpnk.i = DIV2(fpnk.i);
+        cpx f1 = {(int16_t)(fpk.r + fpnk.r), (int16_t)(fpk.i + fpnk.i)};
+        cpx f2 = {(int16_t)(fpk.r - fpnk.r), (int16_t)(fpk.i - fpnk.i)};
+        cpx tw = cmul(f2, tml_fe_super_twiddles + 2 * (k - 1));
+        store(data + 2 * k, (f1.r + tw.r) >> 1, (f1.i + tw.i) >> 1);
+        store(data + 2 * (n - k), (f1.r - tw.r) >> 1, (tw.i - f1.i) >> 1);
+    }
+}
+#define RADIX4 radix4
+#define RADIX2 radix2
+#define SPLIT split
+
+#else
 /* With the DSP extension a complex value is one word (re in the low half, im
  * in the high half) and KissFFT's operations map onto single instructions
  * with its exact semantics: SADD16/SSUB16 add and subtract both halves with
  * int16 wrap-around, SSAX/SASX do the radix-4 rotation by -i, SMLSD/SMLADX
  * take the complex product's two sums of products plus the rounding constant
  * and SMLABB/SMLATB the division's product per half. Bit for bit the scalar
- * code above (which the host and Cortex-M3 run). */
+ * code above, which the host and cores without the extension (Cortex-M3) run. */
 #include <arm_acle.h>
 
 static inline uint32_t ld(const int16_t *p)
@@ -161,11 +186,27 @@ static void radix2_packed(int16_t *data, uint32_t blocks, uint32_t m, uint32_t s
         }
     }
 }
+/* split() with SHADD16/SHSUB16 for KissFFT's halved sums (exact: the lanes
+ * add at 17 bits before the shift). The conjugate negates the high half
+ * with wrap-around before the division, as KissFFT does. */
+static void split_packed(int16_t *data, uint32_t n)
+{
+    for (uint32_t k = 1; k <= n / 2; k++) {
+        const uint32_t xnk = ld(data + 2 * (n - k));
+        const uint32_t negated = PSUB(0u, xnk);
+        const uint32_t fpk = pdiv(ld(data + 2 * k), 32767 / 2);
+        const uint32_t fpnk = pdiv((xnk & 0xFFFFu) | (negated & 0xFFFF0000u), 32767 / 2);
+        const uint32_t f1 = PADD(fpk, fpnk);
+        const uint32_t tw = pmul(PSUB(fpk, fpnk), tml_fe_super_twiddles + 2 * (k - 1));
+        const uint32_t low = (uint32_t)__shsub16((int16x2_t)f1, (int16x2_t)tw);
+        const uint32_t high = (uint32_t)__shsub16((int16x2_t)tw, (int16x2_t)f1);
+        st(data + 2 * k, (uint32_t)__shadd16((int16x2_t)f1, (int16x2_t)tw));
+        st(data + 2 * (n - k), (low & 0xFFFFu) | (high & 0xFFFF0000u));
+    }
+}
 #define RADIX4 radix4_packed
 #define RADIX2 radix2_packed
-#else
-#define RADIX4 radix4
-#define RADIX2 radix2
+#define SPLIT split_packed
 #endif
 
 void tml_frontend_fft(int16_t *data)
@@ -181,25 +222,11 @@ void tml_frontend_fft(int16_t *data)
         }
     }
 
-    /* Split the complex FFT of (even, odd) sample pairs into the real FFT's
-     * bins; bins k and N-k are read before either is written, so in place. */
+    /* Bins 0 and N (real) from the DC term of the complex FFT, then the rest. */
     cpx dc = load(data);
     dc.r = DIV2(dc.r);
     dc.i = DIV2(dc.i);
     store(data, dc.r + dc.i, 0);
     store(data + 2 * n, dc.r - dc.i, 0);
-    for (uint32_t k = 1; k <= n / 2; k++) {
-        cpx fpk = load(data + 2 * k);
-        cpx fpnk = load(data + 2 * (n - k));
-        fpnk.i = (int16_t)-fpnk.i;
-        fpk.r = DIV2(fpk.r);
-        fpk.i = DIV2(fpk.i);
-        fpnk.r = DIV2(fpnk.r);
-        fpnk.i = DIV2(fpnk.i);
-        cpx f1 = {(int16_t)(fpk.r + fpnk.r), (int16_t)(fpk.i + fpnk.i)};
-        cpx f2 = {(int16_t)(fpk.r - fpnk.r), (int16_t)(fpk.i - fpnk.i)};
-        cpx tw = cmul(f2, tml_fe_super_twiddles + 2 * (k - 1));
-        store(data + 2 * k, (f1.r + tw.r) >> 1, (f1.i + tw.i) >> 1);
-        store(data + 2 * (n - k), (f1.r - tw.r) >> 1, (tw.i - f1.i) >> 1);
-    }
+    SPLIT(data, n);
 }
