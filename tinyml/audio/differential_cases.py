@@ -11,7 +11,7 @@ from tinyml import paths
 from tinyml.config import FrontendConfig
 
 # ../shared beside the checkout; TINYML_FSDD_DIR points elsewhere (a git worktree has no ../shared).
-FSDD_DIR = Path(os.environ.get("TINYML_FSDD_DIR", Path(paths.REPO_ROOT).parent / "shared" / "data" / "fsdd" / "recordings"))
+FSDD_DIR = Path(os.environ.get("TINYML_FSDD_DIR", paths.REPO_ROOT.parent / "shared/data/fsdd/recordings"))
 FSDD_RATE = 8000
 NYQUIST_MARGIN_HZ = 100
 

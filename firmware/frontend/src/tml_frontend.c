@@ -191,7 +191,8 @@ static void process_window(tml_frontend_state *state, uint16_t *features)
     for (uint32_t band = 0; band <= TML_FE_NUM_CHANNELS; band++) {
         int64_t weighted = carry, unweighted = 0;
         for (uint32_t j = tml_fe_channel_widths[band]; j; j--, b++, bin += 2) {
-            const int32_t energy = (int32_t)((uint32_t)((int32_t)bin[0] * bin[0]) + (uint32_t)((int32_t)bin[1] * bin[1]));
+            const uint32_t re2 = (uint32_t)((int32_t)bin[0] * bin[0]), im2 = (uint32_t)((int32_t)bin[1] * bin[1]);
+            const int32_t energy = (int32_t)(re2 + im2);
             weighted += (int64_t)tml_fe_weights[b] * energy;
             unweighted += (int64_t)tml_fe_unweights[b] * energy;
         }
