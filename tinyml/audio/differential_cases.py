@@ -39,6 +39,7 @@ CONFIGS = {
     "16k_short_window": config(16000, 4, 2, 8, upper_band_limit=7000.0),
     "8k_long_window": config(8000, 100, 50, 64),
     "48k_40_20_64_from_0_hz": config(48000, 40, 20, 64, lower_band_limit=0.0),
+    "9k_25_15_20_odd_window": config(9000, 25, 15, 20),  # 225 samples: half a complex pair is padding
     "8k_least_smoothing_and_gain_bits": config(8000, 30, 20, 40, smoothing_bits=2, gain_bits=14),
 }
 
