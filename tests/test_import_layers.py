@@ -20,6 +20,7 @@ LAYERS = [
     ("tinyml.releases", "tinyml.kubeflow"),
     ("tinyml.runs",),
     ("tinyml.converter",),
+    ("tinyml.audio",),  # the audio frontend's tables, reference op, and builds of its C code
     ("tinyml.firmware", "tinyml.data"),
     ("tinyml.tflite",),
     ("tinyml",),  # the base modules: config, errors, paths, profiles, gcs ...
