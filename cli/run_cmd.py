@@ -100,6 +100,10 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
     console = Console(stderr=True)
     config = load_config(config_path)
     console.print(f"pipeline [bold]{config.name}[/], runs root {root.resolve()}")
+    from pipelines.data_prep import prepare_data
+
+    # Before TensorFlow loads, so bad input is refused in about a second.
+    data_path = prepare_data(config, root.resolve())
     with console.status("loading TensorFlow and TFX..."):
         from tinyml.runs.layout import RunsLayout
         from pipelines.local_runner import run_local
@@ -112,7 +116,7 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     progress = _Progress(console)
     try:
-        summary = run_local(config, root, on_event=progress, verbose=verbose)
+        summary = run_local(config, root, on_event=progress, verbose=verbose, data_path=data_path)
     finally:
         progress.stop()
     report = build_report(summary, config)

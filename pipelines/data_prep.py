@@ -9,7 +9,7 @@ from google.protobuf import text_format
 
 from pipelines import spans
 from tinyml.config import PipelineConfig
-from tinyml.data.preflight import CsvExpectations, check_csv
+from tinyml.data.preflight import CsvExpectations, check_csv, refuse_byte_order_mark
 from tinyml.errors import TinymlError
 
 # Bundled examples export their data with `<package>.data.export_csv(out_dir)`.
@@ -59,3 +59,6 @@ def _check(config: PipelineConfig, data_path: Path) -> None:
         required += [f.name for f in schema.feature if f.name != config.data.label]
         numeric = tuple(f.name for f in schema.feature if f.type in (schema_pb2.INT, schema_pb2.FLOAT))
     check_csv(data_path, CsvExpectations(config.data.label, config.data.num_classes, tuple(dict.fromkeys(required)), numeric))
+    serving = config.serving_file()
+    if serving and serving.is_file():
+        refuse_byte_order_mark(serving)

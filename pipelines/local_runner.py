@@ -39,9 +39,12 @@ class _ComponentEvents(logging.Handler):
             self.on_event(record.args[0], "running" if "running" in record.msg else "finished")
 
 
-def build_local_pipeline(config: PipelineConfig, root: Path) -> tuple[tfx.dsl.Pipeline, RunsLayout]:
+def build_local_pipeline(
+    config: PipelineConfig, root: Path, data_path: Path | None = None
+) -> tuple[tfx.dsl.Pipeline, RunsLayout]:
+    """`data_path`: what `prepare_data` returned, when the caller checked the data already."""
     layout = RunsLayout(Path(root).resolve())
-    data_path = prepare_data(config, layout.root)
+    data_path = data_path or prepare_data(config, layout.root)
     if config.data.spans:
         data_root, pattern = spans.split_span_path(data_path)
         if spans.latest_span(data_path)[1].is_dir():
@@ -70,10 +73,11 @@ def run_local(
     on_event: Callable[[str, str], None] | None = None,
     run_id: str | None = None,
     verbose: bool = False,
+    data_path: Path | None = None,
 ) -> RunSummary:
     """Runs the whole pipeline once. Failures are recorded in the summary, not raised,
     so the caller can show what ran; bad input found before the run raises TinymlError."""
-    pipeline, layout = build_local_pipeline(config, root)
+    pipeline, layout = build_local_pipeline(config, root, data_path)
     ir = compiler.Compiler().compile(pipeline)
     run_id = run_id or new_run_id()
     # Our own run id, so the summary can find this run in ML Metadata.

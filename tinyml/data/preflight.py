@@ -34,6 +34,26 @@ def csv_files(path: Path) -> list[Path]:
     return files
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def refuse_byte_order_mark(file: Path) -> None:
+    """Refuses a CSV that starts with a UTF-8 byte-order mark (Excel's "CSV UTF-8").
+
+    CsvExampleGen, and TFDV for serving data, read the mark as part of the
+    first column's name; the run would fail much later on a missing column.
+    """
+    with file.open("rb") as f:
+        if f.read(len(_UTF8_BOM)) != _UTF8_BOM:
+            return
+        first = f.readline().decode("utf-8", errors="replace").split(",")[0].strip()
+    raise TinymlError(
+        f"{file} starts with a UTF-8 byte-order mark (Excel's 'CSV UTF-8' format); the pipeline would read the "
+        f"first column as '\\ufeff{first}', not '{first}'",
+        fix=f"remove the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' '{file}' (or, in Excel, save as 'CSV (Comma delimited)')",
+    )
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -48,6 +68,7 @@ def check_csv(path: Path, expect: CsvExpectations) -> dict[str, int]:
     labels: set[str] = set()
     header0: list[str] | None = None
     for file in csv_files(Path(path)):
+        refuse_byte_order_mark(file)
         with file.open(newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)

@@ -1,3 +1,5 @@
+import subprocess
+
 import pytest
 
 from tinyml.data.preflight import CsvExpectations, check_csv
@@ -69,3 +71,25 @@ def test_ragged_row(tmp_path):
     p = _write(tmp_path, "x,label\n1,0\n2\n")
     with pytest.raises(TinymlError, match=r"row 3: 1 values for 2 columns"):
         check_csv(p, EXPECT)
+
+
+def test_utf8_byte_order_mark_is_refused_naming_the_file_and_the_fix(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_bytes(b"\xef\xbb\xbfx,label\n1,0\n2,1\n")
+    with pytest.raises(TinymlError) as e:
+        check_csv(p, EXPECT)
+    message = str(e.value)
+    assert f"{p} starts with a UTF-8 byte-order mark" in message
+    assert r"first column as '\ufeffx', not 'x'" in message
+    assert "fix: remove the mark: sed -i" in message
+
+
+def test_byte_order_mark_fix_given_in_the_message_makes_the_file_pass(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_bytes(b"\xef\xbb\xbfx,label\n1,0\n2,1\n")
+    with pytest.raises(TinymlError) as e:
+        check_csv(p, EXPECT)
+    command = str(e.value).split("fix: remove the mark: ", 1)[1].split(" (or,", 1)[0]
+    subprocess.run(command, shell=True, check=True)
+    assert p.read_bytes() == b"x,label\n1,0\n2,1\n"
+    assert check_csv(p, EXPECT) == {str(p): 2}
