@@ -41,6 +41,7 @@ def _fmt(v: float) -> str:
 
 
 def print_report(console, report) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     s = report.summary
@@ -67,6 +68,10 @@ def print_report(console, report) -> None:
             console.print(f"  - {reason}")
     if report.spans:
         console.print(f"data: span {', '.join(map(str, report.spans))}")
+    if report.split_check and report.split_check["problems"]:
+        console.print("[yellow]data split: warned[/] (data.split.check: warn):")
+        for problem in report.split_check["problems"]:
+            console.print(f"  - {escape(problem)}")
     if report.release is not None:
         rel = report.release
         if rel["released"]:
@@ -80,7 +85,8 @@ def print_report(console, report) -> None:
     if report.directory:
         console.print(f"report: {report.directory / 'summary.json'}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
     if s.error:
-        console.print(f"[red]error:[/] {s.error}")
+        # Messages hold '[train]'-style tags that rich would take for markup.
+        console.print(f"[red]error:[/] {escape(s.error)}")
 
 
 @click.command()

@@ -25,6 +25,15 @@ class DataBaseline(artifact.Artifact):
     TYPE_NAME = "TinymlDataBaseline"
 
 
+class DataGateReport(artifact.Artifact):
+    """The DataGate's check of the split achieved: split_check.json (rows, shares, classes, problems).
+
+    Custom property `split_check`: 'passed', or 'warned' when problems were let through (data.split.check: warn).
+    """
+
+    TYPE_NAME = "TinymlDataGateReport"
+
+
 class ReleaseRecord(artifact.Artifact):
     """The outcome of the release gate: release.json of the new release, or why there is none."""
 

@@ -111,7 +111,9 @@ def create_pipeline(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
     data_gate = DataGate(
-        examples=examples, anomalies=example_validator.outputs["anomalies"], group_feature=config.data.group_feature
+        examples=examples, anomalies=example_validator.outputs["anomalies"], label_feature=config.data.label,
+        num_classes=config.data.num_classes, split=config.data.split.model_dump(),
+        group_feature=config.data.group_feature,
     )
 
     span_nodes = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -186,3 +187,32 @@ def test_bad_input_fails_clearly_and_leaves_earlier_runs_untouched(first_run):
     assert _files_digest(Path(firmware.uri)) == before
     assert len(_store(root).get_executions()) == executions_before
     assert len(_artifacts(root, "ModelBlessing")) == blessings_before
+
+
+def test_skewed_group_split_stops_at_the_data_gate_with_the_numbers(tmp_path):
+    from pipelines.examples.digits import data
+
+    # The case: one device recorded 95 % of the rows and nine others
+    # share the rest. A hash split by device puts whole devices in one split:
+    # 'main-sensor' hashes to train, and of the others only 'dev-9' to eval.
+    header, *rows = data.export_csv(tmp_path / "data").read_text().splitlines()
+    devices = ["main-sensor" if i % 20 else f"dev-{1 + i // 20 % 9}" for i in range(len(rows))]
+    csv = tmp_path / "by-device.csv"
+    csv.write_text("\n".join([f"{header},device", *(f"{r},{d}" for r, d in zip(rows, devices))]) + "\n")
+    root = tmp_path / "runs"
+    result = _tinyml_run(_write_config(tmp_path, example=None, path=str(csv), schema_path=None, group_feature="device"),
+                         root)
+
+    assert result.returncode != 0
+    report = _report(root, result.stdout)
+    states = {c["id"]: c["state"] for c in report["components"]}
+    assert states["DataGate"] == "failed" and "Transform" not in states, states
+    error = report["error"]
+    assert "DataValidationError" in error
+    eval_rows = int(re.search(rf"\[eval\] (\d+) of {len(rows):,} rows \(\d+\.\d %\) where the split asks for 20\.0 %",
+                              error).group(1))
+    assert eval_rows < 50 and f"[eval] {eval_rows} rows, fewer than data.split.min_eval_examples = 50" in error
+    assert "[eval] no example of class(es)" in error
+    assert "group feature 'device' (distinct values per split: eval 1, train 9)" in error
+    assert "data.split.check: warn" in error
+    assert f"[eval] {eval_rows} of" in result.stdout.replace("\n", " ")

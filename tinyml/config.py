@@ -28,10 +28,19 @@ class _Strict(BaseModel):
 
 
 class SplitConfig(_Strict):
-    """Hash-bucket ratio of the train/eval split (done by ExampleGen, before any statistics)."""
+    """Hash-bucket ratio of the train/eval split (done by ExampleGen, before any statistics),
+    and the DataGate's check of the split it achieved."""
 
     train: int = Field(4, ge=1, le=100)
     eval: int = Field(1, ge=1, le=100)
+    # A split whose share of the rows, class coverage or eval size is off:
+    # 'stop' the run before Transform, or 'warn' (logged and in the run summary).
+    # A few large groups (group_feature) can put most rows in one split.
+    check: Literal["stop", "warn"] = "stop"
+    # Percentage points a split's share of the rows may differ from train/(train+eval).
+    max_share_deviation: float = Field(5.0, ge=0, le=100)
+    # Fewest eval examples to judge (and bless) a model on.
+    min_eval_examples: int = Field(50, ge=1)
 
 
 class SpansConfig(_Strict):

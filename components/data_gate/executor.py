@@ -1,6 +1,7 @@
 """DataGate executor: reads ExampleValidator's anomalies and the split examples."""
 from __future__ import annotations
 
+import json
 import os
 
 import tensorflow as tf
@@ -9,7 +10,8 @@ from tensorflow_data_validation.utils import anomalies_util
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils, standard_artifact_utils
 
-from tinyml.data import leakage
+from tinyml.config import SplitConfig
+from tinyml.data import leakage, split_check
 from tinyml.errors import TinymlError
 
 
@@ -40,14 +42,29 @@ class Executor(base_executor.BaseExecutor):
         anomalies = artifact_utils.get_single_instance(input_dict["anomalies"])
         examples = artifact_utils.get_single_instance(input_dict["examples"])
         group_feature = exec_properties.get("group_feature") or None
+        split = SplitConfig(**json.loads(exec_properties["split"]))
 
         problems = anomaly_lines(anomalies.uri, standard_artifact_utils.decode_split_names(anomalies.split_names))
         splits = standard_artifact_utils.decode_split_names(examples.split_names)
-        report = leakage.check_splits({s: _records(examples.uri, s) for s in splits}, group_feature)
+        report = leakage.check_splits(
+            {s: _records(examples.uri, s) for s in splits}, group_feature, exec_properties["label_feature"]
+        )
         problems += report.describe(group_feature)
-        logging.info("DataGate: examples per split %s, %d problem(s)", report.counts, len(problems))
+        achieved = split_check.check_split(report.counts, report.label_counts, split, exec_properties["num_classes"])
+        logging.info("DataGate: examples per split %s, %d problem(s), split check: %s",
+                     report.counts, len(problems), achieved.problems or "passed")
+        fixes = ["fix the data (or, if the change is intended, update the curated schema) and run again"] if problems else []
+        if achieved.problems and split.check == "stop":
+            problems += achieved.problems
+            fixes.append(split_check.fix(group_feature, report.group_counts))
         if problems:
             raise DataValidationError(
                 "the data failed validation; the run stopped before training:\n  " + "\n  ".join(problems),
-                fix="fix the data (or, if the change is intended, update the curated schema) and run again",
+                fix="; ".join(fixes),
             )
+        for line in achieved.problems:
+            logging.warning("DataGate: split check (data.split.check: warn): %s", line)
+        out = artifact_utils.get_single_instance(output_dict["report"])
+        out.set_string_custom_property("split_check", "warned" if achieved.problems else "passed")
+        with tf.io.gfile.GFile(os.path.join(out.uri, "split_check.json"), "w") as f:
+            f.write(json.dumps({"check": split.check, **achieved.as_dict()}, indent=2))

@@ -53,3 +53,24 @@ def test_duplicates_are_found_whatever_the_serialized_map_order():
     b.features.feature["x"].int64_list.value.append(1)
     report = leakage.check_splits({"train": [a.SerializeToString()], "eval": [b.SerializeToString()]})
     assert report.shared_duplicates == 1
+
+
+def _labelled(label) -> bytes:
+    kind = {bytes: "bytes_list", float: "float_list", int: "int64_list"}[type(label)]
+    feature = tf.train.Feature(**{kind: getattr(tf.train, kind.title().replace("_", ""))(value=[label])})
+    return tf.train.Example(features=tf.train.Features(feature={"label": feature})).SerializeToString()
+
+
+def test_labels_counted_per_split_whatever_their_type():
+    report = leakage.check_splits(
+        {"train": [_labelled(3), _labelled(3.0), _labelled(b"4")], "eval": [_labelled(0), _labelled(7)]},
+        label_feature="label",
+    )
+    assert report.label_counts == {"train": {"3": 2, "4": 1}, "eval": {"0": 1, "7": 1}}
+
+
+def test_groups_counted_per_split():
+    report = leakage.check_splits(
+        {"train": [_example("a", 1), _example("b", 2), _example("b", 3)], "eval": [_example("c", 1)]}, "speaker"
+    )
+    assert report.group_counts == {"train": 2, "eval": 1}

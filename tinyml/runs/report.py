@@ -21,6 +21,8 @@ class RunReport:
     spans: list[int] = field(default_factory=list)  # ExampleGen's span(s) of this run's data
     # With releases: {released, version, reasons, ...} from the Releaser; None without.
     release: dict | None = None
+    # The DataGate's split check (split_check.json): rows, shares, missing classes, problems let through.
+    split_check: dict | None = None
     directory: Path | None = None
 
     def as_dict(self) -> dict:
@@ -38,6 +40,7 @@ class RunReport:
             "firmware": self.firmware,
             "spans": self.spans,
             "release": self.release,
+            "split_check": self.split_check,
         }
 
 
@@ -71,6 +74,9 @@ def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
     # Without spans ExampleGen still records span 0: not worth reporting.
     if config.data.spans and examples is not None and "span" in examples.custom_properties:
         report.spans = [examples.custom_properties["span"].int_value]
+    gate = summary.output("DataGate", "report")
+    if gate is not None and (Path(gate.uri) / "split_check.json").is_file():
+        report.split_check = json.loads((Path(gate.uri) / "split_check.json").read_text())
     record = summary.output("Releaser", "release")
     if record is not None and (Path(record.uri) / "release.json").is_file():
         report.release = json.loads((Path(record.uri) / "release.json").read_text())
