@@ -170,6 +170,7 @@ def test_image_command_beam_args_and_no_wheels(compiled):
         assert c["image"] == IMAGE, name
         assert c["command"] == [
             *IMAGE_COMMAND,
+            "--artifact-type=tinyml.DataGateReport=components.artifact_types.DataGateReport",
             "--artifact-type=tinyml.Firmware=components.artifact_types.Firmware",
             "--artifact-type=tinyml.TFLiteModel=components.artifact_types.TFLiteModel",
         ], name
