@@ -5,7 +5,7 @@ import pytest
 from tfx.types import standard_artifacts
 from tfx.utils import import_utils
 
-from components.artifact_types import Firmware, TFLiteModel
+from components.artifact_types import DataGateReport, Firmware, TFLiteModel
 from pipelines.kubeflow_runner import build_kubeflow_pipeline
 from tinyml.config import load_config
 from tinyml.kubeflow.artifact_titles import entrypoint_flags, kfp_type_names, register_titles, renamed_types
@@ -17,9 +17,11 @@ def renamed():
 
 
 def test_only_custom_types_with_invalid_names_are_renamed(renamed):
-    assert renamed == {TFLiteModel: "tinyml.TFLiteModel", Firmware: "tinyml.Firmware"}
+    assert renamed == {TFLiteModel: "tinyml.TFLiteModel", Firmware: "tinyml.Firmware",
+                       DataGateReport: "tinyml.DataGateReport"}
     assert standard_artifacts.Model not in renamed
     assert entrypoint_flags(renamed) == [
+        "--artifact-type=tinyml.DataGateReport=components.artifact_types.DataGateReport",
         "--artifact-type=tinyml.Firmware=components.artifact_types.Firmware",
         "--artifact-type=tinyml.TFLiteModel=components.artifact_types.TFLiteModel",
     ]

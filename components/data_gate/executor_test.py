@@ -141,24 +141,3 @@ def test_a_split_within_tolerance_passes_and_records_its_numbers(tmp_path):
     recorded = json.loads((Path(report.uri) / "split_check.json").read_text())
     assert recorded["achieved_share"] == {"train": 84.0, "eval": 16.0} and recorded["problems"] == []
 
-
-def test_a_warned_split_shows_in_the_run_summary(tmp_path):
-    from ml_metadata.proto import metadata_store_pb2
-    from rich.console import Console
-
-    from pipelines.run_report import build_report
-    from pipelines.run_summary import ComponentRun, RunSummary
-    from tinyml.cli.run_cmd import print_report
-    from tinyml.config import load_config
-
-    gate = _run(_artifacts(tmp_path, SKEWED, 10), "speaker", num_classes=2, check="warn", **SPLIT_4_1)
-    summary = RunSummary("p", "r", [
-        ComponentRun("DataGate", "complete", 1.0, {"report": [metadata_store_pb2.Artifact(uri=gate.uri)]}),
-    ])
-    report = build_report(summary, load_config())
-    assert report.as_dict()["split_check"]["achieved_share"] == {"train": 95.0, "eval": 5.0}
-    console = Console(record=True, width=300)
-    print_report(console, report)
-    shown = console.export_text()
-    assert "data split: warned (data.split.check: warn):" in shown
-    assert "- [eval] 2 of 40 rows (5.0 %) where the split asks for 20.0 %" in shown
