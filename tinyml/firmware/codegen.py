@@ -20,6 +20,8 @@ from tinyml.tflite.memory_plan import MemoryPlan, plan_memory
 from tinyml.tflite.model import TfliteModel, read_model
 
 RUNTIME_DIR = paths.FIRMWARE_DIR / "runtime"
+REFERENCE_KERNELS_DIR = RUNTIME_DIR / "src" / "kernels"
+OPTIMIZED_KERNELS_DIR = RUNTIME_DIR / "src" / "optimized"
 
 
 # Model input/output types the firmware handles, and their element sizes.
@@ -57,18 +59,17 @@ def runtime_include_dirs() -> list[Path]:
 
 
 def runtime_sources(optimized: bool = False) -> list[Path]:
-    """The runtime's C files. With optimized, the kernels in src/simd/ replace their
-    reference twins where they exist: DSP SIMD instructions where the compiler
-    targets a core with them (__ARM_FEATURE_SIMD32: M4, M7, M33), the same loop
-    structure in plain C elsewhere. The reference kernels stay the readable
-    specification, checked against TFLM on the host."""
-    sources = sorted((RUNTIME_DIR / "src").rglob("*.c"))
-    simd_dir = RUNTIME_DIR / "src" / "simd"
-    reference = [s for s in sources if simd_dir not in s.parents]
-    if not optimized:
-        return reference
-    optimized = {s.name.replace("_simd", ""): s for s in sources if simd_dir in s.parents}
-    return [optimized.get(s.name, s) for s in reference]
+    """The runtime's C files: src/*.c plus one file per kernel, src/kernels/<op>.c,
+    or with optimized src/optimized/<op>.c where that exists. Both define the same
+    function (tml_<op>), so the generated plan is the same either way. The optimized
+    kernels use DSP SIMD instructions where the compiler targets a core with them
+    (__ARM_FEATURE_SIMD32: M4, M7, M33), the same loop structure in plain C
+    elsewhere; the reference kernels stay the readable specification."""
+    kernels = []
+    for reference in sorted(REFERENCE_KERNELS_DIR.glob("*.c")):
+        twin = OPTIMIZED_KERNELS_DIR / reference.name
+        kernels.append(twin if optimized and twin.is_file() else reference)
+    return [*sorted((RUNTIME_DIR / "src").glob("*.c")), *kernels]
 
 
 def unsupported_ops(model: TfliteModel) -> dict[str, list[int]]:

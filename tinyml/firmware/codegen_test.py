@@ -4,7 +4,13 @@ import pytest
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixed_point
-from tinyml.firmware.codegen import generate_sources, runtime_include_dirs, runtime_sources
+from tinyml.firmware.codegen import (
+    OPTIMIZED_KERNELS_DIR,
+    REFERENCE_KERNELS_DIR,
+    generate_sources,
+    runtime_include_dirs,
+    runtime_sources,
+)
 from tinyml.tflite import testing
 from tinyml.tflite.model import read_model
 
@@ -71,6 +77,19 @@ def test_runtime_sources_exist_one_kernel_per_file():
     assert all(p.exists() for p in sources)
     assert all((d / "tml_kernels.h").exists() for d in runtime_include_dirs())
     assert len(runtime_sources(optimized=True)) == len(sources)
+
+
+def test_optimized_kernels_take_the_place_of_their_reference_twins():
+    reference, optimized = runtime_sources(), runtime_sources(optimized=True)
+    assert [p.name for p in optimized] == [p.name for p in reference]
+    swapped = {p.name for p in optimized if p.parent == OPTIMIZED_KERNELS_DIR}
+    # Every file in src/optimized/ is used: none lacks a reference twin of the same name.
+    assert swapped == {p.name for p in OPTIMIZED_KERNELS_DIR.glob("*.c")}
+    assert {"conv_2d.c", "depthwise_conv_2d.c", "fully_connected.c"} <= swapped
+    for name in swapped:
+        function = re.compile(rf"^void tml_{name[:-2]}\(", re.M)
+        assert function.search((REFERENCE_KERNELS_DIR / name).read_text()), name
+        assert function.search((OPTIMIZED_KERNELS_DIR / name).read_text()), name
 
 
 @pytest.mark.parametrize("real,expected", [

@@ -1,5 +1,6 @@
 """Host side of each runtime operator: the const parameter struct the generated
-plan passes to the kernel in firmware/runtime/src/kernels/<op>.c.
+plan passes to the kernel tml_<op> (firmware/runtime/src/kernels/<op>.c, or its
+optimized twin of the same name in src/optimized/).
 
 One emitter per operator. An emitter reads the op's tensors and options,
 computes what TFLite's Prepare step would (multipliers, shifts, paddings,
@@ -102,7 +103,7 @@ def _window_init(w: dict[str, int]) -> str:
 
 
 # Below this bound on |accumulator + bias| the optimized kernels requantize with one
-# SMMLAR (tml_requantize_fast in firmware/runtime/src/simd/simd_ops.h).
+# SMMLAR (tml_requantize_fast in firmware/runtime/src/optimized/mac_requant.h).
 FAST_REQUANT_BOUND = 1 << 30
 
 

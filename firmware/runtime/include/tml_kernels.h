@@ -6,7 +6,7 @@
  * `fast_requant` (conv, depthwise conv, fully connected) is 1 when the host
  * found, from the weights and biases, that every accumulator plus bias lies in
  * (-2^30, 2^30) for any int8 input and every shift is in [-31, -1]: the
- * optimized kernels then requantize with one SMMLAR (src/simd/simd_ops.h).
+ * optimized kernels then requantize with one SMMLAR (src/optimized/mac_requant.h).
  * The reference kernels ignore it. */
 #ifndef TML_KERNELS_H_
 #define TML_KERNELS_H_

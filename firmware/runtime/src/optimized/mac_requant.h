@@ -11,8 +11,8 @@
  * for the wrong core is slower, never wrong. Integer sums are exact in any
  * order, so both give the reference kernels' accumulators bit for bit.
  */
-#ifndef TML_SIMD_OPS_H_
-#define TML_SIMD_OPS_H_
+#ifndef TML_MAC_REQUANT_H_
+#define TML_MAC_REQUANT_H_
 
 #include <stdint.h>
 #include <string.h>
@@ -421,4 +421,4 @@ static inline void tml_mac4_1(int32_t v, const int8_t *w, int32_t *a0, int32_t *
 
 #endif /* __ARM_FEATURE_SIMD32 */
 
-#endif /* TML_SIMD_OPS_H_ */
+#endif /* TML_MAC_REQUANT_H_ */

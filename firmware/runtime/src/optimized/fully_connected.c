@@ -5,7 +5,7 @@
  * inputs. A non-zero filter offset is taken out of the loop:
  * sum (x + io) * (w + fo) = sum (x + io) * w + fo * sum (x + io).
  */
-#include "simd_ops.h"
+#include "mac_requant.h"
 #include "tml_kernels.h"
 
 void tml_fully_connected(const tml_fully_connected_params *p) {

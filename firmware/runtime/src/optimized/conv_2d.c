@@ -11,7 +11,7 @@
  * The per-pixel functions are noinline: inlined into the pixel loop, GCC
  * spills their inner-loop registers.
  */
-#include "simd_ops.h"
+#include "mac_requant.h"
 #include "tml_kernels.h"
 
 /* Window geometry of one output pixel. */
@@ -69,7 +69,7 @@ static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, co
   }
 }
 
-/* The pixel's window as a column (interleaved for SIMD, see simd_ops.h).
+/* The pixel's window as a column (interleaved for SIMD, see mac_requant.h).
  * With SIMD and in_c % 4 != 0, value j of the window goes straight to column
  * slot slot[j] (a table made once per call by make_slots): no second pass. */
 static __attribute__((noinline)) void fill_col(const tml_conv_2d_params *p, pixel_at at, const uint8_t *slot,

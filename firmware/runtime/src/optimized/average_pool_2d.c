@@ -6,7 +6,7 @@
  * 256 values (|sum| <= 256 * 128). The rounding division stays per channel.
  */
 #include "../kernels/pool_window.h"
-#include "simd_ops.h"
+#include "mac_requant.h"
 
 /* The mean rounded half away from zero, as TFLite; count > 0. */
 static inline int8_t average(int32_t sum, int32_t count, int32_t lo, int32_t hi) {

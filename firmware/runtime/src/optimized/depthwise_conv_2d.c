@@ -10,7 +10,7 @@
  * channel tails run one output channel at a time. The channel-group functions
  * are noinline: inlined, GCC spills their accumulators in the tap loop.
  */
-#include "simd_ops.h"
+#include "mac_requant.h"
 #include "tml_kernels.h"
 
 /* One output pixel's valid taps. */

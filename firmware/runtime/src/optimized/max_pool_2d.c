@@ -6,7 +6,7 @@
  * lane. The activation range is applied the same way, once per group.
  */
 #include "../kernels/pool_window.h"
-#include "simd_ops.h"
+#include "mac_requant.h"
 
 #if defined(__ARM_FEATURE_SIMD32)
 /* Per byte lane, the larger (max4) or smaller (min4) of a and b, signed. */
