@@ -42,13 +42,11 @@ static inline int32_t tml_saturating_shift_left(int32_t x, int exponent) {
 static inline int32_t tml_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
   int left = shift > 0 ? shift : 0;
   int right = shift > 0 ? 0 : -shift;
-  return tml_rounding_divide_by_pot(
-      tml_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+  return tml_rounding_divide_by_pot(tml_sat_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier),
+                                    right);
 }
 
-static inline int32_t tml_clamp(int32_t x, int32_t lo, int32_t hi) {
-  return x < lo ? lo : (x > hi ? hi : x);
-}
+static inline int32_t tml_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
 /* ---- Q-format transcendental helpers (raw int32 values; Qm.n named by integer bits) ---- */
 

@@ -28,13 +28,12 @@ int32_t tml_exp_on_interval_neg_quarter_to_0(int32_t a) {
 
 int32_t tml_exp_on_negative_values(int32_t a, int integer_bits) {
   /* exp(-2^k) in Q0.31 for k = -2 .. 4: the barrel shifter's factors. */
-  static const int32_t factors[7] = {1672461947, 1302514674, 790015084, 290630308,
-                                     39332535,   720401,     242};
+  static const int32_t factors[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
   const int fractional_bits = 31 - integer_bits;
   const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
   int32_t a_mod_quarter_minus_quarter = wrap_sub(a & (one_quarter - 1), one_quarter);
-  int32_t result = tml_exp_on_interval_neg_quarter_to_0(
-      tml_saturating_shift_left(a_mod_quarter_minus_quarter, integer_bits));
+  int32_t result =
+      tml_exp_on_interval_neg_quarter_to_0(tml_saturating_shift_left(a_mod_quarter_minus_quarter, integer_bits));
   int32_t remainder = wrap_sub(a_mod_quarter_minus_quarter, a);
   for (int exponent = -2; exponent <= 4; ++exponent) {
     if (integer_bits > exponent && (remainder & ((int32_t)1 << (fractional_bits + exponent)))) {

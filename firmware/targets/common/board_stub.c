@@ -10,38 +10,29 @@
 
 #define WEAK __attribute__((weak))
 
-WEAK void board_init(void)
-{
+WEAK void board_init(void) {}
+
+WEAK int board_read_input(int8_t *input, uint32_t n) {
+  (void)input;
+  (void)n;
+  return 0;
 }
 
-WEAK int board_read_input(int8_t *input, uint32_t n)
-{
-    (void)input;
-    (void)n;
-    return 0;
+WEAK void board_write_output(const int8_t *output, uint32_t n) {
+  (void)output;
+  (void)n;
 }
 
-WEAK void board_write_output(const int8_t *output, uint32_t n)
-{
-    (void)output;
-    (void)n;
+WEAK void board_report_class(uint32_t class_index, int8_t score) {
+  (void)class_index;
+  (void)score;
 }
 
-WEAK void board_report_class(uint32_t class_index, int8_t score)
-{
-    (void)class_index;
-    (void)score;
-}
+WEAK void board_log(const char *text) { (void)text; }
 
-WEAK void board_log(const char *text)
-{
-    (void)text;
-}
-
-WEAK void board_halt(int status)
-{
-    (void)status;
-    for (;;) {
-        __asm volatile("wfi");
-    }
+WEAK void board_halt(int status) {
+  (void)status;
+  for (;;) {
+    __asm volatile("wfi");
+  }
 }

@@ -21,10 +21,9 @@ void Default_Handler(void);
 
 /* A fault or an unexpected interrupt stops here; a debugger (or QEMU's
  * timeout) sees a core spinning in one known place instead of running wild. */
-void Default_Handler(void)
-{
-    for (;;) {
-    }
+void Default_Handler(void) {
+  for (;;) {
+  }
 }
 
 #define WEAK_DEFAULT __attribute__((weak, alias("Default_Handler")))
@@ -50,7 +49,10 @@ __attribute__((section(".vectors"), used)) const vector_t tml_vector_table[16 + 
     MemManage_Handler,
     BusFault_Handler,
     UsageFault_Handler,
-    0, 0, 0, 0,
+    0,
+    0,
+    0,
+    0,
     SVC_Handler,
     DebugMon_Handler,
     0,
@@ -62,22 +64,21 @@ __attribute__((section(".vectors"), used)) const vector_t tml_vector_table[16 + 
 /* Coprocessor Access Control Register: CP10/CP11 full access enables the FPU. */
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 
-void Reset_Handler(void)
-{
+void Reset_Handler(void) {
 #if defined(__ARM_FP)
-    /* Before any float instruction, including compiler-generated ones in
-     * library code: otherwise the first one raises a UsageFault. */
-    SCB_CPACR |= (0xFu << 20);
-    __asm volatile("dsb\n\tisb" ::: "memory");
+  /* Before any float instruction, including compiler-generated ones in
+   * library code: otherwise the first one raises a UsageFault. */
+  SCB_CPACR |= (0xFu << 20);
+  __asm volatile("dsb\n\tisb" ::: "memory");
 #endif
-    uint32_t *src = &__data_load__;
-    for (uint32_t *dst = &__data_start__; dst < &__data_end__;) {
-        *dst++ = *src++;
-    }
-    for (uint32_t *dst = &__bss_start__; dst < &__bss_end__;) {
-        *dst++ = 0;
-    }
-    main();
-    /* main of a firmware image never returns; if it does, stay put. */
-    Default_Handler();
+  uint32_t *src = &__data_load__;
+  for (uint32_t *dst = &__data_start__; dst < &__data_end__;) {
+    *dst++ = *src++;
+  }
+  for (uint32_t *dst = &__bss_start__; dst < &__bss_end__;) {
+    *dst++ = 0;
+  }
+  main();
+  /* main of a firmware image never returns; if it does, stay put. */
+  Default_Handler();
 }

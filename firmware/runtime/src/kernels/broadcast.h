@@ -6,8 +6,8 @@
 
 typedef int8_t (*tml_binary_fn)(int32_t a, int32_t b, const void *params);
 
-static inline void tml_broadcast_apply(const tml_broadcast_shape *b, const int8_t *in1, const int8_t *in2,
-                                       int8_t *out, tml_binary_fn fn, const void *params) {
+static inline void tml_broadcast_apply(const tml_broadcast_shape *b, const int8_t *in1, const int8_t *in2, int8_t *out,
+                                       tml_binary_fn fn, const void *params) {
   for (int32_t i0 = 0; i0 < b->shape[0]; ++i0) {
     for (int32_t i1 = 0; i1 < b->shape[1]; ++i1) {
       for (int32_t i2 = 0; i2 < b->shape[2]; ++i2) {

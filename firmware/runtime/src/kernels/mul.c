@@ -10,6 +10,4 @@ static int8_t mul_one(int32_t a, int32_t b, const void *params) {
   return (int8_t)tml_clamp(out, p->act_min, p->act_max);
 }
 
-void tml_mul(const tml_mul_params *p) {
-  tml_broadcast_apply(&p->b, p->input1, p->input2, p->output, mul_one, p);
-}
+void tml_mul(const tml_mul_params *p) { tml_broadcast_apply(&p->b, p->input1, p->input2, p->output, mul_one, p); }

@@ -18,8 +18,8 @@ static int32_t count_leading_zeros(uint32_t x) {
 }
 
 static int32_t scaled_exp(const tml_softmax_params *p, int32_t diff) {
-  const int32_t rescaled = tml_sat_rounding_doubling_high_mul(
-      (int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier);
+  const int32_t rescaled =
+      tml_sat_rounding_doubling_high_mul((int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier);
   return tml_exp_on_negative_values(rescaled, kScaledDiffIntegerBits);
 }
 
@@ -41,8 +41,7 @@ void tml_softmax(const tml_softmax_params *p) {
     /* 1 / sum: normalise the sum to [1, 2) and take 1 / (1 + x). */
     const int32_t headroom_plus_one = count_leading_zeros((uint32_t)sum_of_exps);
     const int32_t num_bits_over_unit = kAccumulationIntegerBits - headroom_plus_one;
-    const int32_t shifted_sum_minus_one =
-        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+    const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
     const int32_t shifted_scale = tml_one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
     for (int32_t c = 0; c < p->depth; ++c) {
       const int32_t diff = in[c] - max;

@@ -52,16 +52,15 @@ static inline __attribute__((always_inline)) void pixels2_col(const tml_requant 
     tml_requantize2(&q, a1, b1, oc + 1, out + oc + 1, out_b + oc + 1);
   }
   if (oc < out_c) {
-    tml_requantize2(&q, tml_dot1_col(col, w, n, 0), tml_dot1_col(col + TML_COL_MAX, w, n, 0), oc, out + oc,
-                    out_b + oc);
+    tml_requantize2(&q, tml_dot1_col(col, w, n, 0), tml_dot1_col(col + TML_COL_MAX, w, n, 0), oc, out + oc, out_b + oc);
   }
 }
 
 /* A 3x3 window of one channel (a first layer on images) gets its own copy
  * with the column length known: GCC then unrolls the short dot products
  * instead of paying a loop set-up per channel pair. */
-static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter,
-                                                       const int16_t *col, int32_t n, int32_t out_c, int8_t *out) {
+static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter, const int16_t *col,
+                                                       int32_t n, int32_t out_c, int8_t *out) {
   if (n == 9) {
     pixels2_col(qp, filter, col, 9, out_c, out);
   } else {
@@ -114,8 +113,8 @@ static void make_slots(uint8_t *slot, int32_t n) {
   tml_col_interleave_u8(slot, n);
 }
 
-static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params *p, const tml_requant *qp,
-                                                        pixel_at at, int8_t *out) {
+static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params *p, const tml_requant *qp, pixel_at at,
+                                                        int8_t *out) {
   const tml_requant q = *qp;
   const int32_t in_c = p->s.in_c, in_w = p->s.in_w, dil_h = p->s.dil_h, dil_w = p->s.dil_w, out_c = p->s.out_c,
                 offset = p->input_offset;

@@ -15,11 +15,11 @@
 
 /* One output pixel's valid taps. */
 typedef struct {
-  const int8_t *in;        /* input at the first valid tap, channel 0 */
-  const int8_t *w;         /* filter at the first valid tap, channel 0 */
-  int32_t rows, cols;      /* valid taps */
-  int32_t in_row, in_col;  /* input steps between tap rows / taps (bytes) */
-  int32_t w_row, w_col;    /* filter steps between tap rows / taps (w_col = out_c) */
+  const int8_t *in;       /* input at the first valid tap, channel 0 */
+  const int8_t *w;        /* filter at the first valid tap, channel 0 */
+  int32_t rows, cols;     /* valid taps */
+  int32_t in_row, in_col; /* input steps between tap rows / taps (bytes) */
+  int32_t w_row, w_col;   /* filter steps between tap rows / taps (w_col = out_c) */
   int32_t input_offset;
 } taps;
 
@@ -53,7 +53,8 @@ static __attribute__((noinline)) void pixel_dm1(const taps *t, const tml_requant
 }
 
 /* Depth multiplier a multiple of 4: output channels oc .. oc + 3 all read input channel ic. */
-static __attribute__((noinline)) void channels4_one_input(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
+static __attribute__((noinline)) void channels4_one_input(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc,
+                                                          int8_t *out) {
   const tml_requant q = *qp; /* a local copy: the output stores cannot alias it */
   const int32_t rows = t->rows, cols = t->cols, in_row = t->in_row, in_col = t->in_col, w_row = t->w_row,
                 w_col = t->w_col, offset = t->input_offset;
@@ -66,7 +67,8 @@ static __attribute__((noinline)) void channels4_one_input(const taps *t, const t
   tml_requantize4(&q, a0, a1, a2, a3, oc, out + oc);
 }
 
-static __attribute__((noinline)) void channel1(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc, int8_t *out) {
+static __attribute__((noinline)) void channel1(const taps *t, const tml_requant *qp, int32_t ic, int32_t oc,
+                                               int8_t *out) {
   const tml_requant q = *qp; /* a local copy: the output stores cannot alias it */
   const int32_t rows = t->rows, cols = t->cols, in_row = t->in_row, in_col = t->in_col, w_row = t->w_row,
                 w_col = t->w_col, offset = t->input_offset;

@@ -56,8 +56,8 @@ static inline int32_t tml_smmlar(int32_t a, int32_t b, int32_t c) {
  * channel from the weights, so the kernel does not. */
 static inline tml_requant tml_requant_make(const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                            int32_t output_offset, int32_t act_min, int32_t act_max, int32_t fast) {
-  const tml_requant q = {bias, multiplier, shift, output_offset, act_min, act_max, fast,
-                         act_min > INT8_MIN || act_max < INT8_MAX};
+  const tml_requant q = {bias,    multiplier, shift, output_offset,
+                         act_min, act_max,    fast,  act_min > INT8_MIN || act_max < INT8_MAX};
   return q;
 }
 
@@ -160,8 +160,7 @@ static inline void tml_requantize4(const tml_requant *q, int32_t a0, int32_t a1,
 }
 
 /* The taps k in [0, k) with 0 <= start + k * dilation < size, as [*lo, *hi). */
-static inline void tml_valid_taps(int32_t start, int32_t dilation, int32_t k, int32_t size, int32_t *lo,
-                                  int32_t *hi) {
+static inline void tml_valid_taps(int32_t start, int32_t dilation, int32_t k, int32_t size, int32_t *lo, int32_t *hi) {
   int32_t a = 0, b = k;
   while (a < k && start + a * dilation < 0) ++a;
   while (b > a && start + (b - 1) * dilation >= size) --b;
@@ -293,8 +292,8 @@ static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t 
 /* Two columns (pixels a and b) times two filter rows: *a0 += ca . w0,
  * *a1 += ca . w1, *b0 += cb . w0, *b1 += cb . w1. Each weight word is
  * loaded and split once for both pixels. */
-static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1,
-                                  int32_t n, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1, int32_t n,
+                                  int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
   int32_t sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
   for (; n >= 4; n -= 4, ca += 4, cb += 4, w0 += 4, w1 += 4) {
     const int16x2_t xae = (int16x2_t)tml_load4(ca), xao = (int16x2_t)tml_load4(ca + 2);
@@ -327,8 +326,8 @@ static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const in
 }
 
 /* Four channels side by side: *aj += (x[j] + offset) * w[j], j < 4. */
-static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
-                               int32_t *a2, int32_t *a3) {
+static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1, int32_t *a2,
+                               int32_t *a3) {
   const uint32_t xv = tml_load4(x), wv = tml_load4(w);
   const int16x2_t xe = __sxtab16(off, (int8x4_t)xv), xo = tml_sxtab16_ror8(off, xv);
   const int16x2_t we = __sxtb16((int8x4_t)wv), wo = tml_sxtb16_ror8(wv);
@@ -388,8 +387,8 @@ static inline int32_t tml_dot1_col(const int16_t *col, const int8_t *w, int32_t 
   return acc;
 }
 
-static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1,
-                                  int32_t n, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const int8_t *w0, const int8_t *w1, int32_t n,
+                                  int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
   int32_t sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
   for (int32_t i = 0; i < n; ++i) {
     const int32_t k0 = w0[i], k1 = w1[i];
@@ -404,8 +403,8 @@ static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const in
   *b1 = sb1;
 }
 
-static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1,
-                               int32_t *a2, int32_t *a3) {
+static inline void tml_mac4_s8(const int8_t *x, const int8_t *w, int16x2_t off, int32_t *a0, int32_t *a1, int32_t *a2,
+                               int32_t *a3) {
   *a0 += (x[0] + off) * w[0];
   *a1 += (x[1] + off) * w[1];
   *a2 += (x[2] + off) * w[2];
