@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 ARM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib binutils-arm-none-eabi qemu-system-arm
+# clang-format checks the C style of firmware/ (tinyml/firmware/c_format_test.py).
+SYSTEM_PACKAGES := $(ARM_PACKAGES) clang-format
 # Keras 2 for TFT/TFMA 1.16: must be set before Python starts.
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -26,14 +28,14 @@ $(VENV)/.installed: requirements.lock setup.py
 	$(UV) pip install -q --python $(PY) --no-deps --config-settings editable_mode=compat -e .
 	@touch $@
 
-# The firmware toolchain and emulator come from Debian.
+# The firmware toolchain, emulator and C formatter come from Debian.
 system-deps:
-	@if dpkg -s $(ARM_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ARM_PACKAGES); \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 	else \
-	  echo "Not root: install the firmware toolchain with:"; \
-	  echo "  sudo apt-get install -y --no-install-recommends $(ARM_PACKAGES)"; \
+	  echo "Not root: install the firmware toolchain and clang-format with:"; \
+	  echo "  sudo apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES)"; \
 	fi
 
 lock:
