@@ -240,7 +240,7 @@ def forced_general(built, tmp_path_factory):
 
     cases = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(kernels, "fast_requant", lambda *a, **k: False)
+        mp.setattr(prepare, "fast_requant", lambda *a, **k: False)
         for name in FORCED_GENERAL:
             tflite, _, _, inputs, expected = built(name)
             assert all(call.fields["fast_requant"] == "0" for call in _emitted(tflite))
