@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cli.exit_codes import epilog
 from tinyml.errors import TinymlError
 
 
@@ -68,7 +69,7 @@ def _print_targets(console, targets: dict) -> None:
             console.print(f"  [red]-[/] {message}")
 
 
-@click.command()
+@click.command(epilog=epilog("convert"))
 @click.option("--saved-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="SavedModel directory (e.g. the Trainer's Format-Serving).")
 @click.option("--signature", default="serving_transformed", show_default=True,
@@ -141,15 +142,12 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
         raise click.exceptions.Exit(1)
 
 
-@click.command()
+@click.command(epilog=epilog("inspect"))
 @click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
 def inspect(model_path, targets, as_json):
-    """Show a .tflite model's ops, sizes, memory plan and budget verdict per target.
-
-    Exits 1 when the model does not fit (or cannot run on) one of the targets.
-    """
+    """Show a .tflite model's ops, sizes, memory plan and budget verdict per target."""
     from rich.console import Console
     from rich.table import Table
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cli.exit_codes import epilog
 from cli.kubeflow_cmd import TOKEN_FILE_OPTION
 from tinyml.errors import TinymlError
 
@@ -34,7 +35,7 @@ def _summary(manifest: dict) -> str:
     return "\n".join(lines)
 
 
-@firmware.command()
+@firmware.command(epilog=epilog("firmware build"))
 @click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A full-int8 .tflite model.")
 @click.option("--target", required=True, help="Target profile (firmware/profiles.yaml), e.g. cortex-m4f.")
@@ -67,7 +68,7 @@ def build(model_path, target, out_dir, vectors, num_vectors, board_source):
     click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex and manifest.json")
 
 
-@firmware.command()
+@firmware.command(epilog=epilog("firmware run"))
 @click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Raw bytes of input tensor 0 (row-major int8); several inputs back to back run one by one.")
@@ -111,7 +112,7 @@ def run(firmware_dir, input_path, output_path, timeout_s):
     click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")
 
 
-@firmware.command()
+@firmware.command(epilog=epilog("firmware pull"))
 @click.option("--run", "run_id", help="A run id: a local run's (see `tinyml runs`), found through ML Metadata, "
                                        "or with --host a Kubeflow run's, found on GCS.")
 @click.option("--host", default=None, help="With --run: the KFP API endpoint the run is on, e.g. http://localhost:8080.")

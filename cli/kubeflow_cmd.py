@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from cli.exit_codes import epilog
 from tinyml.errors import TinymlError
 
 IMAGE_ENV = "TINYML_IMAGE"
@@ -77,7 +78,7 @@ def _client(host: str, token_file: Path | None):
     return KfpClient(host, read_token(token_file))
 
 
-@click.command("compile")
+@click.command("compile", epilog=epilog("compile"))
 @click.option("--kubeflow", is_flag=True, help="Compile for Kubeflow Pipelines v2 (the only target).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("pipeline.json"),
               show_default=True, help="Where to write the compiled PipelineJob JSON.")
@@ -122,7 +123,7 @@ def _upload(host, token_file, params, package, config_path, image, pipeline_root
     return pkg, values, client, pipeline_id, version_id, what
 
 
-@click.command("submit")
+@click.command("submit", epilog=epilog("submit"))
 @HOST_OPTION
 @EXPERIMENT_OPTION
 @PARAM_OPTION
@@ -179,7 +180,7 @@ def schedule():
     """Recurring retraining: KFP recurring runs, or the local pipeline on a cron schedule."""
 
 
-@schedule.command("create")
+@schedule.command("create", epilog=epilog("schedule"))
 @HOST_OPTION
 @click.option("--cron", required=True, help='Standard 5-field cron, e.g. "0 3 * * 1" (Mondays 03:00, cluster time).')
 @click.option("--max-concurrency", type=click.IntRange(min=1), default=1, show_default=True,
@@ -202,7 +203,7 @@ def schedule_create(host, cron, max_concurrency, name, experiment, params, packa
     click.echo(f"recurring run {job.recurring_run_id} created: '{cron}', max concurrency {max_concurrency}")
 
 
-@schedule.command("list")
+@schedule.command("list", epilog=epilog("schedule"))
 @HOST_OPTION
 @TOKEN_FILE_OPTION
 def schedule_list(host, token_file):
@@ -217,7 +218,7 @@ def schedule_list(host, token_file):
 
 
 def _recurring_command(action: str, help_text: str):
-    @schedule.command(action, help=help_text)
+    @schedule.command(action, help=help_text, epilog=epilog("schedule"))
     @click.argument("recurring_run_id")
     @HOST_OPTION
     @TOKEN_FILE_OPTION
@@ -233,7 +234,7 @@ _recurring_command("resume", "Resume (enable) a paused KFP recurring run.")
 _recurring_command("delete", "Delete a KFP recurring run.")
 
 
-@schedule.command("run-local")
+@schedule.command("run-local", epilog=epilog("schedule"))
 @click.option("--cron", required=True, help='Standard 5-field cron in local time, e.g. "0 3 * * 1".')
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
               show_default=True, help="Runs root, as for `tinyml run`; the lock file lives here.")

@@ -6,7 +6,6 @@ gcp-storage-emulator on loopback. No network but loopback.
 """
 import json
 import re
-import socket
 import sys
 import types
 
@@ -17,7 +16,7 @@ from cli.main import main
 from pipelines.kubeflow_runner_infra_test import kustomization, manifests
 from tinyml.gcs_testing import storage_emulator
 from tinyml.kubeflow.client import TOKEN_ENV
-from tinyml.kubeflow.client_testing import FakeKfp, write_package
+from tinyml.kubeflow.client_testing import FakeKfp, closed_port_url, write_package
 from tinyml.local_schedule import LOCK_NAME, run_lock
 
 TOKEN = "tok-77c1-secret"
@@ -43,12 +42,6 @@ def package(tmp_path):
 def clean_env(monkeypatch):
     for name in (TOKEN_ENV, "TINYML_KFP_HOST", "TINYML_IMAGE", "TINYML_PIPELINE_ROOT"):
         monkeypatch.delenv(name, raising=False)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 @pytest.mark.parametrize("command", [

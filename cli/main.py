@@ -59,7 +59,9 @@ def cli():
 
 def main(argv=None):
     try:
-        cli.main(args=argv, prog_name="tinyml", standalone_mode=False)
+        # Without standalone mode click returns, rather than exits with, the code of
+        # click.exceptions.Exit (or a command's return value): it must become the status.
+        code = cli.main(args=argv, prog_name="tinyml", standalone_mode=False)
     except TinymlError as e:
         click.secho(f"error: {e}", fg="red", err=True)
         sys.exit(2)
@@ -69,8 +71,8 @@ def main(argv=None):
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
+    if isinstance(code, int) and not isinstance(code, bool):
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from cli.exit_codes import epilog
+
 ROOT_OPTION = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"), show_default=True,
     help="Runs root: pipeline artifacts, ML Metadata (SQLite), reports, exported example data.",
@@ -89,7 +91,7 @@ def print_report(console, report) -> None:
         console.print(f"[red]error:[/] {escape(s.error)}")
 
 
-@click.command()
+@click.command(epilog=epilog("run"))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Pipeline config (YAML). Default: the bundled digits example.")
 @ROOT_OPTION
@@ -97,7 +99,7 @@ def print_report(console, report) -> None:
 def run(config_path: Path | None, root: Path, verbose: bool) -> None:
     """Run the pipeline locally (LocalDagRunner, SQLite ML Metadata) and summarise the run.
 
-    An unchanged re-run hits TFX's cache. Exit status is non-zero when the run fails.
+    An unchanged re-run hits TFX's cache.
     """
     from rich.console import Console
 

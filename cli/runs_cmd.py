@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cli.exit_codes import epilog
 from cli.run_cmd import ROOT_OPTION
 
 PIPELINE_OPTION = click.option("--pipeline", help="Only this pipeline (default: every pipeline under the root).")
@@ -53,7 +54,7 @@ def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[d
     return rows
 
 
-@click.command()
+@click.command(epilog=epilog("runs"))
 @ROOT_OPTION
 @PIPELINE_OPTION
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Newest runs per pipeline.")
@@ -93,7 +94,7 @@ def _console():
     return Console() if sys.stdout.isatty() else Console(width=200)
 
 
-@click.command()
+@click.command(epilog=epilog("releases"))
 @ROOT_OPTION
 @click.option("--store", metavar="DIR|gs://BUCKET/PATH",
               help="Release store: a folder or a gs:// URI (default: <root>/releases).")

@@ -2,14 +2,13 @@
 v2beta1 REST API on 127.0.0.1 (no Kubernetes or KFP backend can run here)."""
 import json
 import logging
-import socket
 
 import pytest
 import yaml
 
 from tinyml.errors import TinymlError
 from tinyml.kubeflow.client import TOKEN_ENV, KfpClient, PipelinePackage, kfp_cron, read_token
-from tinyml.kubeflow.client_testing import FakeKfp, write_package
+from tinyml.kubeflow.client_testing import FakeKfp, closed_port_url, write_package
 
 TOKEN = "tok-3f9a-do-not-print"
 
@@ -18,13 +17,6 @@ TOKEN = "tok-3f9a-do-not-print"
 def package(tmp_path):
     write_package(tmp_path / "pipeline.json")
     return PipelinePackage.load(tmp_path / "pipeline.json")
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # nothing listens there once the socket is closed
 
 
 def test_read_token(tmp_path, monkeypatch):

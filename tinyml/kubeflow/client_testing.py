@@ -14,6 +14,7 @@ import email.parser
 import email.policy
 import json
 import re
+import socket
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -215,6 +216,13 @@ def _uploaded_text(headers, body: bytes) -> str:
         if part.get_param("name", header="content-disposition") == "uploadfile":
             return part.get_payload(decode=True).decode()
     raise ValueError("no uploadfile part in the upload")
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (the port is free once the probing socket is closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def write_package(path, name: str = "digits", root: str = "gs://bucket/root") -> None:
