@@ -15,23 +15,35 @@ ROOT_OPTION = click.option(
 
 
 class _Progress:
-    """One line per component: a spinner while it runs, its time when done."""
+    """One line per component: on a terminal a spinner while it runs and its time when
+    done; elsewhere (CI logs, nohup, a file) plain lines, flushed, when it starts and ends."""
 
     def __init__(self, console):
         self.console = console
+        self.plain = not console.is_terminal
         self.started: dict[str, float] = {}
         self.status = None
 
     def __call__(self, node_id: str, event: str) -> None:
         if event == "running":
             self.started[node_id] = time.monotonic()
+            if self.plain:
+                self._line(f"{node_id} running")
+                return
             if self.status is None:
                 self.status = self.console.status("")
                 self.status.start()
             self.status.update(f"[bold]{node_id}[/] running... ({len(self.started)} started)")
         else:
             took = time.monotonic() - self.started.get(node_id, time.monotonic())
-            self.console.print(f"  [green]✓[/] {node_id:<32} {took:6.1f} s")
+            if self.plain:
+                self._line(f"{node_id} finished in {took:.1f} s")
+            else:
+                self.console.print(f"  [green]✓[/] {node_id:<32} {took:6.1f} s")
+
+    def _line(self, text: str) -> None:
+        self.console.file.write(f"{text}\n")
+        self.console.file.flush()
 
     def stop(self) -> None:
         if self.status is not None:
@@ -105,15 +117,18 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
 
     from tinyml.config import load_config
 
+    from pipelines.data_prep import prepare_data
+    from tinyml.runs.layout import RunsLayout
+
     console = Console(stderr=True)
     config = load_config(config_path)
-    console.print(f"pipeline [bold]{config.name}[/], runs root {root.resolve()}")
-    from pipelines.data_prep import prepare_data
-
-    # Before TensorFlow loads, so bad input is refused in about a second.
-    data_path = prepare_data(config, root.resolve())
+    layout = RunsLayout(root.resolve())
+    console.print(f"pipeline [bold]{config.name}[/], runs root {layout.root}")
+    # Before TensorFlow loads (a minute under load), so bad input is refused in seconds.
+    data_path = prepare_data(config, layout.root)
+    if not console.is_terminal:
+        console.print("loading TensorFlow and TFX...")
     with console.status("loading TensorFlow and TFX..."):
-        from tinyml.runs.layout import RunsLayout
         from pipelines.local_runner import run_local
         from tinyml.runs.report import build_report, write_report
 
@@ -124,11 +139,11 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     progress = _Progress(console)
     try:
-        summary = run_local(config, root, on_event=progress, verbose=verbose, data_path=data_path)
+        summary = run_local(config, layout.root, on_event=progress, verbose=verbose, data_path=data_path)
     finally:
         progress.stop()
     report = build_report(summary, config)
-    write_report(report, RunsLayout(root.resolve()).reports_dir(config.name, summary.run_id))
+    write_report(report, layout.reports_dir(config.name, summary.run_id))
     print_report(Console(), report)
     if summary.status != "succeeded":
         raise SystemExit(1)

@@ -1,13 +1,17 @@
-"""`tinyml run`: bad input refused before TensorFlow loads, and what the report shows; full runs are in
-tests/test_pipeline_e2e.py."""
+"""`tinyml run`: bad input refused before TensorFlow loads, progress off a terminal, and what the report
+shows; full runs are in tests/test_pipeline_e2e.py, a killed one in tests/test_run_status_e2e.py."""
+import csv
+import io
 import subprocess
 import sys
+import time
 
 import yaml
 from ml_metadata.proto import metadata_store_pb2
 from rich.console import Console
 
-from cli.run_cmd import print_report
+from cli.run_cmd import _Progress, print_report
+from pipelines.examples.digits.data import export_csv
 from components.data_gate.executor_test import SKEWED, SPLIT_4_1, _artifacts, _run
 from tinyml.config import DEFAULT_CONFIG, load_config
 from tinyml.runs.report import build_report
@@ -59,3 +63,37 @@ def test_a_warned_split_shows_in_the_run_summary(tmp_path):
     assert "data split: warned (data.split.check: warn):" in shown
     assert "- [eval] 2 of 40 rows (5.0 %) where the split asks for 20.0 %" in shown
     assert "- [eval] no example of class(es) 1 (of 0..1)" in shown
+
+
+def test_a_missing_label_column_is_reported_before_tensorflow_loads(tmp_path):
+    full = export_csv(tmp_path / "full", limit=50)
+    with full.open() as f:
+        rows = [row[:-1] for row in csv.reader(f)]  # the label is the last column
+    data = tmp_path / "no_label.csv"
+    with data.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["data"].update(example=None, path=str(data), schema_path=str(DEFAULT_CONFIG.parent / raw["data"]["schema_path"]))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw))
+
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", _RUN_CLI, "run", "--config", str(config), "--root", str(tmp_path / "runs")],
+                            capture_output=True, text=True, timeout=300)
+    print(f"`tinyml run` with a missing label column failed after {time.monotonic() - start:.1f} s")
+    assert result.returncode == 2, result.stderr
+    assert f"{data}: missing column(s) 'label'" in " ".join(result.stderr.split())
+    assert "tensorflow loaded: False" in result.stdout
+    assert not (tmp_path / "runs" / "metadata").exists()
+
+
+def test_progress_off_a_terminal_is_plain_lines_per_component():
+    out = io.StringIO()
+    progress = _Progress(Console(file=out, force_terminal=False))
+    progress("CsvExampleGen", "running")
+    progress("CsvExampleGen", "finished")
+    progress("Trainer", "running")
+    assert progress.status is None  # no spinner: it would never show off a terminal
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "CsvExampleGen running" and lines[2] == "Trainer running"
+    assert lines[1].startswith("CsvExampleGen finished in ") and lines[1].endswith(" s")
