@@ -22,6 +22,7 @@ def _prop(artifact, key: str):
 
 def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[dict]:
     """One dict per run, newest first: status, blessing, firmware per target, spans, release."""
+    from tinyml.runs.layout import RunsLayout
     from tinyml.runs.summary import latest_run_ids, summarize_run
 
     rows = []
@@ -29,19 +30,20 @@ def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[d
         if pipeline and metadata.stem != pipeline:
             continue
         for run_id in latest_run_ids(metadata, limit):
-            s = summarize_run(metadata, metadata.stem, run_id)
+            s = summarize_run(metadata, metadata.stem, run_id, RunsLayout(Path(root)).run_marker(metadata.stem, run_id))
             examples = s.output("CsvExampleGen", "examples") or s.output("ImportExampleGen", "examples")
             firmware = s.output("FirmwareBuilder", "firmware")
             release = s.output("Releaser", "release")
             blessed = _prop(s.output("Evaluator", "blessing"), "blessed")
-            failed = next((c.node_id for c in s.components if c.state == "failed"), None)
+            # The component that failed, was cut off or is running.
+            where = next((c.node_id for c in s.components if c.state == "failed"), None) or next(iter(s.unfinished), None)
             # ML Metadata does not keep a component's exception; `tinyml run` wrote it in the report.
             report = Path(root) / "reports" / metadata.stem / run_id / "summary.json"
             error = json.loads(report.read_text()).get("error") if report.is_file() else None
             rows.append({
                 "pipeline": metadata.stem,
                 "run_id": run_id,
-                "status": s.status + (f" ({failed})" if failed else ""),
+                "status": s.status + (f" ({where})" if where else ""),
                 "blessed": None if blessed is None else bool(blessed),
                 "firmware": {
                     t: str(Path(firmware.uri) / t) for t in json.loads(_prop(firmware, "targets") or "[]")

@@ -14,6 +14,7 @@ from tfx.orchestration.portable import runtime_parameter_utils
 
 from pipelines import spans
 from pipelines.data_prep import prepare_data
+from tinyml.runs import run_marker
 from tinyml.runs.layout import RunsLayout
 from pipelines.pipeline import create_pipeline
 from tinyml.runs.summary import RunSummary, summarize_run
@@ -93,8 +94,10 @@ def run_local(
         absl_logger.propagate = verbose
     error = None
     start = time.monotonic()
+    marker = layout.run_marker(config.name, run_id)
     try:
-        tfx.orchestration.LocalDagRunner().run_with_ir(ir)
+        with run_marker.hold(marker, [node.pipeline_node.node_info.id for node in ir.nodes]):
+            tfx.orchestration.LocalDagRunner().run_with_ir(ir)
     except Exception as e:  # any component failure: summarise what ran, then report it
         error = f"{type(e).__name__}: {e}"
     finally:
@@ -102,7 +105,7 @@ def run_local(
             absl_logger.removeHandler(handler)
             absl_logger.setLevel(previous[0])
             absl_logger.propagate = previous[1]
-    summary = summarize_run(layout.metadata_path(config.name), config.name, run_id)
+    summary = summarize_run(layout.metadata_path(config.name), config.name, run_id, marker)
     summary.error = error
     summary.wall_seconds = time.monotonic() - start
     return summary

@@ -19,3 +19,7 @@ class RunsLayout:
 
     def reports_dir(self, pipeline: str, run_id: str) -> Path:
         return self.root / "reports" / pipeline / run_id
+
+    def run_marker(self, pipeline: str, run_id: str) -> Path:
+        """The nodes a run was started with, locked while it runs (tinyml/runs/run_marker.py)."""
+        return self.reports_dir(pipeline, run_id) / "run.json"

@@ -8,6 +8,8 @@ from pathlib import Path
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from tinyml.runs import run_marker
+
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",
     metadata_store_pb2.Execution.CACHED: "cached",
@@ -32,12 +34,29 @@ class RunSummary:
     run_id: str
     components: list[ComponentRun]
     error: str | None = None
+    # From the run's marker: every node of the pipeline (None: not known), and whether its process still runs.
+    planned: tuple[str, ...] | None = None
+    live: bool = False
 
     @property
     def status(self) -> str:
+        """succeeded only when every node completed (or was cached); a killed run is interrupted.
+
+        Without a marker a RUNNING execution may belong to a live or a dead process: incomplete."""
         if self.error or any(c.state == "failed" for c in self.components):
             return "failed"
+        if self.live:
+            return "running"
+        if self.unfinished:
+            return "interrupted" if self.planned is not None else "incomplete"
         return "succeeded"
+
+    @property
+    def unfinished(self) -> list[str]:
+        """Nodes without a finished execution: the ones left running first, then those never started."""
+        started = [c.node_id for c in self.components if c.state not in ("complete", "cached")]
+        seen = {c.node_id for c in self.components}
+        return [*started, *(n for n in self.planned or () if n not in seen)]
 
     def component(self, node_id: str) -> ComponentRun | None:
         return next((c for c in self.components if c.node_id == node_id), None)
@@ -65,7 +84,16 @@ def _output_artifacts(store, execution_id: int) -> dict[str, list[metadata_store
     return outputs
 
 
-def summarize_run(metadata_path: Path, pipeline: str, run_id: str) -> RunSummary:
+def summarize_run(metadata_path: Path, pipeline: str, run_id: str, marker: Path | None = None) -> RunSummary:
+    """`marker`: the run's marker file (RunsLayout.run_marker), which tells interrupted runs apart."""
+    summary = _summarize(metadata_path, pipeline, run_id)
+    found = run_marker.read(marker) if marker else None
+    if found is not None:
+        summary.planned, summary.live = found.nodes, found.live
+    return summary
+
+
+def _summarize(metadata_path: Path, pipeline: str, run_id: str) -> RunSummary:
     store = open_store(metadata_path)
     run_ctx = store.get_context_by_type_and_name("pipeline_run", run_id)
     if run_ctx is None:
