@@ -115,9 +115,8 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
     """
     from rich.console import Console
 
-    from tinyml.config import load_config
-
     from pipelines.data_prep import prepare_data
+    from tinyml.config import load_config
     from tinyml.runs.layout import RunsLayout
 
     console = Console(stderr=True)
