@@ -34,12 +34,13 @@ class _Progress:
                 self.status = self.console.status("")
                 self.status.start()
             self.status.update(f"[bold]{node_id}[/] running... ({len(self.started)} started)")
-        else:
+        else:  # finished or failed
             took = time.monotonic() - self.started.get(node_id, time.monotonic())
             if self.plain:
-                self._line(f"{node_id} finished in {took:.1f} s")
+                self._line(f"{node_id} {event} in {took:.1f} s")
             else:
-                self.console.print(f"  [green]✓[/] {node_id:<32} {took:6.1f} s")
+                mark = "[green]✓[/]" if event == "finished" else "[red]✗[/]"
+                self.console.print(f"  {mark} {node_id:<32} {took:6.1f} s")
 
     def _line(self, text: str) -> None:
         self.console.file.write(f"{text}\n")

@@ -14,6 +14,7 @@ from tfx.orchestration.portable import runtime_parameter_utils
 
 from pipelines import spans
 from pipelines.data_prep import prepare_data
+from pipelines.run_progress import ExecutionWatcher
 from tinyml.runs import run_marker
 from tinyml.runs.layout import RunsLayout
 from pipelines.pipeline import create_pipeline
@@ -26,18 +27,6 @@ LOCAL_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 def new_run_id() -> str:
     return datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
-
-
-class _ComponentEvents(logging.Handler):
-    """Turns TFX's 'Component X is running/finished' log lines into callbacks."""
-
-    def __init__(self, on_event: Callable[[str, str], None]):
-        super().__init__(logging.INFO)
-        self.on_event = on_event
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.msg in ("Component %s is running.", "Component %s is finished.") and record.args:
-            self.on_event(record.args[0], "running" if "running" in record.msg else "finished")
 
 
 def build_local_pipeline(
@@ -85,26 +74,26 @@ def run_local(
     runtime_parameter_utils.substitute_runtime_parameter(ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
 
     absl_logger = logging.getLogger("absl")
-    handler = _ComponentEvents(on_event) if on_event else None
-    previous = absl_logger.level, absl_logger.propagate
-    if handler:
+    previous = absl_logger.propagate
+    watcher = None
+    if on_event:
         # Progress replaces TFX's INFO stream; failures are reported from the summary.
-        absl_logger.addHandler(handler)
-        absl_logger.setLevel(logging.INFO)
         absl_logger.propagate = verbose
+        watcher = ExecutionWatcher(layout.metadata_path(config.name), config.name, run_id, on_event)
+        watcher.start()
     error = None
     start = time.monotonic()
     marker = layout.run_marker(config.name, run_id)
+    nodes = [n.pipeline_node.node_info.id for n in ir.nodes if not n.pipeline_node.execution_options.HasField("skip")]
     try:
-        with run_marker.hold(marker, [node.pipeline_node.node_info.id for node in ir.nodes]):
+        with run_marker.hold(marker, nodes):
             tfx.orchestration.LocalDagRunner().run_with_ir(ir)
     except Exception as e:  # any component failure: summarise what ran, then report it
         error = f"{type(e).__name__}: {e}"
     finally:
-        if handler:
-            absl_logger.removeHandler(handler)
-            absl_logger.setLevel(previous[0])
-            absl_logger.propagate = previous[1]
+        absl_logger.propagate = previous
+        if watcher:
+            watcher.stop()
     summary = summarize_run(layout.metadata_path(config.name), config.name, run_id, marker)
     summary.error = error
     summary.wall_seconds = time.monotonic() - start
