@@ -75,10 +75,12 @@ def run_local(
 
     absl_logger = logging.getLogger("absl")
     previous = absl_logger.propagate
+    quiet = logging.NullHandler()  # with no handler at all, logging's last resort would print TFX's warnings
     watcher = None
     if on_event:
-        # Progress replaces TFX's INFO stream; failures are reported from the summary.
+        # Progress replaces TFX's log stream; failures are reported from the summary.
         absl_logger.propagate = verbose
+        absl_logger.addHandler(quiet)
         watcher = ExecutionWatcher(layout.metadata_path(config.name), config.name, run_id, on_event)
         watcher.start()
     error = None
@@ -92,6 +94,7 @@ def run_local(
         error = f"{type(e).__name__}: {e}"
     finally:
         absl_logger.propagate = previous
+        absl_logger.removeHandler(quiet)
         if watcher:
             watcher.stop()
     summary = summarize_run(layout.metadata_path(config.name), config.name, run_id, marker)
