@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli.exit_codes import epilog
+from cli.model_options import signature_option, tflite_file
 from tinyml.errors import TinymlError
 
 
@@ -146,7 +147,8 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
 @click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
-def inspect(model_path, targets, as_json):
+@signature_option
+def inspect(model_path, targets, as_json, signature):
     """Show a .tflite model's ops, sizes, memory plan and budget verdict per target."""
     from rich.console import Console
     from rich.table import Table
@@ -155,15 +157,16 @@ def inspect(model_path, targets, as_json):
     from tinyml.tflite.model import read_model
 
     target_names = _targets(targets)
-    tflite = model_path.read_bytes()
-    model = read_model(tflite, source=str(model_path))
-    with _status("probing TFLM's smallest arena..."):
-        report = describe_model(tflite, model, model_path, target_names)
+    with tflite_file(model_path, signature) as (path, tflite):
+        model = read_model(tflite, source=str(model_path))
+        with _status("probing TFLM's smallest arena..."):
+            report = describe_model(tflite, model, path, target_names)
     console = Console()
     if as_json:
         console.print_json(json.dumps(report))
     else:
-        ops = Table(title=f"{model_path.name}: {len(tflite)} bytes, {len(model.operators)} ops")
+        chosen = f", signature '{signature}'" if signature else ""
+        ops = Table(title=f"{model_path.name}{chosen}: {len(tflite)} bytes, {len(model.operators)} ops")
         for col in ("#", "op", "output", "shape", "dtype"):
             ops.add_column(col)
         for op in model.operators:

@@ -9,6 +9,7 @@ import click
 
 from cli.exit_codes import epilog
 from cli.kubeflow_cmd import TOKEN_FILE_OPTION
+from cli.model_options import read_tflite, signature_option
 from tinyml.errors import TinymlError
 
 
@@ -48,13 +49,14 @@ def _summary(manifest: dict) -> str:
               help="How many random vectors to make when --vectors is not given.")
 @click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
-def build(model_path, target, out_dir, vectors, num_vectors, board_source):
+@signature_option
+def build(model_path, target, out_dir, vectors, num_vectors, board_source, signature):
     """Build, verify and package firmware for your own int8 .tflite model."""
     from tinyml.firmware import target_build
     from tinyml.profiles import get_profile
 
     profile = get_profile(target)
-    tflite = model_path.read_bytes()
+    tflite = read_tflite(model_path, signature)
     if vectors:
         test_vectors = target_build.TestVectors.load(vectors)
     else:
@@ -62,7 +64,8 @@ def build(model_path, target, out_dir, vectors, num_vectors, board_source):
             return target_build.reference_vectors(tflite, num_vectors)
     manifest = target_build.build_target(
         tflite, profile, out_dir, vectors=test_vectors, user_board_sources=tuple(board_source),
-        lineage={"model_file": str(model_path.resolve())}, source=str(model_path),
+        lineage={"model_file": str(model_path.resolve()), **({"signature": signature} if signature else {})},
+        source=str(model_path) + (f" (signature '{signature}')" if signature else ""),
     )
     click.echo(_summary(manifest))
     click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex and manifest.json")

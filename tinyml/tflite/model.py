@@ -1,9 +1,10 @@
 """Read a .tflite flatbuffer into plain dataclasses.
 
-Only the first subgraph is read: it is the one TFLM runs, and the models this
-project builds have one. Weights are kept as the exact bytes of the file (and
-their offset in it), because the firmware reads them from the model array
-itself rather than from a copy.
+The firmware runtime runs one graph whole, so a model with several subgraphs
+(several signatures, or control flow) is refused, naming what it holds;
+tinyml/tflite/signature.py cuts one signature out of such a model. Weights
+are kept as the exact bytes of the file (and their offset in it), because the
+firmware reads them from the model array itself rather than from a copy.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _enum_names(enum_cls) -> dict[int, str]:
     return {v: k for k, v in vars(enum_cls).items() if not k.startswith("_") and isinstance(v, int)}
 
 
-_OPCODE_NAMES = _enum_names(schema.BuiltinOperator)
+OPCODE_NAMES = _enum_names(schema.BuiltinOperator)
 _TYPE_NAMES = {k: v.lower() for k, v in _enum_names(schema.TensorType).items()}
 _OPTION_ENUMS = {
     "padding": _enum_names(schema.Padding),
@@ -94,7 +95,6 @@ class TfliteModel:
     operators: tuple[Operator, ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
-    num_subgraphs: int = 1
     description: str = ""
 
     @property
@@ -158,25 +158,70 @@ def _quantization(tensor) -> Quantization | None:
     return Quantization(scales, zps, int(q.QuantizedDimension()))
 
 
-def read_model(data: bytes, *, source: str = "model") -> TfliteModel:
-    """Parse a .tflite flatbuffer. `source` names the file in error messages."""
-    data = bytes(data)
+def require_identifier(data: bytes, source: str) -> None:
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise TinymlError(
             f"{source} is not a TFLite flatbuffer (identifier {data[4:8]!r}, expected b'TFL3')",
             fix="pass a .tflite file produced by tf.lite.TFLiteConverter",
         )
+
+
+def corrupt(source: str, e: Exception) -> TinymlError:
+    return TinymlError(
+        f"{source} could not be parsed as a TFLite flatbuffer: {type(e).__name__}: {e}",
+        fix="the file is truncated or corrupt; re-export it with tf.lite.TFLiteConverter",
+    )
+
+
+def describe_subgraphs(model) -> list[str]:
+    """One line per subgraph of a schema.Model: index, name, signature and ops, for error messages."""
+    signatures = {}
+    for i in range(model.SignatureDefsLength()):
+        sig = model.SignatureDefs(i)
+        signatures[sig.SubgraphIndex()] = (sig.SignatureKey() or b"").decode(errors="replace")
+    lines = []
+    for i in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(i)
+        name = (graph.Name() or b"").decode(errors="replace")
+        sig = f"signature '{signatures[i]}'" if i in signatures else "no signature"
+        count = graph.OperatorsLength()
+        lines.append(f"subgraph {i} '{name}' ({sig}, {count} op{'s' if count != 1 else ''})")
+    return lines
+
+
+def _require_one_subgraph(model, source: str) -> None:
+    count = model.SubgraphsLength()
+    if count < 1:
+        raise TinymlError(f"{source} has no subgraphs", fix="re-export the model")
+    if count == 1:
+        return
+    keys = [(model.SignatureDefs(i).SignatureKey() or b"").decode() for i in range(model.SignatureDefsLength())]
+    if keys:
+        fix = (f"choose one signature with `--signature {keys[0]}` (tinyml inspect, tinyml firmware build), or "
+               f"convert just one: tf.lite.TFLiteConverter.from_saved_model(dir, signature_keys=['{keys[0]}'])")
+    else:
+        fix = "convert a model without control flow (WHILE, IF, CALL_ONCE): its subgraphs cannot run on the firmware"
+    raise TinymlError(
+        f"{source} has {count} subgraphs and the firmware runs one graph whole; building the first would silently "
+        f"drop the others: " + "; ".join(describe_subgraphs(model)),
+        fix=fix,
+    )
+
+
+def read_model(data: bytes, *, source: str = "model") -> TfliteModel:
+    """Parse a .tflite flatbuffer. `source` names the file in error messages."""
+    data = bytes(data)
+    require_identifier(data, source)
     try:
         model = schema.Model.GetRootAs(data, 0)
-        if model.SubgraphsLength() < 1:
-            raise TinymlError(f"{source} has no subgraphs", fix="re-export the model")
+        _require_one_subgraph(model, source)
         graph = model.Subgraphs(0)
 
         opcode_names = []
         for i in range(model.OperatorCodesLength()):
             oc = model.OperatorCodes(i)
             code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
-            name = _OPCODE_NAMES.get(code, f"BUILTIN_{code}")
+            name = OPCODE_NAMES.get(code, f"BUILTIN_{code}")
             if name == "CUSTOM":
                 name = f"CUSTOM:{(oc.CustomCode() or b'').decode()}"
             opcode_names.append((name, oc.Version()))
@@ -213,16 +258,12 @@ def read_model(data: bytes, *, source: str = "model") -> TfliteModel:
     except TinymlError:
         raise
     except Exception as e:  # flatbuffers raises bare IndexError/struct.error on corrupt input
-        raise TinymlError(
-            f"{source} could not be parsed as a TFLite flatbuffer: {type(e).__name__}: {e}",
-            fix="the file is truncated or corrupt; re-export it with tf.lite.TFLiteConverter",
-        ) from e
+        raise corrupt(source, e) from e
 
     return TfliteModel(
         tensors=tuple(tensors),
         operators=tuple(operators),
         inputs=tuple(int(x) for x in graph.InputsAsNumpy()) if graph.InputsLength() else (),
         outputs=tuple(int(x) for x in graph.OutputsAsNumpy()) if graph.OutputsLength() else (),
-        num_subgraphs=model.SubgraphsLength(),
         description=(model.Description() or b"").decode(errors="replace"),
     )

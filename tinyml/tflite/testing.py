@@ -59,6 +59,49 @@ def small_cnn(seed: int = 0) -> bytes:
     return convert_int8(model, (8, 8, 1), seed=seed, low=0.0, high=1.0)
 
 
+def two_signatures(seed: int = 0) -> bytes:
+    """A full-int8 model converted with two signatures, 'classify' and 'detect' (one FULLY_CONNECTED each)."""
+    import tempfile
+
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    spec = [tf.TensorSpec([1, 4], tf.float32, name="x")]
+
+    class TwoHeads(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w_classify = tf.Variable(rng.normal(size=(4, 3)).astype(np.float32))
+            self.w_detect = tf.Variable(rng.normal(size=(4, 2)).astype(np.float32))
+
+        @tf.function(input_signature=spec)
+        def classify(self, x):
+            return {"scores": tf.nn.relu(tf.matmul(x, self.w_classify))}
+
+        @tf.function(input_signature=spec)
+        def detect(self, x):
+            return {"flags": tf.matmul(x, self.w_detect)}
+
+    module = TwoHeads()
+    keys = ["classify", "detect"]
+    data = rng.uniform(-1, 1, size=(16, 1, 4)).astype(np.float32)
+
+    def representative():
+        for row in data:
+            for key in keys:
+                yield key, {"x": row}
+
+    with tempfile.TemporaryDirectory() as saved:
+        tf.saved_model.save(module, saved, signatures={"classify": module.classify, "detect": module.detect})
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=keys)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        return converter.convert()
+
+
 def tflm_outputs(tflite: bytes, inputs: np.ndarray, arena_size: int = 1 << 20) -> np.ndarray:
     """Output 0 of the tflite-micro interpreter (real TFLM) for each input [N, *shape]."""
     from tflite_micro.python.tflite_micro import runtime

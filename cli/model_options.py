@@ -1,0 +1,36 @@
+"""Options shared by the commands that take a user's .tflite model and targets."""
+from __future__ import annotations
+
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+signature_option = click.option(
+    "--signature", default=None, metavar="NAME",
+    help="For a model converted with several signatures: build/inspect this one alone.")
+
+
+def read_tflite(model_path: Path, signature: str | None) -> bytes:
+    """The model file's bytes, or with `signature` that signature cut out into a model of its own."""
+    data = model_path.read_bytes()
+    if signature is None:
+        return data
+    from tinyml.tflite.signature import select_signature
+
+    return select_signature(data, signature, source=str(model_path))
+
+
+@contextmanager
+def tflite_file(model_path: Path, signature: str | None):
+    """(path, bytes) of the model to use; a chosen signature is written to a temporary file."""
+    data = read_tflite(model_path, signature)
+    if signature is None:
+        yield model_path, data
+        return
+    with tempfile.TemporaryDirectory(prefix="tinyml-signature-") as tmp:
+        # Subprocesses (TFLM's arena probe) read the model from a file.
+        path = Path(tmp) / f"{model_path.stem}.{signature}.tflite"
+        path.write_bytes(data)
+        yield path, data
