@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.exit_codes import epilog
-from cli.model_options import signature_option, tflite_file
+from cli.model_options import profiles_option, signature_option, tflite_file, user_profiles
 from tinyml.errors import TinymlError
 
 
@@ -39,13 +39,12 @@ def _column(data: dict, key: str, path: Path, what: str):
     return data[key]
 
 
-def _targets(values: tuple[str, ...]) -> list[str]:
-    from tinyml.profiles import get_profile, load_profiles
+def _targets(values: tuple[str, ...], profiles_file: Path | None) -> list:
+    """The chosen profiles (default: all), bundled or from --profiles; unknown names fail listing the known ones."""
+    from tinyml.profiles import get_profile, target_profiles
 
-    names = list(values) or sorted(load_profiles())
-    for name in names:
-        get_profile(name)  # unknown names fail here, listing the known ones
-    return names
+    user = user_profiles(profiles_file)
+    return [get_profile(name, user) for name in (list(values) or sorted(target_profiles(user)))]
 
 
 def _arena_line(plan: dict) -> str:
@@ -86,12 +85,13 @@ def _print_targets(console, targets: dict) -> None:
               help="Array of int class labels; without it only TFLM agreement is checked, not accuracy.")
 @click.option("--slice", "slices", multiple=True, help="Array to slice the evaluation by (repeatable).")
 @click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
+@profiles_option
 @click.option("--representative-examples", type=click.IntRange(1, 100_000), help="Default: ConverterConfig's.")
 @click.option("--max-accuracy-drop", type=click.FloatRange(0, 100), help="Points of accuracy int8 may lose.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (model.tflite, model_data.c/.h, conversion_report.json, test_vectors.npz).")
 def convert(saved_model, signature, keras_file, data_path, eval_data, input_key, label, slices, targets,
-            representative_examples, max_accuracy_drop, out_dir):
+            profiles_file, representative_examples, max_accuracy_drop, out_dir):
     """Convert a SavedModel/Keras model to a verified full-int8 .tflite for microcontrollers."""
     import numpy as np
     from rich.console import Console
@@ -105,7 +105,7 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
         raise click.UsageError("pass exactly one of --saved-model DIR or --keras FILE")
     overrides = {"representative_examples": representative_examples, "max_accuracy_drop": max_accuracy_drop}
     config = ConverterConfig(**{k: v for k, v in overrides.items() if v is not None})
-    target_names = _targets(targets)
+    target_profiles = _targets(targets, profiles_file)
     with _status("loading the float model...") as step:
         net = (float_model.from_saved_model(saved_model, signature) if saved_model
                else float_model.from_keras(keras_file))
@@ -121,7 +121,7 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
             labels=evals[label].reshape(-1).astype(np.int64) if label in evals else None,
             slices={s: _column(evals, s, eval_path, "a --slice feature").reshape(-1) for s in slices},
             source=str(eval_path))
-        report = run_conversion(net, rep_all[rows], str(data_path), eval_set, config, target_names, out_dir,
+        report = run_conversion(net, rep_all[rows], str(data_path), eval_set, config, target_profiles, out_dir,
                                 progress=step)
     console = Console()
     if report["metrics"]:
@@ -140,7 +140,7 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
         console.print(f"[green]blessed[/] for {', '.join(report['blessed_targets'])}; outputs in {out_dir}")
     else:
         console.print("[red]not blessed[/]:\n  " + "\n  ".join(report["reasons"]))
-        raise click.exceptions.Exit(1)
+        raise SystemExit(1)  # click.exceptions.Exit would be swallowed by main (standalone_mode=False)
 
 
 @click.command(epilog=epilog("inspect"))
@@ -148,7 +148,8 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
 @click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
 @signature_option
-def inspect(model_path, targets, as_json, signature):
+@profiles_option
+def inspect(model_path, targets, as_json, signature, profiles_file):
     """Show a .tflite model's ops, sizes, memory plan and budget verdict per target."""
     from rich.console import Console
     from rich.table import Table
@@ -156,11 +157,11 @@ def inspect(model_path, targets, as_json, signature):
     from tinyml.converter.report import describe_model
     from tinyml.tflite.model import read_model
 
-    target_names = _targets(targets)
+    target_profiles = _targets(targets, profiles_file)
     with tflite_file(model_path, signature) as (path, tflite):
         model = read_model(tflite, source=str(model_path))
         with _status("probing TFLM's smallest arena..."):
-            report = describe_model(tflite, model, path, target_names)
+            report = describe_model(tflite, model, path, target_profiles)
     console = Console()
     if as_json:
         console.print_json(json.dumps(report))
@@ -181,4 +182,4 @@ def inspect(model_path, targets, as_json, signature):
             console.print(f"[red]not full int8:[/] {problem}")
         _print_targets(console, report["targets"])
     if not all(v["fits"] for v in report["targets"].values()):
-        raise click.exceptions.Exit(1)
+        raise SystemExit(1)

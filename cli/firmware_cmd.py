@@ -9,7 +9,7 @@ import click
 
 from cli.exit_codes import epilog
 from cli.kubeflow_cmd import TOKEN_FILE_OPTION
-from cli.model_options import read_tflite, signature_option
+from cli.model_options import profiles_option, read_tflite, signature_option, user_profiles
 from tinyml.errors import TinymlError
 
 
@@ -39,7 +39,7 @@ def _summary(manifest: dict) -> str:
 @firmware.command(epilog=epilog("firmware build"))
 @click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A full-int8 .tflite model.")
-@click.option("--target", required=True, help="Target profile (firmware/profiles.yaml), e.g. cortex-m4f.")
+@click.option("--target", required=True, help="Target profile (firmware/profiles.yaml or --profiles), e.g. cortex-m4f.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory for firmware.elf/.bin/.hex and manifest.json.")
 @click.option("--vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -50,12 +50,13 @@ def _summary(manifest: dict) -> str:
 @click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
 @signature_option
-def build(model_path, target, out_dir, vectors, num_vectors, board_source, signature):
+@profiles_option
+def build(model_path, target, out_dir, vectors, num_vectors, board_source, signature, profiles_file):
     """Build, verify and package firmware for your own int8 .tflite model."""
     from tinyml.firmware import target_build
     from tinyml.profiles import get_profile
 
-    profile = get_profile(target)
+    profile = get_profile(target, user_profiles(profiles_file))
     tflite = read_tflite(model_path, signature)
     if vectors:
         test_vectors = target_build.TestVectors.load(vectors)
@@ -79,7 +80,8 @@ def build(model_path, target, out_dir, vectors, num_vectors, board_source, signa
               help="Where to write the raw bytes of output tensor 0 (one per input).")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds before a run counts as hung.")
-def run(firmware_dir, input_path, output_path, timeout_s):
+@profiles_option
+def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
     """Run built firmware in qemu-system-arm on raw input bytes."""
     from tinyml.firmware import manifest as manifest_mod
     from tinyml.firmware import qemu
@@ -94,7 +96,7 @@ def run(firmware_dir, input_path, output_path, timeout_s):
     if manifest_mod.sha256_file(elf) != manifest["files"]["firmware.elf"]["sha256"]:
         raise TinymlError(f"{elf} does not match the sha256 in {manifest_file}: the file was changed after release",
                           fix="rebuild the firmware")
-    profile = get_profile(manifest["target"]["name"])
+    profile = get_profile(manifest["target"]["name"], user_profiles(profiles_file))
     input_bytes = manifest["io"]["input"]["bytes"]
     data = input_path.read_bytes()
     if not data or len(data) % input_bytes:

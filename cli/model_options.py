@@ -1,4 +1,4 @@
-"""Options shared by the commands that take a user's .tflite model and targets."""
+"""Options shared by the commands that take a user's .tflite model and target profiles."""
 from __future__ import annotations
 
 import tempfile
@@ -10,6 +10,23 @@ import click
 signature_option = click.option(
     "--signature", default=None, metavar="NAME",
     help="For a model converted with several signatures: build/inspect this one alone.")
+
+profiles_option = click.option(
+    "--profiles", "profiles_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+    help="YAML file of your own target profiles (fields as in firmware/profiles.yaml), added to the bundled "
+         "ones; a profile of the same name replaces the bundled one.")
+
+
+def user_profiles(profiles_file: Path | None) -> dict:
+    """The profiles of --profiles FILE by name, saying which bundled ones they replace."""
+    if profiles_file is None:
+        return {}
+    from tinyml.profiles import overridden, read_profiles
+
+    user = read_profiles(profiles_file)
+    for name in overridden(user):
+        click.echo(f"target profile '{name}' from {profiles_file} replaces the bundled one", err=True)
+    return user
 
 
 def read_tflite(model_path: Path, signature: str | None) -> bytes:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.exit_codes import epilog
+from cli.model_options import profiles_option
 
 ROOT_OPTION = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"), show_default=True,
@@ -109,7 +110,8 @@ def print_report(console, report) -> None:
               help="Pipeline config (YAML). Default: the bundled digits example.")
 @ROOT_OPTION
 @click.option("--verbose", is_flag=True, help="Show TFX's and Beam's own logs.")
-def run(config_path: Path | None, root: Path, verbose: bool) -> None:
+@profiles_option
+def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path | None) -> None:
     """Run the pipeline locally (LocalDagRunner, SQLite ML Metadata) and summarise the run.
 
     An unchanged re-run hits TFX's cache.
@@ -118,10 +120,13 @@ def run(config_path: Path | None, root: Path, verbose: bool) -> None:
 
     from pipelines.data_prep import prepare_data
     from tinyml.config import load_config
+    from tinyml.profiles import overridden
     from tinyml.runs.layout import RunsLayout
 
     console = Console(stderr=True)
-    config = load_config(config_path)
+    config = load_config(config_path, profiles=profiles_file)
+    for name in overridden(config.user_profiles()):
+        console.print(f"target profile '{name}' from {config.profiles_file()} replaces the bundled one")
     layout = RunsLayout(root.resolve())
     console.print(f"pipeline [bold]{config.name}[/], runs root {layout.root}")
     # Before TensorFlow loads (a minute under load), so bad input is refused in seconds.

@@ -25,6 +25,7 @@ from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelS
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
+from tinyml.profiles import profiles_to_json
 
 
 def _split_config(config: PipelineConfig) -> example_gen_pb2.Output:
@@ -214,6 +215,8 @@ def create_pipeline(
         example_splits=["eval"],
     ).with_id("Evaluator")
 
+    # The profiles themselves, not the file's path: a Kubeflow container has no copy of the file.
+    user_profiles = profiles_to_json(config.user_profiles()) if config.profiles else None
     converter = TFLMConverter(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
@@ -223,6 +226,7 @@ def create_pipeline(
         slice_features=config.data.slice_features,
         targets=config.targets,
         config=config.converter,
+        profiles=user_profiles,
     )
     firmware = FirmwareBuilder(
         tflite_model=converter.outputs["tflite_model"],
@@ -231,6 +235,7 @@ def create_pipeline(
         model=trainer.outputs["model"],
         examples=training_examples,
         evaluation=evaluator.outputs["evaluation"],
+        profiles=user_profiles,
     )
     release_nodes = []
     if config.release:

@@ -62,3 +62,22 @@ def test_code_fingerprint_follows_the_module_folder(tmp_path, monkeypatch):
     assert code_fingerprint("fp_pkg.model.run_fn") == changed
     with pytest.raises(TinymlError, match="cannot find module 'no_such_pkg.mod'"):
         code_fingerprint("no_such_pkg.mod.fn")
+
+
+def test_user_profiles_reach_the_converter_and_firmware_builder_as_data(tmp_path):
+    from tinyml.paths import PROFILES_FILE
+    from tinyml.profiles import profiles_from_json
+
+    bundled = yaml.safe_load(PROFILES_FILE.read_text())
+    (tmp_path / "boards.yaml").write_text(yaml.safe_dump(
+        {"profiles": {"tiny-m3": {**bundled["profiles"]["cortex-m3"], "ram_bytes": 2048, "irqs": 32}}}))
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw.update(profiles=str(tmp_path / "boards.yaml"), targets=["tiny-m3"])
+    config = parse_config(raw, source_dir=str(DEFAULT_CONFIG.parent))
+    components = _components(create_pipeline(config, str(tmp_path), str(tmp_path)))
+    for name in ("TFLMConverter", "FirmwareBuilder"):
+        # The profiles themselves travel, not the path: a Kubeflow container has no copy of the file.
+        user = profiles_from_json(components[name].exec_properties["profiles"])
+        assert user["tiny-m3"].ram_bytes == 2048
+    plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))
+    assert plain["FirmwareBuilder"].exec_properties["profiles"] is None

@@ -250,7 +250,7 @@ def parse_frontend_config(raw: dict, source: str = "<frontend config>") -> Front
     try:
         return FrontendConfig(**raw)
     except ValidationError as e:
-        problems = "\n  ".join(_describe(err, FrontendConfig) for err in e.errors())
+        problems = "\n  ".join(describe_error(err, FrontendConfig) for err in e.errors())
         raise TinymlError(
             f"{source}: invalid audio frontend config:\n  {problems}",
             fix="see FrontendConfig in tinyml/config.py for every field and its range",
@@ -274,24 +274,40 @@ class PipelineConfig(_Strict):
     converter: ConverterConfig = ConverterConfig()
     release: ReleaseConfig | None = None
     targets: tuple[str, ...] = ("cortex-m4f",)
+    # A YAML file of your own target profiles (same fields as
+    # firmware/profiles.yaml), added to the bundled ones or replacing those of
+    # the same name. Relative paths resolve against the config's folder.
+    profiles: str | None = None
     # Passed to Beam as-is: e.g. --runner=DataflowRunner --project=... for a
     # distributed runner. Empty means Beam's local DirectRunner.
     beam_args: tuple[str, ...] = ()
     # Where this config was read from; relative data paths resolve against it.
     source_dir: str = "."
 
-    @field_validator("targets")
-    @classmethod
-    def _known_targets(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from tinyml.profiles import load_profiles
+    @model_validator(mode="after")
+    def _known_targets(self):
+        from tinyml.profiles import target_profiles
 
-        known = load_profiles()
-        unknown = [t for t in v if t not in known]
+        if not self.targets:
+            raise ValueError("'targets': name at least one target profile")
+        known = target_profiles(self.user_profiles())
+        unknown = [t for t in self.targets if t not in known]
         if unknown:
-            raise ValueError(f"unknown target profile(s) {unknown}; known: {sorted(known)}")
-        if not v:
-            raise ValueError("name at least one target profile")
-        return v
+            where = f" (firmware/profiles.yaml and {self.profiles_file()})" if self.profiles else ""
+            raise ValueError(f"'targets': unknown target profile(s) {unknown}; known{where}: {sorted(known)}")
+        return self
+
+    def profiles_file(self) -> Path | None:
+        if not self.profiles:
+            return None
+        p = Path(self.profiles)
+        return p if p.is_absolute() else Path(self.source_dir) / p
+
+    def user_profiles(self) -> dict:
+        """The profiles of the 'profiles' file by name (empty without one)."""
+        from tinyml.profiles import read_profiles
+
+        return read_profiles(self.profiles_file()) if self.profiles else {}
 
     def schema_file(self) -> Path | None:
         """The curated schema, if any; relative paths resolve against the config's folder."""
@@ -323,7 +339,7 @@ class PipelineConfig(_Strict):
         return str(Path(self.source_dir) / store)
 
 
-def _describe(err: dict, model: type[BaseModel]) -> str:
+def describe_error(err: dict, model: type[BaseModel]) -> str:
     loc = [str(p) for p in err["loc"]]
     field = ".".join(loc) or "(top level)"
     if err["type"] == "extra_forbidden":
@@ -347,14 +363,15 @@ def parse_config(raw: dict, source: str = "<config>", source_dir: str = ".") -> 
     try:
         return PipelineConfig(**{**raw, "source_dir": source_dir})
     except ValidationError as e:
-        problems = "\n  ".join(_describe(err, PipelineConfig) for err in e.errors())
+        problems = "\n  ".join(describe_error(err, PipelineConfig) for err in e.errors())
         raise TinymlError(
             f"{source}: invalid pipeline config:\n  {problems}",
             fix=f"edit {source}; the bundled example {DEFAULT_CONFIG} shows every setting",
         ) from e
 
 
-def load_config(path: str | Path | None = None) -> PipelineConfig:
+def load_config(path: str | Path | None = None, profiles: Path | None = None) -> PipelineConfig:
+    """The config at `path` (default: the bundled example); `profiles` replaces its 'profiles' file."""
     path = Path(path) if path else DEFAULT_CONFIG
     if not path.is_file():
         raise TinymlError(f"config file {path} does not exist", fix="pass --config with the path of a YAML config")
@@ -362,4 +379,6 @@ def load_config(path: str | Path | None = None) -> PipelineConfig:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         raise TinymlError(f"{path}: not valid YAML: {e}") from e
+    if profiles is not None and isinstance(raw, dict):
+        raw = {**raw, "profiles": str(Path(profiles).resolve())}
     return parse_config(raw, source=str(path), source_dir=str(path.resolve().parent))

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -92,3 +94,56 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     config = load_config(tmp_path / "c.yaml")
     assert config.data_path(tmp_path / "runs") == tmp_path / "data" / "my.csv"
     assert config.schema_file() == tmp_path / "schema.pbtxt"
+
+
+def _with_profiles(tmp_path, profiles_yaml: str, **overrides) -> Path:
+    """A copy of the bundled config in tmp_path with a 'profiles' file beside it."""
+    (tmp_path / "boards").mkdir()
+    (tmp_path / "boards" / "mine.yaml").write_text(profiles_yaml)
+    raw = {**_raw(), "profiles": "boards/mine.yaml", **overrides}
+    raw["data"]["schema_path"] = str(DEFAULT_CONFIG.parent / raw["data"]["schema_path"])
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+_TINY = """profiles:
+  tiny-m0:
+    description: 2 KB RAM part
+    core: cortex-m0plus
+    cflags: [-mcpu=cortex-m0plus, -mthumb, -mfloat-abi=soft]
+    dsp_simd: false
+    flash_bytes: 16384
+    ram_bytes: 2048
+    clock_hz: 48000000
+    stack_bytes: 512
+    memory: {flash_origin: 0, ram_origin: 0x20000000}
+    irqs: 32
+"""
+
+
+def test_profiles_file_resolves_against_the_config_and_its_targets_are_known(tmp_path):
+    config = load_config(_with_profiles(tmp_path, _TINY, targets=["tiny-m0", "cortex-m4f"]))
+    assert config.profiles_file() == tmp_path / "boards" / "mine.yaml"
+    assert config.user_profiles()["tiny-m0"].ram_bytes == 2048
+
+
+def test_unknown_target_with_a_profiles_file_names_both_sources(tmp_path):
+    with pytest.raises(TinymlError) as e:
+        load_config(_with_profiles(tmp_path, _TINY, targets=["tiny-m1"]))
+    message = str(e.value)
+    assert "'targets': unknown target profile(s) ['tiny-m1']" in message
+    assert "mine.yaml" in message and "'tiny-m0'" in message and "'cortex-m4f'" in message
+
+
+def test_an_invalid_profiles_file_names_the_file_profile_and_field(tmp_path):
+    with pytest.raises(TinymlError) as e:
+        load_config(_with_profiles(tmp_path, _TINY.replace("ram_bytes: 2048", "ram_bytes: -1")))
+    assert "mine.yaml: profile 'tiny-m0' is invalid" in str(e.value) and "field 'ram_bytes'" in str(e.value)
+
+
+def test_a_profiles_option_replaces_the_configs_file(tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(_TINY.replace("tiny-m0", "tiny-m3"))
+    config = load_config(_with_profiles(tmp_path, _TINY, targets=["tiny-m3"]), profiles=other)
+    assert list(config.user_profiles()) == ["tiny-m3"]

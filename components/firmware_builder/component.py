@@ -36,6 +36,8 @@ class FirmwareBuilderSpec(types.ComponentSpec):
     PARAMETERS = {
         # JSON list of target profile names (firmware/profiles.yaml).
         "targets": ExecutionParameter(type=str),
+        # JSON of the user's own target profiles by name (tinyml.profiles.profiles_to_json).
+        "profiles": ExecutionParameter(type=str, optional=True),
         # Seconds one emulated verification run may take before it counts as hung.
         "verification_timeout_s": ExecutionParameter(type=int, optional=True),
     }
@@ -64,6 +66,7 @@ class FirmwareBuilder(base_component.BaseComponent):
         examples: types.BaseChannel | None = None,
         evaluation: types.BaseChannel | None = None,
         verification_timeout_s: int | None = None,
+        profiles: str | None = None,
     ):
         super().__init__(spec=FirmwareBuilderSpec(
             tflite_model=tflite_model,
@@ -72,6 +75,7 @@ class FirmwareBuilder(base_component.BaseComponent):
             examples=examples,
             evaluation=evaluation,
             targets=json.dumps(list(targets)),
+            profiles=profiles,
             verification_timeout_s=verification_timeout_s,
             firmware=types.Channel(type=Firmware),
         ))

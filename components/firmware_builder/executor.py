@@ -11,7 +11,7 @@ from tfx.types import artifact_utils
 from tinyml.errors import TinymlError
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.target_build import TestVectors, build_target
-from tinyml.profiles import get_profile
+from tinyml.profiles import get_profile, profiles_from_json
 
 REPORT_NAME = "firmware_report.json"
 
@@ -67,6 +67,7 @@ class Executor(base_executor.BaseExecutor):
         blessing = artifact_utils.get_single_instance(input_dict["firmware_blessing"])
         firmware = artifact_utils.get_single_instance(output_dict["firmware"])
         targets = json.loads(exec_properties["targets"])
+        user_profiles = profiles_from_json(exec_properties.get("profiles"))
         timeout_s = float(exec_properties.get("verification_timeout_s") or DEFAULT_TIMEOUT_S)
         out_root = Path(firmware.uri)
         out_root.mkdir(parents=True, exist_ok=True)
@@ -94,7 +95,7 @@ class Executor(base_executor.BaseExecutor):
                 continue
             try:
                 build_target(
-                    tflite, get_profile(name), out_root / name, vectors=vectors,
+                    tflite, get_profile(name, user_profiles), out_root / name, vectors=vectors,
                     metrics=metrics, lineage=lineage, timeout_s=timeout_s,
                     source=str(src / "model.tflite"),
                 )

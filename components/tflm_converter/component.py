@@ -48,6 +48,8 @@ class TFLMConverterSpec(types.ComponentSpec):
         # JSON lists: slice feature names; target profile names (firmware/profiles.yaml).
         "slice_features": ExecutionParameter(type=str),
         "targets": ExecutionParameter(type=str),
+        # JSON of the user's own target profiles by name (tinyml.profiles.profiles_to_json).
+        "profiles": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "model": ChannelParameter(type=standard_artifacts.Model),
@@ -75,6 +77,7 @@ class TFLMConverter(base_component.BaseComponent):
         targets: Sequence[str],
         slice_features: Sequence[str] = (),
         config: ConverterConfig | None = None,
+        profiles: str | None = None,
     ):
         config = config or ConverterConfig()
         super().__init__(spec=TFLMConverterSpec(
@@ -85,6 +88,7 @@ class TFLMConverter(base_component.BaseComponent):
             label_key=label_key,
             slice_features=json.dumps(list(slice_features)),
             targets=json.dumps(list(targets)),
+            profiles=profiles,
             **config.model_dump(),
             tflite_model=types.Channel(type=TFLiteModel),
             firmware_blessing=types.Channel(type=standard_artifacts.ModelBlessing),

@@ -13,6 +13,7 @@ from tinyml.config import ConverterConfig
 from tinyml.converter import examples_io, float_model
 from tinyml.converter.conversion import EvalData, convert
 from tinyml.converter.report import write_report
+from tinyml.profiles import get_profile, profiles_from_json
 
 SERVING_DIR = "Format-Serving"
 
@@ -51,7 +52,8 @@ class Executor(base_executor.BaseExecutor):
         config = _config(exec_properties)
         label = exec_properties["label_key"]
         slices = json.loads(exec_properties["slice_features"])
-        targets = json.loads(exec_properties["targets"])
+        user_profiles = profiles_from_json(exec_properties.get("profiles"))
+        targets = [get_profile(name, user_profiles) for name in json.loads(exec_properties["targets"])]
         net = float_model.from_saved_model(os.path.join(model.uri, SERVING_DIR), float_model.TRANSFORMED_SIGNATURE)
         spec = tft.TFTransformOutput(transform_graph.uri).transformed_feature_spec()
         train_dir = artifact_utils.get_split_uri(examples, "train")

@@ -26,6 +26,7 @@ from tinyml.converter.report import describe_model, write_report
 from tinyml.converter.tflm_check import check_tflm, tflm_outputs
 from tinyml.errors import TinymlError
 from tinyml.firmware.model_array import write_model_array
+from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _check_labels(labels: np.ndarray, num_classes: int, source: str) -> None:
 
 
 def convert(model: FloatModel, representative: np.ndarray, representative_source: str, eval_data: EvalData,
-            config: ConverterConfig, targets: list[str], out_dir: Path, progress=None) -> dict:
+            config: ConverterConfig, targets: list[Profile], out_dir: Path, progress=None) -> dict:
     """Run the whole conversion into out_dir; returns the report (also written there).
 
     Raises TinymlError for a model that cannot run on device at all (unsupported

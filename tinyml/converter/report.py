@@ -14,7 +14,7 @@ from tinyml.converter.int8_check import int8_problems
 from tinyml.converter.op_check import describe, unsupported_ops
 from tinyml.converter.tflm_check import generous_arena
 from tinyml.errors import TinymlError
-from tinyml.profiles import get_profile
+from tinyml.profiles import Profile
 from tinyml.tflite.memory_plan import plan_memory
 from tinyml.tflite.model import TfliteModel
 
@@ -44,7 +44,7 @@ def io_quantization(model: TfliteModel) -> dict:
     return {"inputs": side(model.input_tensors()), "outputs": side(model.output_tensors())}
 
 
-def describe_model(tflite: bytes, model: TfliteModel, model_path: Path, targets: list[str],
+def describe_model(tflite: bytes, model: TfliteModel, model_path: Path, targets: list[Profile],
                    on_probe_trial=None) -> dict:
     """ops, tensors, io_quantization, memory_plan and per-target verdicts of one model file."""
     plan = plan_memory(model)
@@ -57,8 +57,9 @@ def describe_model(tflite: bytes, model: TfliteModel, model_path: Path, targets:
     not_int8 = int8_problems(model)
     missing = unsupported_ops(model)
     verdicts = {}
-    for name in targets:
-        verdict = check_target(get_profile(name), model_bytes=len(tflite), arena_bytes=plan.arena_bytes,
+    for profile in targets:
+        name = profile.name
+        verdict = check_target(profile, model_bytes=len(tflite), arena_bytes=plan.arena_bytes,
                                num_op_kinds=len(model.opcodes)).to_dict()
         # An MCU target runs int8 kernels only, and only the ops the runtime has.
         blockers = ([f"{name}: not a full-int8 model: " + "; ".join(not_int8)] if not_int8 else []) + \

@@ -98,12 +98,21 @@ class ObjectSet:
     include_dirs: list[Path] = field(default_factory=list)
 
 
-def target_include_dirs(profile: Profile) -> list[Path]:
+def target_include_dirs(profile: Profile, work_dir: Path) -> list[Path]:
+    """The folder of the profile's target.h (generated from `irqs` when set), then the shared ones."""
     target_dir = TARGETS_DIR / profile.name
-    if not (target_dir / "target.h").is_file():
+    if profile.irqs is not None:
+        target_dir = work_dir / "target"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        (target_dir / "target.h").write_text(
+            f"/* Target profile '{profile.name}', generated from its profile by tinyml/firmware/build.py. */\n"
+            "#ifndef TML_TARGET_H\n#define TML_TARGET_H\n"
+            f"#define TML_TARGET_IRQS {profile.irqs}\n#endif\n")
+    elif not (target_dir / "target.h").is_file():
         raise TinymlError(
-            f"target profile '{profile.name}' has no target directory {target_dir} with a target.h",
-            fix="add firmware/targets/<profile>/target.h (see the other targets) for every profile in profiles.yaml",
+            f"target profile '{profile.name}' sets no 'irqs' and has no target directory {target_dir} with a target.h",
+            fix=f"add 'irqs: N' (the part's external interrupt lines, from its reference manual) to profile "
+                f"'{profile.name}', or add firmware/targets/{profile.name}/target.h (see the other targets)",
         )
     return [target_dir, COMMON_DIR, APP_DIR]
 
@@ -127,7 +136,7 @@ def compile_objects(
     """Compile C sources (and assembly) for the profile's core, two at a time."""
     toolchain = toolchain or find_toolchain()
     obj_dir.mkdir(parents=True, exist_ok=True)
-    dirs = [*target_include_dirs(profile), *include_dirs]
+    dirs = [*target_include_dirs(profile, obj_dir), *include_dirs]
     includes = [f"-I{d}" for d in dirs]
 
     def compile_one(item):

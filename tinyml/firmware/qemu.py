@@ -8,28 +8,9 @@ from pathlib import Path
 
 from tinyml.errors import TinymlError
 from tinyml.firmware.toolchain import find_qemu
-from tinyml.profiles import Profile
+from tinyml.profiles import BOARD_MEMORY, BoardMemory, Profile
 
 DEFAULT_TIMEOUT_S = 60.0
-
-
-@dataclass(frozen=True)
-class BoardMemory:
-    """What the emulated board has (far more than the real parts the profiles budget for)."""
-
-    flash_bytes: int
-    ram_bytes: int
-
-
-# The emulated boards' memories (platform notes); only the verification
-# harness, which never ships, is linked against these.
-BOARD_MEMORY = {
-    "mps2-an385": BoardMemory(4 << 20, 4 << 20),
-    "mps2-an386": BoardMemory(4 << 20, 4 << 20),
-    "mps2-an500": BoardMemory(4 << 20, 4 << 20),
-    "mps2-an505": BoardMemory(4 << 20, 4 << 20),
-    "netduinoplus2": BoardMemory(1 << 20, 128 << 10),
-}
 
 
 @dataclass(frozen=True)
