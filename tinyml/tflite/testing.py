@@ -31,7 +31,13 @@ def convert_int8(keras_model, input_shape, *, seed: int = 0, samples: int = 32, 
         for row in data:
             yield [row[None]]
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    return _full_int8(tf.lite.TFLiteConverter.from_keras_model(keras_model), representative)
+
+
+def _full_int8(converter, representative) -> bytes:
+    """Convert with int8 weights, activations, input and output, calibrated on `representative`."""
+    import tensorflow as tf
+
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -93,13 +99,7 @@ def two_signatures(seed: int = 0) -> bytes:
 
     with tempfile.TemporaryDirectory() as saved:
         tf.saved_model.save(module, saved, signatures={"classify": module.classify, "detect": module.detect})
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=keys)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-        return converter.convert()
+        return _full_int8(tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=keys), representative)
 
 
 def tflm_outputs(tflite: bytes, inputs: np.ndarray, arena_size: int = 1 << 20) -> np.ndarray:
