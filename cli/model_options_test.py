@@ -1,4 +1,4 @@
-"""--signature through the public commands, on a real two-signature int8 model."""
+"""--signature and --profiles through the public commands, on real models (a two-signature int8 model, a small CNN)."""
 import json
 import re
 import subprocess
