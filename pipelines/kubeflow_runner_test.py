@@ -286,3 +286,15 @@ def test_relative_data_path_is_refused_unless_a_data_root_is_given():
 def test_missing_pipeline_root_is_refused(tmp_path):
     with pytest.raises(TinymlError, match="no pipeline root"):
         compile_kubeflow(_config(), tmp_path / "p.json", pipeline_root="")
+
+
+def test_user_profiles_are_compiled_in_as_data(tmp_path_factory, tmp_path):
+    from tinyml.paths import PROFILES_FILE
+    from tinyml.profiles import profiles_from_json
+
+    m3 = yaml.safe_load(PROFILES_FILE.read_text())["profiles"]["cortex-m3"]
+    (tmp_path / "boards.yaml").write_text(yaml.safe_dump({"profiles": {"tiny-m3": {**m3, "ram_bytes": 2048}}}))
+    job, _ = _compile(tmp_path_factory, _config(profiles=str(tmp_path / "boards.yaml"), targets=["tiny-m3"]))
+    # The container reads the profiles from its parameters: the file stays on this machine.
+    for task in ("TFLMConverter", "FirmwareBuilder"):
+        assert profiles_from_json(_constant(job, task, "profiles"))["tiny-m3"].ram_bytes == 2048
