@@ -140,7 +140,7 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
         console.print(f"[green]blessed[/] for {', '.join(report['blessed_targets'])}; outputs in {out_dir}")
     else:
         console.print("[red]not blessed[/]:\n  " + "\n  ".join(report["reasons"]))
-        raise SystemExit(1)  # click.exceptions.Exit would be swallowed by main (standalone_mode=False)
+        raise SystemExit(1)
 
 
 @click.command(epilog=epilog("inspect"))
