@@ -27,10 +27,17 @@ def build_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
     # top_k=1: a class counts as predicted when it is the arg-max, as on the
     # device; TFMA's default is a 0.5 probability threshold per class, which
-    # leaves some examples predicted as no class at all. TFMA's macro
-    # aggregation cannot be combined with top_k, so the macro averages are
-    # taken from these per-class values when results are read.
-    per_class = [_metric(name, config='"top_k": 1') for name in ("Precision", "Recall", "F1Score")]
+    # leaves some examples predicted as no class at all. TFMA keeps the
+    # arg-max score and sets every other class's to -inf, so threshold 0
+    # (a softmax arg-max is always > 0) splits predicted from not.
+    # The threshold must be explicit: top_k's default, -inf, makes TFMA count
+    # from a histogram of its non-empty score buckets, and when all of a
+    # slice's scores for a class fall in one bucket (the class never predicted,
+    # or predicted for every example) it counts every example as predicted:
+    # recall 1.0 for a class never predicted. TFMA's macro aggregation cannot
+    # be combined with top_k, so the macro averages are taken from these
+    # per-class values when results are read.
+    per_class = [_metric(name, config='"top_k": 1, "thresholds": [0.0]') for name in ("Precision", "Recall", "F1Score")]
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(

@@ -28,12 +28,16 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray, num_clas
     recall = _ratio(true_pos, cm.sum(axis=1))
     f1 = _ratio(2 * precision * recall, precision + recall)
     count = int(cm.sum())
+    # Macro averages over the classes that occur (as examples or predictions), as
+    # scikit-learn's and the Evaluator's do: a class absent from a slice and
+    # never predicted there has no precision or recall to average.
+    occurring = (cm.sum(axis=0) + cm.sum(axis=1)) > 0
     return {
         "count": count,
         "accuracy": float(true_pos.sum() / count) if count else 0.0,
-        "macro_precision": float(precision.mean()),
-        "macro_recall": float(recall.mean()),
-        "macro_f1": float(f1.mean()),
+        "macro_precision": float(precision[occurring].mean()) if count else 0.0,
+        "macro_recall": float(recall[occurring].mean()) if count else 0.0,
+        "macro_f1": float(f1[occurring].mean()) if count else 0.0,
         "per_class": {
             str(c): {"count": int(cm[c].sum()), "precision": float(precision[c]),
                      "recall": float(recall[c]), "f1": float(f1[c])}

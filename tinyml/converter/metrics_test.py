@@ -43,3 +43,12 @@ def test_slices_partition_the_set():
     low = np.arange(300) % 3 == 0
     assert out["per_slice"]["ink=low"]["accuracy"] == pytest.approx(np.mean(labels[low] == preds[low]))
     assert out["per_class"] == out["overall"]["per_class"]
+
+
+def test_macro_averages_are_scikit_learns_over_the_classes_that_occur():
+    # Class 3 has neither examples nor predictions; class 2 is never predicted.
+    labels, preds = np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0])
+    m = classification_metrics(labels, preds, 4)
+    macro = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)[:3]
+    assert (m["macro_precision"], m["macro_recall"], m["macro_f1"]) == pytest.approx(macro)
+    assert m["per_class"]["3"] == {"count": 0, "precision": 0.0, "recall": 0.0, "f1": 0.0}

@@ -35,7 +35,8 @@ def _eval_result(evaluation_uri: str):
 class SliceMetrics:
     example_count: int
     accuracy: float
-    precision: float  # macro averages over classes
+    # Macro averages over the classes with examples or predictions in the slice.
+    precision: float
     recall: float
     f1: float
     per_class: dict[int, dict[str, float]] = field(default_factory=dict)
@@ -59,10 +60,35 @@ def _value(metrics: dict, name: str) -> float:
     return float(metrics.get(name, {}).get("doubleValue", float("nan")))
 
 
-def _macro(per_class: dict[int, dict[str, float]], name: str) -> float:
-    """Unweighted mean over classes; a class with no examples and no predictions (NaN) does not count."""
-    values = [m[name] for m in per_class.values() if m[name] == m[name]]
-    return float(np.mean(values)) if values else float("nan")
+def _zero_if_undefined(value: float) -> float:
+    return 0.0 if value != value else value
+
+
+def _per_class(subkeys: dict) -> tuple[dict[int, dict[str, float]], list[int]]:
+    """(per-class precision/recall/F1, the classes that occur in the slice).
+
+    TFMA stores 0/0 as NaN: precision of a class never predicted, recall of a
+    class with no examples. They are reported as 0, as scikit-learn's
+    zero_division=0 and the converter's report do. A class with neither
+    examples nor predictions in the slice (both NaN) does not occur there.
+    """
+    per_class, occurring = {}, []
+    for sub, m in subkeys.items():
+        if not sub.startswith("classId:"):
+            continue
+        # Sub-keys read 'classId:<c> topK:1'.
+        c = int(sub.split()[0].split(":")[1])
+        precision, recall = _value(m, "precision"), _value(m, "recall")
+        if precision == precision or recall == recall:
+            occurring.append(c)
+        per_class[c] = {"precision": _zero_if_undefined(precision), "recall": _zero_if_undefined(recall),
+                        "f1": _zero_if_undefined(_value(m, "f1_score"))}
+    return per_class, occurring
+
+
+def _macro(per_class: dict[int, dict[str, float]], classes: list[int], name: str) -> float:
+    """Unweighted mean over the classes that occur in the slice (scikit-learn's macro average)."""
+    return float(np.mean([per_class[c][name] for c in classes])) if classes else float("nan")
 
 
 def load_slice_metrics(evaluation_uri: str) -> dict[str, SliceMetrics]:
@@ -71,22 +97,13 @@ def load_slice_metrics(evaluation_uri: str) -> dict[str, SliceMetrics]:
     for key, outputs in result.slicing_metrics:
         subkeys = outputs.get("", {})
         top = subkeys.get("", {})
-        per_class = {
-            # Sub-keys read 'classId:<c> topK:1'.
-            int(sub.split()[0].split(":")[1]): {
-                "precision": _value(m, "precision"),
-                "recall": _value(m, "recall"),
-                "f1": _value(m, "f1_score"),
-            }
-            for sub, m in subkeys.items()
-            if sub.startswith("classId:")
-        }
+        per_class, occurring = _per_class(subkeys)
         slices[slice_name(key)] = SliceMetrics(
             example_count=int(_value(top, "example_count")),
             accuracy=_value(top, ACCURACY),
-            precision=_macro(per_class, "precision"),
-            recall=_macro(per_class, "recall"),
-            f1=_macro(per_class, "f1"),
+            precision=_macro(per_class, occurring, "precision"),
+            recall=_macro(per_class, occurring, "recall"),
+            f1=_macro(per_class, occurring, "f1"),
             per_class=per_class,
         )
     return slices
