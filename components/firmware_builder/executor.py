@@ -28,19 +28,10 @@ def _blessing(artifact) -> tuple[bool, list[str] | None]:
 
 
 def evaluator_metrics(uri: str) -> dict:
-    """The Evaluator's metrics per slice ('Overall' for the whole eval set): {slice: {metric: value}}."""
-    import tensorflow_model_analysis as tfma
-    from tensorflow_model_analysis.slicer import slicer_lib
+    """The Evaluator's metrics per slice, as the run summary has them: {slice: {metric: value, per_class}}."""
+    from tinyml.runs import evaluation
 
-    out = {}
-    for record in tfma.load_metrics(uri):
-        key = slicer_lib.stringify_slice_key(slicer_lib.deserialize_slice_key(record.slice_key)) or "Overall"
-        out[key] = {
-            kv.key.name: kv.value.double_value.value
-            for kv in record.metric_keys_and_values
-            if kv.value.HasField("double_value")
-        }
-    return out
+    return {name: m.as_dict() for name, m in evaluation.load_slice_metrics(uri).items()}
 
 
 def _optional_single(input_dict, key):

@@ -37,20 +37,11 @@ def converted(tmp_path_factory):
 
 
 def _evaluation(tmp_path: Path):
-    """A ModelEvaluation artifact holding one real TFMA metrics record (the overall slice)."""
-    import tensorflow as tf
-    from tensorflow_model_analysis.proto import metrics_for_slice_pb2
+    """A ModelEvaluation artifact from a real TFMA run: class 2 is never predicted, in every slice."""
+    from pipelines.evaluation_testing import evaluate_small
 
-    record = metrics_for_slice_pb2.MetricsForSlice()
-    kv = record.metric_keys_and_values.add()
-    kv.key.name = "accuracy"
-    kv.value.double_value.value = 0.95
-    uri = tmp_path / "evaluation"
-    uri.mkdir()
-    with tf.io.TFRecordWriter(str(uri / "metrics-00000-of-00001.tfrecord")) as w:
-        w.write(record.SerializeToString())
     evaluation = standard_artifacts.ModelEvaluation()
-    evaluation.uri = str(uri)
+    evaluation.uri = evaluate_small(tmp_path / "tfma")
     return evaluation
 
 
@@ -85,7 +76,13 @@ def test_releases_verified_firmware_per_target(converted, tmp_path):
         assert manifest["files"]["firmware.elf"]["sha256"] == sha256_file(root / target / "firmware.elf")
         assert manifest["lineage"]["model_artifact_id"] == 42
         assert manifest["metrics"]["converter"]["int8"]["overall"]["accuracy"] == 0.97
-        assert manifest["metrics"]["evaluator"] == {"Overall": {"accuracy": 0.95}}
+        evaluator = manifest["metrics"]["evaluator"]
+        assert set(evaluator) == {"overall", "ink_density=low", "ink_density=high"}
+        # Recall 2/2, 1/2 and 0/2 (class 2 is never predicted); precision 2/4, 1/2 and 0 (undefined).
+        assert evaluator["overall"]["recall"] == pytest.approx(0.5)
+        assert evaluator["overall"]["precision"] == pytest.approx(1 / 3)
+        assert evaluator["overall"]["per_class"]["2"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+        assert evaluator["overall"]["accuracy"] == pytest.approx(0.5)
     m3 = read_manifest(root / "cortex-m3")
     assert m3["verification"]["passed"] is True and m3["verification"]["vectors"] == 8
     assert m3["performance"]["instructions_per_inference"] > 0

@@ -57,6 +57,14 @@ def slice_regressions(comparison: dict[str, dict], min_examples: int, tolerance:
     ]
 
 
+def release_metrics(evaluation_uri: str) -> dict[str, dict]:
+    """The candidate's metrics per slice for the release record (the run summary's, without the per-class table)."""
+    return {
+        name: {k: v for k, v in m.as_dict().items() if k in _METRICS}
+        for name, m in evaluation_results.load_slice_metrics(evaluation_uri).items()
+    }
+
+
 def _spans(examples) -> list[int]:
     # ExampleGen records the span as a custom property.
     return sorted({e.get_int_custom_property("span") for e in examples if e.has_custom_property("span")})
@@ -121,16 +129,12 @@ class Executor(base_executor.BaseExecutor):
         if reasons:
             return self._finish(out, {"released": False, "reasons": reasons, "spans": spans})
 
-        metrics = {
-            name: {k: v for k, v in m.as_dict().items() if k in _METRICS}
-            for name, m in evaluation_results.load_slice_metrics(evaluation.uri).items()
-        }
         release = store.publish(
             {
                 "run_id": self._context.pipeline_run_id if self._context else None,
                 "spans": spans,
                 "model": {"artifact_id": model.id, "uri": model.uri, "tflite_sha256": tflite_sha256},
-                "metrics": metrics,
+                "metrics": release_metrics(evaluation.uri),
                 # On the eval data of this run, against the release it replaces.
                 "comparison_with_previous_release": comparison,
             },
