@@ -10,11 +10,10 @@ import math
 
 import numpy as np
 import pytest
-import tensorflow_model_analysis as tfma
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from pipelines import evaluation_results
-from pipelines.evaluation_testing import evaluate_predictions
+from pipelines.evaluation_testing import evaluate_predictions, stored_per_class
 from tinyml.config import load_config
 from tinyml.converter.metrics import sliced_metrics
 
@@ -55,22 +54,9 @@ def evaluation(tmp_path_factory):
     return uri, labels, predicted, probabilities, groups, slices
 
 
-def _tfma_per_class(uri: str) -> dict[str, dict[int, tuple[float, float, float]]]:
-    """TFMA's own stored per-class (precision, recall, F1) per slice, NaN where TFMA found 0/0."""
-    out = {}
-    for key, metrics in tfma.load_eval_result(uri).slicing_metrics:
-        per_class = {}
-        for sub, values in metrics[""].items():
-            if sub.startswith("classId:"):
-                c = int(sub.split()[0].split(":")[1])
-                per_class[c] = tuple(float(values[n]["doubleValue"]) for n in ("precision", "recall", "f1_score"))
-        out[evaluation_results.slice_name(key)] = per_class
-    return out
-
-
 def test_tfma_itself_stores_per_class_figures_equal_to_scikit_learn(evaluation):
     uri, labels, predicted, _, _, slices = evaluation
-    stored = _tfma_per_class(uri)
+    stored = stored_per_class(uri)
     assert set(stored) == set(slices)
     for name, mask in slices.items():
         # zero_division=nan: 0/0 is undefined, as TFMA stores it.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines import evaluation_results
 from pipelines.eval_config import PREDICTION_KEY, build_eval_config
 from tinyml.config import PipelineConfig
 
@@ -63,3 +64,15 @@ def evaluate_small(out_dir: Path) -> str:
     config = config.model_copy(update={"data": config.data.model_copy(update={"num_classes": 3})})
     probabilities = np.eye(3)[SMALL_PREDICTED] * 0.8 + 0.2 / 3
     return evaluate_predictions(out_dir, config, SMALL_LABELS, probabilities, {"ink_density": SMALL_INK})
+
+
+def stored_per_class(evaluation_uri: str) -> dict[str, dict[int, tuple[float, float, float]]]:
+    """TFMA's own stored (precision, recall, F1) per slice and class, NaN where TFMA found 0/0."""
+    out = {}
+    # The reader's own load (the candidate's results when there is a baseline), before any reading of them.
+    for key, metrics in evaluation_results._eval_result(evaluation_uri).slicing_metrics:
+        out[evaluation_results.slice_name(key)] = {
+            evaluation_results.class_id(sub): tuple(float(values[n]["doubleValue"]) for n in ("precision", "recall", "f1_score"))
+            for sub, values in metrics[""].items() if evaluation_results.class_id(sub) is not None
+        }
+    return out

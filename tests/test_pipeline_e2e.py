@@ -1,9 +1,11 @@
 """End to end: the real pipeline (LocalDagRunner, SQLite ML Metadata) on the
 bundled digits data with a short training run, checked through ML Metadata.
 
-The Evaluator's per-slice metrics are recomputed here with scikit-learn from
-the trained model's own predictions on the eval split, so the numbers the run
-reports are checked against an independent computation.
+The data has an extra, rare class: a handful of digits relabelled 10, which
+the model never predicts. The per-class and per-slice precision, recall and F1
+are recomputed here with scikit-learn from the trained model's own
+predictions on the eval split and compared with every place the run reports
+them: TFMA's result, summary.json, the firmware manifest and the CLI's table.
 """
 from __future__ import annotations
 
@@ -24,6 +26,11 @@ from tinyml.config import DEFAULT_CONFIG
 pytestmark = pytest.mark.slow
 
 PIPELINE = "digits-e2e"
+# Every RARE_EVERY-th digit becomes class RARE_CLASS: 17 rows that look like other
+# digits, too few and too varied to learn, so the model never predicts it.
+# ExampleGen's hash split puts 4 of them in eval (slices low and high; none in medium).
+RARE_CLASS, RARE_EVERY = 10, 110
+NUM_CLASSES = RARE_CLASS + 1
 TINYML = str(Path(sys.executable).with_name("tinyml"))
 
 
@@ -53,10 +60,29 @@ def _report(root: Path, out: str) -> dict:
     return json.loads(reports[-1].read_text())
 
 
+def _data_with_a_rare_class(tmp: Path) -> dict:
+    """The bundled digits with the rare class, and a copy of the curated schema allowing its label."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    from pipelines.examples.digits.data import export_csv
+
+    csv = export_csv(tmp / "data")
+    header, *rows = csv.read_text().splitlines()
+    # The label is the last column.
+    rows = [r.rsplit(",", 1)[0] + f",{RARE_CLASS}" if i % RARE_EVERY == 0 else r for i, r in enumerate(rows)]
+    csv.write_text("\n".join([header, *rows]) + "\n")
+    schema = text_format.Parse((DEFAULT_CONFIG.parent / "schema.pbtxt").read_text(), schema_pb2.Schema())
+    next(f for f in schema.feature if f.name == "label").int_domain.max = RARE_CLASS
+    schema_path = tmp / "schema.pbtxt"
+    schema_path.write_text(text_format.MessageToString(schema))
+    return {"example": None, "path": str(csv), "num_classes": NUM_CLASSES, "schema_path": str(schema_path)}
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
-    config, root = _write_config(tmp), tmp / "runs"
+    config, root = _write_config(tmp, **_data_with_a_rare_class(tmp)), tmp / "runs"
     result = _tinyml_run(config, root)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return tmp, config, root, _report(root, result.stdout), result.stdout
@@ -130,26 +156,54 @@ def _eval_predictions(root: Path, run_id: str):
     return np.array(labels), probabilities.argmax(axis=1), np.array(ink)
 
 
-def test_evaluator_metrics_equal_a_direct_scikit_learn_computation(first_run):
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+def _cli_table(stdout: str, slices) -> dict[str, list[float]]:
+    """`tinyml run`'s evaluation table: {slice: [accuracy, precision, recall, F1]}, as printed (3 decimals)."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = line.translate(str.maketrans("│┃|", "   ")).split()
+        if len(cells) == 6 and cells[0] in slices:
+            rows[cells[0]] = [float("nan") if v == "—" else float(v) for v in cells[2:]]
+    return rows
 
-    _, _, root, report, _ = first_run
+
+def test_every_reported_metric_equals_a_direct_scikit_learn_computation(first_run):
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    from pipelines.evaluation_testing import stored_per_class
+
+    _, _, root, report, stdout = first_run
     labels, predicted, ink = _eval_predictions(root, report["run_id"])
+    # The case under test: a class with examples that the model never predicts.
+    assert (labels == RARE_CLASS).any() and not (predicted == RARE_CLASS).any()
+
+    evaluation = _output(root, report["run_id"], "Evaluator", "evaluation")
+    stored = stored_per_class(evaluation.uri)
+    firmware = _output(root, report["run_id"], "FirmwareBuilder", "firmware")
+    manifest = json.loads((Path(firmware.uri) / "cortex-m4f" / "manifest.json").read_text())["metrics"]
+    converter_float = manifest["converter"]["float"]
+    cli = _cli_table(stdout, report["metrics"])
     slices = {"overall": np.ones(len(labels), bool), **{f"ink_density={v}": ink == v for v in ("low", "medium", "high")}}
+    assert set(cli) == set(slices) == set(manifest["evaluator"]) == set(stored)
     for name, mask in slices.items():
-        got = report["metrics"][name]
         y, p = labels[mask], predicted[mask]
-        assert got["example_count"] == mask.sum()
-        assert got["accuracy"] == pytest.approx(accuracy_score(y, p), abs=1e-6)
-        classes = sorted(set(y) | set(p))
-        precision, recall, f1, _ = precision_recall_fscore_support(y, p, labels=classes, zero_division=0)
-        for c, pr, rc, f in zip(classes, precision, recall, f1):
-            per_class = got["per_class"][str(c)]
-            assert per_class["precision"] == pytest.approx(pr, abs=1e-6), (name, c)
-            assert per_class["recall"] == pytest.approx(rc, abs=1e-6), (name, c)
-    overall = report["metrics"]["overall"]
-    _, _, macro_f1, _ = precision_recall_fscore_support(labels, predicted, average="macro", zero_division=0)
-    assert overall["f1"] == pytest.approx(macro_f1, abs=1e-6)
+        per_class = np.array(precision_recall_fscore_support(y, p, labels=range(NUM_CLASSES), zero_division=0)[:3]).T
+        # TFMA stores 0/0 (a class never predicted, or without examples) as NaN.
+        undefined = np.array(precision_recall_fscore_support(y, p, labels=range(NUM_CLASSES), zero_division=np.nan)[:3]).T
+        macro = precision_recall_fscore_support(y, p, average="macro", zero_division=0)[:3]
+        np.testing.assert_allclose([stored[name][c] for c in range(NUM_CLASSES)], undefined, atol=1e-6, err_msg=name)
+        converted = converter_float["overall"] if name == "overall" else converter_float["per_slice"][name]
+        for where, got in (("summary.json", report["metrics"][name]), ("manifest", manifest["evaluator"][name])):
+            assert got["example_count"] == mask.sum(), (where, name)
+            assert got["accuracy"] == pytest.approx(accuracy_score(y, p), abs=1e-6), (where, name)
+            assert (got["precision"], got["recall"], got["f1"]) == pytest.approx(macro, abs=1e-6), (where, name)
+            got_per_class = [[got["per_class"][str(c)][k] for k in ("precision", "recall", "f1")] for c in range(NUM_CLASSES)]
+            np.testing.assert_allclose(got_per_class, per_class, atol=1e-6, err_msg=f"{where} {name}")
+        # The converter measures the same float model on the same eval split.
+        assert (converted["macro_precision"], converted["macro_recall"], converted["macro_f1"]) == pytest.approx(
+            macro, abs=1e-6), name
+        assert cli[name] == pytest.approx([accuracy_score(y, p), *macro], abs=5e-4 + 1e-9), ("CLI", name)
+    assert report["metrics"]["overall"]["per_class"][str(RARE_CLASS)]["recall"] == 0.0
+    assert report["confusion_matrix"] == confusion_matrix(labels, predicted, labels=range(NUM_CLASSES)).tolist()
 
 
 def test_unchanged_rerun_hits_the_cache(first_run):

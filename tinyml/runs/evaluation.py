@@ -64,6 +64,11 @@ def _zero_if_undefined(value: float) -> float:
     return 0.0 if value != value else value
 
 
+def class_id(sub_key: str) -> int | None:
+    """The class of a per-class sub-key ('classId:<c> topK:1'); None for others."""
+    return int(sub_key.split()[0].split(":")[1]) if sub_key.startswith("classId:") else None
+
+
 def _per_class(subkeys: dict) -> tuple[dict[int, dict[str, float]], list[int]]:
     """(per-class precision/recall/F1, the classes that occur in the slice).
 
@@ -74,10 +79,9 @@ def _per_class(subkeys: dict) -> tuple[dict[int, dict[str, float]], list[int]]:
     """
     per_class, occurring = {}, []
     for sub, m in subkeys.items():
-        if not sub.startswith("classId:"):
+        c = class_id(sub)
+        if c is None:
             continue
-        # Sub-keys read 'classId:<c> topK:1'.
-        c = int(sub.split()[0].split(":")[1])
         precision, recall = _value(m, "precision"), _value(m, "recall")
         if precision == precision or recall == recall:
             occurring.append(c)
