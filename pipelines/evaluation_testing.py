@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines import evaluation_results
 from pipelines.eval_config import PREDICTION_KEY, build_eval_config
 from tinyml.config import PipelineConfig
+from tinyml.runs import evaluation as evaluation_results
 
 
 def _example(label: int, probabilities: np.ndarray, label_key: str, slices: dict[str, str]) -> bytes:
@@ -48,22 +48,6 @@ def evaluate_predictions(out_dir: Path, config: PipelineConfig, labels: np.ndarr
     tfma.run_model_analysis(eval_config=eval_config, data_location=str(data),
                             file_format="tfrecords", output_path=str(output))
     return str(output)
-
-
-# Three classes, two ink slices; class 2 is never predicted (recall 2/2, 1/2, 0/2).
-SMALL_LABELS = np.array([0, 0, 1, 1, 2, 2])
-SMALL_PREDICTED = np.array([0, 0, 1, 0, 0, 1])
-SMALL_INK = ["low", "low", "low", "high", "high", "high"]
-
-
-def evaluate_small(out_dir: Path) -> str:
-    """evaluate_predictions on SMALL_LABELS / SMALL_PREDICTED, sliced by ink_density."""
-    from tinyml.config import load_config
-
-    config = load_config()
-    config = config.model_copy(update={"data": config.data.model_copy(update={"num_classes": 3})})
-    probabilities = np.eye(3)[SMALL_PREDICTED] * 0.8 + 0.2 / 3
-    return evaluate_predictions(out_dir, config, SMALL_LABELS, probabilities, {"ink_density": SMALL_INK})
 
 
 def stored_per_class(evaluation_uri: str) -> dict[str, dict[int, tuple[float, float, float]]]:

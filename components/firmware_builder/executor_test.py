@@ -36,15 +36,6 @@ def converted(tmp_path_factory):
     return out
 
 
-def _evaluation(tmp_path: Path):
-    """A ModelEvaluation artifact from a real TFMA run: class 2 is never predicted, in every slice."""
-    from pipelines.evaluation_testing import evaluate_small
-
-    evaluation = standard_artifacts.ModelEvaluation()
-    evaluation.uri = evaluate_small(tmp_path / "tfma")
-    return evaluation
-
-
 def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None, evaluation=None):
     tflite = TFLiteModel()
     tflite.uri = str(src)
@@ -66,7 +57,7 @@ def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None,
 
 
 def test_releases_verified_firmware_per_target(converted, tmp_path):
-    firmware, root = _run(converted, tmp_path, ["cortex-m3", "nrf52840"], evaluation=_evaluation(tmp_path))
+    firmware, root = _run(converted, tmp_path, ["cortex-m3", "nrf52840"])
     assert json.loads(firmware.get_string_custom_property("targets")) == ["cortex-m3", "nrf52840"]
     for target in ("cortex-m3", "nrf52840"):
         files = sorted(p.name for p in (root / target).iterdir())
@@ -76,13 +67,9 @@ def test_releases_verified_firmware_per_target(converted, tmp_path):
         assert manifest["files"]["firmware.elf"]["sha256"] == sha256_file(root / target / "firmware.elf")
         assert manifest["lineage"]["model_artifact_id"] == 42
         assert manifest["metrics"]["converter"]["int8"]["overall"]["accuracy"] == 0.97
-        evaluator = manifest["metrics"]["evaluator"]
-        assert set(evaluator) == {"overall", "ink_density=low", "ink_density=high"}
-        # Recall 2/2, 1/2 and 0/2 (class 2 is never predicted); precision 2/4, 1/2 and 0 (undefined).
-        assert evaluator["overall"]["recall"] == pytest.approx(0.5)
-        assert evaluator["overall"]["precision"] == pytest.approx(1 / 3)
-        assert evaluator["overall"]["per_class"]["2"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-        assert evaluator["overall"]["accuracy"] == pytest.approx(0.5)
+        # No Evaluator output here; its figures in the manifest are checked in
+        # pipelines/eval_config_test.py and, from a real run, tests/test_pipeline_e2e.py.
+        assert manifest["metrics"]["evaluator"] == {}
     m3 = read_manifest(root / "cortex-m3")
     assert m3["verification"]["passed"] is True and m3["verification"]["vectors"] == 8
     assert m3["performance"]["instructions_per_inference"] > 0

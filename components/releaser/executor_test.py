@@ -2,9 +2,7 @@
 (The whole Releaser on a real run: tests/test_retraining_e2e.py.)"""
 import json
 
-import pytest
-
-from components.releaser.executor import already_released, converted_model_sha256, release_metrics, slice_regressions
+from components.releaser.executor import already_released, converted_model_sha256, slice_regressions
 from tinyml.releases.store import Release
 
 COMPARISON = {
@@ -38,23 +36,3 @@ def test_the_converted_model_hash_comes_from_a_built_targets_manifest(tmp_path):
     (tmp_path / "cortex-m3" / "manifest.json").write_text(json.dumps({"model": {"sha256": "ef56"}}))
     assert converted_model_sha256(str(tmp_path), ["cortex-m4f", "cortex-m3"]) == "ef56"
     assert converted_model_sha256(str(tmp_path), ["cortex-m4f"]) is None
-
-
-def test_the_release_record_has_the_evaluators_corrected_figures(tmp_path):
-    """A real TFMA evaluation in which class 2 is never predicted: its recall is 0, so the macro recall is 0.5."""
-    import numpy as np
-    from sklearn.metrics import precision_recall_fscore_support
-
-    from pipelines.evaluation_testing import SMALL_INK, SMALL_LABELS, SMALL_PREDICTED, evaluate_small
-
-    metrics = release_metrics(evaluate_small(tmp_path))
-    ink = np.array(SMALL_INK)
-    slices = {"overall": np.ones(len(ink), bool), "ink_density=low": ink == "low", "ink_density=high": ink == "high"}
-    assert set(metrics) == set(slices)
-    for name, mask in slices.items():
-        expected = precision_recall_fscore_support(SMALL_LABELS[mask], SMALL_PREDICTED[mask], average="macro",
-                                                   zero_division=0)[:3]
-        got = metrics[name]
-        assert (got["precision"], got["recall"], got["f1"]) == pytest.approx(expected), name
-        assert got["example_count"] == mask.sum()
-    assert metrics["overall"]["recall"] == pytest.approx(0.5)

@@ -1,4 +1,5 @@
-"""The Evaluator's per-class and macro figures, from a real TFMA run, against scikit-learn.
+"""The Evaluator's per-class and macro figures, from a real TFMA run with this
+config, against scikit-learn: as TFMA stores them and as every consumer reads them.
 
 The predictions are chosen so that TFMA meets every awkward case: a class
 never predicted, a class with a single example (predicted, and never
@@ -12,10 +13,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from pipelines import evaluation_results
+from components.firmware_builder.executor import evaluator_metrics
+from components.releaser.executor import release_metrics
 from pipelines.evaluation_testing import evaluate_predictions, stored_per_class
 from tinyml.config import load_config
 from tinyml.converter.metrics import sliced_metrics
+from tinyml.runs import evaluation as evaluation_results
 
 K = 5
 # (true class, predicted class, probability of the prediction, group, rows)
@@ -103,3 +106,11 @@ def test_the_converters_figures_are_the_evaluators(evaluation):
         for c in range(K):
             assert {k: m["per_class"][str(c)][k] for k in ("precision", "recall", "f1")} == pytest.approx(
                 reported[name].per_class[c]), (name, c)
+
+
+def test_the_manifest_and_the_release_record_carry_the_same_figures(evaluation):
+    uri = evaluation[0]
+    reported = {name: m.as_dict() for name, m in evaluation_results.load_slice_metrics(uri).items()}
+    assert evaluator_metrics(uri) == reported
+    assert release_metrics(uri) == {name: {k: v for k, v in m.items() if k != "per_class"} for name, m in reported.items()}
+    assert release_metrics(uri)["overall"]["recall"] == pytest.approx(np.mean([26 / 28, 0, 1, 5 / 7, 0]))
