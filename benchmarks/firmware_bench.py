@@ -84,24 +84,24 @@ def measure(name: str, tflite: bytes, target: str, work: Path, vectors: target_b
     start = time.monotonic()
     manifest = target_build.build_target(tflite, get_profile(target), work / name / target, vectors=vectors)
     seconds = time.monotonic() - start
-    mem, perf = manifest["memory"], manifest["performance"]
+    mem, perf = manifest.memory, manifest.performance
     model = read_model(tflite)
     plan = plan_memory(model)
     return {
-        "flash_bytes": mem["flash_bytes"],
-        "static_ram_bytes": mem["static_ram_bytes"],
-        "flash_without_model_bytes": mem["flash_without_model_bytes"],
-        "model_array_bytes": manifest["model"]["array_bytes"],
-        "arena_bytes": mem["arena_bytes"],
+        "flash_bytes": mem.flash_bytes,
+        "static_ram_bytes": mem.static_ram_bytes,
+        "flash_without_model_bytes": mem.flash_without_model_bytes,
+        "model_array_bytes": manifest.model.array_bytes,
+        "arena_bytes": mem.arena_bytes,
         "activation_lower_bound_bytes": plan.lower_bound_bytes,
         "arena_without_in_place_bytes": plan.arena_bytes + plan.in_place_saving_bytes,
         "in_place_saving_bytes": plan.in_place_saving_bytes,
         "in_place_ops": [model.operators[p.op].opcode for p in plan.in_place],
-        "instructions_per_inference": perf["instructions_per_inference"],
-        "estimated_latency_ms": perf["estimated_latency_ms"],
+        "instructions_per_inference": perf.instructions_per_inference,
+        "estimated_latency_ms": perf.estimated_latency_ms,
         "build_and_verify_s": round(seconds, 3),
-        "outputs_identical": bool(manifest["verification"]["passed"]),
-        "vectors": manifest["verification"]["vectors"],
+        "outputs_identical": bool(manifest.verification.passed),
+        "vectors": manifest.verification.vectors,
     }
 
 

@@ -17,7 +17,7 @@ from cli.main import cli
 from tinyml.kubeflow.client_testing import FakeKfp, closed_port_url, write_package
 from tinyml.paths import REPO_ROOT
 from tinyml.releases.store import ReleaseStore
-from tinyml.releases.testing import firmware_folder
+from tinyml.firmware.manifest_testing import firmware_folder
 
 
 def _readme_codes() -> dict[str, set[int]]:

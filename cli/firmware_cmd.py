@@ -18,21 +18,21 @@ def firmware():
     """Build firmware for your own int8 model; run built firmware in QEMU."""
 
 
-def _summary(manifest: dict) -> str:
-    mem, perf, ver = manifest["memory"], manifest["performance"], manifest["verification"]
+def _summary(manifest) -> str:
+    mem, perf, ver = manifest.memory, manifest.performance, manifest.verification
     lines = [
-        f"target {manifest['target']['name']}: flash {mem['flash_bytes']} / {mem['flash_budget_bytes']} B "
-        f"(model array {manifest['model']['array_bytes']} B), RAM {mem['ram_bytes']} / {mem['ram_budget_bytes']} B "
-        f"(static {mem['static_ram_bytes']} B, arena {mem['arena_bytes']} B, stack {mem['stack_bytes']} B)",
+        f"target {manifest.target.name}: flash {mem.flash_bytes} / {mem.flash_budget_bytes} B "
+        f"(model array {manifest.model.array_bytes} B), RAM {mem.ram_bytes} / {mem.ram_budget_bytes} B "
+        f"(static {mem.static_ram_bytes} B, arena {mem.arena_bytes} B, stack {mem.stack_bytes} B)",
     ]
-    if ver.get("passed"):
+    if ver.passed:
         lines.append(
-            f"verified: {ver['vectors']} vectors bit-identical to tflite-micro; "
-            f"{perf['instructions_per_inference']:,.0f} instructions per inference "
-            f"(~{perf['estimated_latency_ms']:.2f} ms at {manifest['target']['clock_hz'] / 1e6:g} MHz)"
+            f"verified: {ver.vectors} vectors bit-identical to tflite-micro; "
+            f"{perf.instructions_per_inference:,.0f} instructions per inference "
+            f"(~{perf.estimated_latency_ms:.2f} ms at {manifest.target.clock_hz / 1e6:g} MHz)"
         )
     else:
-        lines.append(f"not verified: {ver.get('reason', '')}")
+        lines.append(f"not verified: {ver.reason or ''}")
     return "\n".join(lines)
 
 
@@ -93,16 +93,20 @@ def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
         raise TinymlError(f"{firmware_dir} holds no built firmware (firmware.elf and manifest.json)",
                           fix="build it with `tinyml firmware build` or pass a firmware directory of a run")
     manifest = manifest_mod.read_manifest(firmware_dir)
-    if manifest_mod.sha256_file(elf) != manifest["files"]["firmware.elf"]["sha256"]:
+    listed = manifest.files.get(elf.name)
+    if listed is None or manifest_mod.sha256_file(elf) != listed.sha256:
         raise TinymlError(f"{elf} does not match the sha256 in {manifest_file}: the file was changed after release",
                           fix="rebuild the firmware")
-    profile = get_profile(manifest["target"]["name"], user_profiles(profiles_file))
-    input_bytes = manifest["io"]["input"]["bytes"]
+    if manifest.io is None:
+        raise TinymlError(f"{manifest_file} does not record the model's input tensor",
+                          fix="rebuild the firmware with `tinyml firmware build`")
+    profile = get_profile(manifest.target.name, user_profiles(profiles_file))
+    input_bytes = manifest.io.input.bytes
     data = input_path.read_bytes()
     if not data or len(data) % input_bytes:
         raise TinymlError(
             f"{input_path} has {len(data)} bytes; the model's input tensor "
-            f"{manifest['io']['input']['shape']} takes {input_bytes} bytes (int8) per inference",
+            f"{manifest.io.input.shape} takes {input_bytes} bytes (int8) per inference",
             fix=f"write a multiple of {input_bytes} raw int8 bytes (e.g. numpy: x.astype(np.int8).tofile(path))",
         )
     with tempfile.TemporaryDirectory(prefix="tinyml-run-") as tmp:

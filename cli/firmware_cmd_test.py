@@ -3,7 +3,6 @@
 `firmware pull --from` and `--host --run` talk to gcp-storage-emulator on
 loopback, in this process; `--host` to the KFP API test double (no KFP
 backend can run here, see tinyml/kubeflow/client_testing.py)."""
-import json
 import os
 import subprocess
 import sys
@@ -13,8 +12,9 @@ import pytest
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model, toolchain
+from tinyml.firmware.manifest import read_manifest
 from tinyml.gcs_testing import storage_emulator, upload_folder
-from tinyml.releases.testing import firmware_folder
+from tinyml.firmware.manifest_testing import firmware_folder
 from tinyml.kubeflow.client import TOKEN_ENV, KfpClient, PipelinePackage
 from tinyml.kubeflow.client_testing import FakeKfp, write_package
 
@@ -50,8 +50,8 @@ def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
     done = tinyml("firmware", "build", "--model", model, "--target", "cortex-m4f", "-o", out, "--num-vectors", "3")
     assert done.returncode == 0, done.stderr
     assert "verified: 3 vectors bit-identical" in done.stdout
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["verification"]["passed"] and manifest["target"]["name"] == "cortex-m4f"
+    manifest = read_manifest(out)
+    assert manifest.verification.passed and manifest.target.name == "cortex-m4f"
 
     inputs = np.random.default_rng(7).integers(-128, 128, (3, 1960), dtype=np.int8)
     inputs.tofile(tmp_path / "in.bin")

@@ -97,7 +97,8 @@ def print_report(console, report) -> None:
             for reason in rel["reasons"]:
                 console.print(f"  - {reason}")
     for target, fw in report.firmware.items():
-        console.print(f"firmware [bold]{target}[/]: {fw['directory']}")
+        console.print(f"firmware [bold]{target}[/]: flash {fw['flash_bytes']:,} / {fw['flash_budget_bytes']:,} B, "
+                      f"RAM {fw['ram_bytes']:,} / {fw['ram_budget_bytes']:,} B: {fw['directory']}")
     if report.directory:
         console.print(f"report: {report.directory / 'summary.json'}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
     if s.error:

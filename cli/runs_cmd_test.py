@@ -4,17 +4,13 @@ import json
 from click.testing import CliRunner
 
 from cli.main import cli
-from tinyml.firmware.manifest import sha256_file
 from tinyml.gcs_testing import storage_emulator
-from tinyml.releases.testing import firmware_folder
+from tinyml.firmware.manifest_testing import firmware_folder
 from tinyml.releases.store import ReleaseStore
 
 
 def _release(root, accuracy):
-    fw = root / f"fw-{accuracy}"
-    fw.mkdir(parents=True)
-    (fw / "firmware.elf").write_bytes(b"elf")
-    (fw / "manifest.json").write_text(json.dumps({"files": {"firmware.elf": {"sha256": sha256_file(fw / "firmware.elf")}}}))
+    fw = firmware_folder(root / f"fw-{accuracy}")
     ReleaseStore(root / "releases", "p").publish(
         {"run_id": f"run-{accuracy}", "spans": [1], "metrics": {"overall": {"accuracy": accuracy}}}, {"m4": fw}
     )

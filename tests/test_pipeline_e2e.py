@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from tinyml.config import DEFAULT_CONFIG
+from tinyml.firmware.manifest import read_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -127,13 +128,14 @@ def test_run_succeeds_blessed_with_per_slice_metrics(first_run):
     blessing = _output(root, report["run_id"], "Evaluator", "blessing")
     assert blessing.custom_properties["blessed"].int_value == 1
     firmware = _output(root, report["run_id"], "FirmwareBuilder", "firmware")
-    manifest = json.loads((Path(firmware.uri) / "cortex-m4f" / "manifest.json").read_text())
-    assert manifest["verification"]["passed"] is True
-    assert manifest["lineage"]["run_id"] == report["run_id"]
+    manifest = read_manifest(Path(firmware.uri) / "cortex-m4f")
+    assert manifest.verification.passed is True
+    assert manifest.lineage["run_id"] == report["run_id"]
+    assert report["firmware"]["cortex-m4f"]["flash_bytes"] == manifest.memory.flash_bytes
 
     # The firmware carries exactly the int8 model the converter evaluated.
     converted = Path(_output(root, report["run_id"], "TFLMConverter", "tflite_model").uri)
-    assert manifest["model"]["sha256"] == hashlib.sha256((converted / "model.tflite").read_bytes()).hexdigest()
+    assert manifest.model.sha256 == hashlib.sha256((converted / "model.tflite").read_bytes()).hexdigest()
     conversion = json.loads((converted / "conversion_report.json").read_text())
     assert set(conversion["metrics"]["int8"]["per_slice"]) == {"ink_density=low", "ink_density=medium", "ink_density=high"}
     assert conversion["tflm_check"]["equal"] is True and conversion["tflm_check"]["mismatched_examples"] == 0

@@ -18,7 +18,7 @@ import pytest
 from retraining_support import files, tinyml, write_config
 
 from pipelines.examples.digits import write_spans as spans
-from tinyml.firmware.manifest import sha256_file
+from tinyml.firmware.manifest import read_manifest, sha256_file
 from tinyml.releases.store import ReleaseStore
 
 pytestmark = pytest.mark.slow
@@ -47,8 +47,7 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     release1 = store.get(1)
     assert release1.record["spans"] == [1] and release1.record["run_id"] == report1["run_id"]
     assert release1.record["previous_version"] is None
-    manifest1 = json.loads((release1.firmware_dir("cortex-m4f") / "manifest.json").read_text())
-    assert manifest1["lineage"]["spans"] == [1]
+    assert read_manifest(release1.firmware_dir("cortex-m4f")).lineage["spans"] == [1]
 
     pulled1 = tmp_path / "pulled-1"
     done = tinyml("firmware", "pull", "--latest", "--root", root, "-o", pulled1)

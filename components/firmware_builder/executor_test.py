@@ -63,17 +63,17 @@ def test_releases_verified_firmware_per_target(converted, tmp_path):
         files = sorted(p.name for p in (root / target).iterdir())
         assert files == ["firmware.bin", "firmware.elf", "firmware.hex", "manifest.json"]
         manifest = read_manifest(root / target)
-        assert manifest["target"]["name"] == target
-        assert manifest["files"]["firmware.elf"]["sha256"] == sha256_file(root / target / "firmware.elf")
-        assert manifest["lineage"]["model_artifact_id"] == 42
-        assert manifest["metrics"]["converter"]["int8"]["overall"]["accuracy"] == 0.97
+        assert manifest.target.name == target
+        assert manifest.files["firmware.elf"].sha256 == sha256_file(root / target / "firmware.elf")
+        assert manifest.lineage["model_artifact_id"] == 42
+        assert manifest.metrics["converter"]["int8"]["overall"]["accuracy"] == 0.97
         # No Evaluator output here; its figures in the manifest are checked in
         # pipelines/eval_config_test.py and, from a real run, tests/test_pipeline_e2e.py.
-        assert manifest["metrics"]["evaluator"] == {}
+        assert manifest.metrics["evaluator"] == {}
     m3 = read_manifest(root / "cortex-m3")
-    assert m3["verification"]["passed"] is True and m3["verification"]["vectors"] == 8
-    assert m3["performance"]["instructions_per_inference"] > 0
-    assert read_manifest(root / "nrf52840")["verification"]["passed"] is None
+    assert m3.verification.passed is True and m3.verification.vectors == 8
+    assert m3.performance.instructions_per_inference > 0
+    assert read_manifest(root / "nrf52840").verification.passed is None
 
 
 def test_failed_verification_releases_nothing_for_that_target(converted, tmp_path):

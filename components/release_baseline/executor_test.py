@@ -69,7 +69,7 @@ def test_a_release_whose_model_is_gone_fails_the_run(tmp_path, monkeypatch):
 
 
 def test_reads_the_real_release_store(tmp_path):
-    from tinyml.releases.testing import firmware_folder
+    from tinyml.firmware.manifest_testing import firmware_folder
     from tinyml.releases.store import ReleaseStore
 
     model = tmp_path / "model"

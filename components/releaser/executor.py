@@ -12,7 +12,7 @@ from tfx.types import artifact_utils
 
 from tinyml.runs import evaluation as evaluation_results
 from tinyml.runs.evaluation import ACCURACY
-from tinyml.firmware.manifest import MANIFEST_NAME
+from tinyml.firmware.manifest import MANIFEST_NAME, parse_manifest
 from tinyml.releases.storage import join
 from tinyml.releases.store import Release, ReleaseStore
 
@@ -76,7 +76,7 @@ def converted_model_sha256(firmware_uri: str, targets: list[str]) -> str | None:
         path = join(firmware_uri, target, MANIFEST_NAME)
         if tf.io.gfile.exists(path):
             with tf.io.gfile.GFile(path) as f:
-                return json.loads(f.read())["model"]["sha256"]
+                return parse_manifest(f.read(), str(path)).model.sha256
     return None
 
 

@@ -1,9 +1,10 @@
 """The release gate's rules: per-slice regressions, and no second release of the same model.
 (The whole Releaser on a real run: tests/test_retraining_e2e.py.)"""
-import json
+import hashlib
 
 from components.releaser.executor import already_released, converted_model_sha256, slice_regressions
 from tinyml.releases.store import Release
+from tinyml.firmware.manifest_testing import firmware_folder
 
 COMPARISON = {
     "overall": {"examples": 300, "candidate": 0.95, "released": 0.96, "change": -0.01},
@@ -32,7 +33,7 @@ def test_the_model_already_in_the_field_is_not_released_again():
 
 
 def test_the_converted_model_hash_comes_from_a_built_targets_manifest(tmp_path):
-    (tmp_path / "cortex-m3").mkdir()
-    (tmp_path / "cortex-m3" / "manifest.json").write_text(json.dumps({"model": {"sha256": "ef56"}}))
-    assert converted_model_sha256(str(tmp_path), ["cortex-m4f", "cortex-m3"]) == "ef56"
+    firmware_folder(tmp_path / "cortex-m3", model=b"the converted model", target="cortex-m3")
+    sha = hashlib.sha256(b"the converted model").hexdigest()
+    assert converted_model_sha256(str(tmp_path), ["cortex-m4f", "cortex-m3"]) == sha
     assert converted_model_sha256(str(tmp_path), ["cortex-m4f"]) is None

@@ -8,14 +8,111 @@ part's clock, the verification result, the model's metrics and its lineage.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tinyml.config import describe_error
+from tinyml.errors import TinymlError
 from tinyml.firmware.build import Image
 from tinyml.profiles import Profile
 
 SCHEMA = "tinyml-firmware-manifest/1"
 MANIFEST_NAME = "manifest.json"
+
+
+class _Record(BaseModel):
+    # Unknown fields are refused: a manifest from another schema must not read as this one.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetRecord(_Record):
+    name: str
+    description: str
+    core: str
+    clock_hz: int
+    emulator: str | None  # QEMU machine; None for a compile-only target
+
+
+class ModelRecord(_Record):
+    sha256: str
+    bytes: int
+    array_bytes: int  # the model array in flash (the .tflite, padded)
+
+
+class TensorRecord(_Record):
+    shape: list[int]
+    dtype: str
+    bytes: int
+    scale: float | None  # None for a float32 tensor
+    zero_point: int | None
+
+
+class IoRecord(_Record):
+    input: TensorRecord
+    output: TensorRecord
+    ops: list[str]
+
+
+class FileRecord(_Record):
+    sha256: str
+    bytes: int
+
+
+class MemoryRecord(_Record):
+    flash_bytes: int
+    flash_budget_bytes: int
+    flash_without_model_bytes: int
+    ram_bytes: int  # static RAM plus the stack
+    ram_budget_bytes: int
+    static_ram_bytes: int
+    stack_bytes: int
+    arena_bytes: int
+
+
+class PerformanceRecord(_Record):
+    instructions_per_inference: float | None  # None: compile-only target, not measured
+    estimated_latency_ms: float | None
+    basis: str
+
+
+class VerificationRecord(_Record):
+    """tinyml.firmware.verify.Verification plus the vectors' source; only `passed` and `reason`
+    for a compile-only target."""
+
+    passed: bool | None
+    reason: str | None = None
+    reference: str | None = None
+    vectors: int | None = None
+    mismatched_vectors: int | None = None
+    mismatched_bytes: int | None = None
+    failed_invokes: int | None = None
+    first_mismatch: int | None = None
+    instructions_per_inference: float | None = None
+    instructions_min: float | None = None
+    instructions_max: float | None = None
+    seconds: float | None = None
+
+
+class FirmwareManifest(_Record):
+    """manifest.json of one target's firmware."""
+
+    # `schema` would shadow a BaseModel attribute: the field keeps the name only in the file.
+    schema_id: str = Field(SCHEMA, alias="schema", pattern=f"^{SCHEMA}$")
+    target: TargetRecord
+    model: ModelRecord
+    io: IoRecord | None = None  # None when the builder was not given the tensors
+    files: dict[str, FileRecord]
+    memory: MemoryRecord
+    performance: PerformanceRecord
+    verification: VerificationRecord
+    metrics: dict = {}
+    lineage: dict = {}
+    toolchain: str = ""
+    timings: dict = {}
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -48,11 +145,11 @@ def build_manifest(
     toolchain: str = "",
     io: dict | None = None,
     timings: dict | None = None,
-) -> dict:
+) -> FirmwareManifest:
     """The manifest of one target's firmware; `files` are the released files (hashed as they are)."""
     sizes = image.sizes
     instructions = verification.get("instructions_per_inference") if verification else None
-    return {
+    return FirmwareManifest.model_validate({
         "schema": SCHEMA,
         "target": {
             "name": profile.name,
@@ -62,7 +159,7 @@ def build_manifest(
             "emulator": profile.qemu.machine if profile.qemu else None,
         },
         "model": {"sha256": sha256_bytes(model), "bytes": len(model), "array_bytes": image.model_array_bytes},
-        "io": io or {},
+        "io": io,
         "files": {Path(f).name: {"sha256": sha256_file(f), "bytes": Path(f).stat().st_size} for f in files},
         "memory": {
             "flash_bytes": sizes.flash_bytes,
@@ -87,14 +184,30 @@ def build_manifest(
         "lineage": lineage or {},
         "toolchain": toolchain,
         "timings": timings or {},
-    }
+    })
 
 
-def write_manifest(out_dir: Path, manifest: dict) -> Path:
+def write_manifest(out_dir: Path, manifest: FirmwareManifest) -> Path:
     path = Path(out_dir) / MANIFEST_NAME
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    path.write_text(manifest.to_json())
     return path
 
 
-def read_manifest(out_dir: Path) -> dict:
-    return json.loads((Path(out_dir) / MANIFEST_NAME).read_text())
+def parse_manifest(text: str, source: str) -> FirmwareManifest:
+    """The manifest in `text` (read from `source`, named in errors), validated field by field."""
+    try:
+        return FirmwareManifest.model_validate_json(text)
+    except ValidationError as e:
+        problems = "\n  ".join(describe_error(err, FirmwareManifest) for err in e.errors())
+        raise TinymlError(f"{source} is not a valid firmware manifest ({SCHEMA}):\n  {problems}",
+                          fix="rebuild the firmware (tinyml firmware build, or re-run the pipeline)") from e
+
+
+def read_manifest(folder: Path) -> FirmwareManifest:
+    """manifest.json of the firmware in `folder`."""
+    path = Path(folder) / MANIFEST_NAME
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise TinymlError(f"cannot read {path}: {e.strerror}", fix="point at a folder of built firmware") from e
+    return parse_manifest(text, str(path))

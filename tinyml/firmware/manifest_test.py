@@ -3,8 +3,10 @@ import json
 
 import pytest
 
+from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model, manifest
 from tinyml.profiles import load_profiles
+from tinyml.firmware.manifest_testing import firmware_folder
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +28,16 @@ def test_manifest_records_hashes_sizes_latency_and_lineage(image, tmp_path):
         toolchain="arm-none-eabi-gcc 12",
     )
     path = manifest.write_manifest(tmp_path, data)
-    back = json.loads(path.read_text())
-    assert back == manifest.read_manifest(tmp_path)
-    assert back["model"]["sha256"] == hashlib.sha256(model).hexdigest()
-    assert back["files"]["firmware.elf"]["sha256"] == hashlib.sha256(image.elf.read_bytes()).hexdigest()
-    assert back["memory"]["flash_bytes"] == image.sizes.flash_bytes
-    assert back["memory"]["ram_budget_bytes"] == profile.ram_bytes == 20480
-    assert back["memory"]["ram_bytes"] == image.sizes.static_ram_bytes + profile.stack_bytes
+    back = manifest.read_manifest(tmp_path)
+    assert back == data and json.loads(path.read_text())["schema"] == manifest.SCHEMA
+    assert back.model.sha256 == hashlib.sha256(model).hexdigest()
+    assert back.files["firmware.elf"].sha256 == hashlib.sha256(image.elf.read_bytes()).hexdigest()
+    assert back.memory.flash_bytes == image.sizes.flash_bytes
+    assert back.memory.ram_budget_bytes == profile.ram_bytes == 20480
+    assert back.memory.ram_bytes == image.sizes.static_ram_bytes + profile.stack_bytes
     # 7.2 M instructions at 72 MHz, one per cycle: 100 ms.
-    assert back["performance"]["estimated_latency_ms"] == pytest.approx(100.0)
-    assert back["lineage"]["run_id"] == "r1" and back["metrics"]["int8"]["accuracy"] == 0.9
+    assert back.performance.estimated_latency_ms == pytest.approx(100.0)
+    assert back.lineage["run_id"] == "r1" and back.metrics["int8"]["accuracy"] == 0.9
 
 
 @pytest.mark.qemu
@@ -43,5 +45,30 @@ def test_compile_only_target_says_why_nothing_was_measured(image):
     data = manifest.build_manifest(
         profile=load_profiles()["nrf52840"], model=b"m", image=image, files=[], verification=None
     )
-    assert data["verification"]["passed"] is None and "compile-only" in data["verification"]["reason"]
-    assert data["performance"]["instructions_per_inference"] is None
+    assert data.verification.passed is None and "compile-only" in data.verification.reason
+    assert data.performance.instructions_per_inference is None
+
+
+def test_a_damaged_manifest_is_refused_naming_the_file_and_field(tmp_path):
+    good = json.loads((firmware_folder(tmp_path / "fw") / manifest.MANIFEST_NAME).read_text())
+    del good["memory"]["flash_bytes"]
+    good["files"]["firmware.elf"]["sha256"] = 7
+    (tmp_path / "fw" / manifest.MANIFEST_NAME).write_text(json.dumps(good))
+    with pytest.raises(TinymlError) as err:
+        manifest.read_manifest(tmp_path / "fw")
+    text = str(err.value)
+    assert f"{tmp_path / 'fw' / 'manifest.json'} is not a valid firmware manifest" in text
+    assert "field 'memory.flash_bytes' is required" in text and "field 'files.firmware.elf.sha256'" in text
+    assert "fix: rebuild the firmware" in text
+
+
+def test_a_missing_manifest_names_the_path(tmp_path):
+    with pytest.raises(TinymlError, match=f"cannot read {tmp_path / 'manifest.json'}"):
+        manifest.read_manifest(tmp_path)
+
+
+def test_another_schema_is_refused(tmp_path):
+    path = firmware_folder(tmp_path / "fw") / manifest.MANIFEST_NAME
+    path.write_text(path.read_text().replace(manifest.SCHEMA, "tinyml-firmware-manifest/0"))
+    with pytest.raises(TinymlError, match="field 'schema'"):
+        manifest.read_manifest(tmp_path / "fw")

@@ -101,7 +101,7 @@ def build_target(
     work_dir: Path | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     source: str = "model.tflite",
-) -> dict:
+) -> manifest_mod.FirmwareManifest:
     """Build, check and package the firmware for one target; returns its manifest.
 
     Over budget, a failed verification or any build error -> TinymlError and
@@ -161,5 +161,5 @@ def build_target(
         for f in staging.iterdir():
             shutil.copy2(f, out_dir / f.name)
     log.info("%s: released %s (flash %d/%d B, RAM %d/%d B)", profile.name, out_dir,
-             manifest["memory"]["flash_bytes"], profile.flash_bytes, manifest["memory"]["ram_bytes"], profile.ram_bytes)
+             manifest.memory.flash_bytes, profile.flash_bytes, manifest.memory.ram_bytes, profile.ram_bytes)
     return manifest

@@ -26,13 +26,13 @@ def test_micro_speech_releases_verified_on_cortex_m4f(tmp_path):
     manifest = target_build.build_target(tflite, get_profile("cortex-m4f"), tmp_path / "out", vectors=vectors)
     assert manifest == read_manifest(tmp_path / "out")
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"  # nothing of the user's is lost
-    assert manifest["verification"]["passed"] and manifest["verification"]["vectors"] == 4
-    assert manifest["io"]["input"]["bytes"] == 1960 and manifest["io"]["output"]["bytes"] == 4
+    assert manifest.verification.passed and manifest.verification.vectors == 4
+    assert manifest.io.input.bytes == 1960 and manifest.io.output.bytes == 4
     plan = plan_memory(read_model(tflite))
-    assert manifest["memory"]["arena_bytes"] == plan.arena_bytes  # read from the ELF's tml_arena
-    assert manifest["memory"]["arena_bytes"] <= manifest["memory"]["static_ram_bytes"]
-    assert manifest["model"]["array_bytes"] == len(tflite)
-    assert manifest["performance"]["estimated_latency_ms"] > 0
+    assert manifest.memory.arena_bytes == plan.arena_bytes  # read from the ELF's tml_arena
+    assert manifest.memory.arena_bytes <= manifest.memory.static_ram_bytes
+    assert manifest.model.array_bytes == len(tflite)
+    assert manifest.performance.estimated_latency_ms > 0
 
 
 @pytest.mark.parametrize("target", ["cortex-m3", "cortex-m4f"])
@@ -42,10 +42,10 @@ def test_float_output_model_releases_verified(tmp_path, target):
     vectors = target_build.reference_vectors(tflite, count=3)
     assert vectors.outputs.dtype == np.float32
     manifest = target_build.build_target(tflite, get_profile(target), tmp_path / "out", vectors=vectors)
-    assert manifest["verification"]["passed"] and manifest["verification"]["vectors"] == 3
-    assert manifest["io"]["output"] == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
-                                        "zero_point": None}
-    assert manifest["io"]["ops"][-1] == "DEQUANTIZE"
+    assert manifest.verification.passed and manifest.verification.vectors == 3
+    assert manifest.io.output.model_dump() == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
+                                               "zero_point": None}
+    assert manifest.io.ops[-1] == "DEQUANTIZE"
 
 
 @pytest.mark.parametrize("target", sorted(load_profiles()))
@@ -54,9 +54,9 @@ def test_every_profile_builds_and_the_emulated_ones_verify(target, tmp_path):
     profile = get_profile(target)
     vectors = target_build.reference_vectors(tflite, count=3) if profile.emulated else None
     manifest = target_build.build_target(tflite, profile, tmp_path / "out", vectors=vectors)
-    assert manifest["verification"]["passed"] is (True if profile.emulated else None)
-    assert manifest["memory"]["flash_bytes"] <= profile.flash_bytes
-    assert sorted(manifest["files"]) == ["firmware.bin", "firmware.elf", "firmware.hex"]
+    assert manifest.verification.passed is (True if profile.emulated else None)
+    assert manifest.memory.flash_bytes <= profile.flash_bytes
+    assert sorted(manifest.files) == ["firmware.bin", "firmware.elf", "firmware.hex"]
 
 
 def test_unsupported_op_is_named(tmp_path):

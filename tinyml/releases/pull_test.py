@@ -5,7 +5,7 @@ import pytest
 
 from tinyml.releases import pull, store as releases
 from tinyml.gcs_testing import storage_emulator, upload_folder
-from tinyml.releases.testing import firmware_folder
+from tinyml.firmware.manifest_testing import firmware_folder
 
 RUN_ROOT = "gs://tinyml-test/root/digits/run-1"
 

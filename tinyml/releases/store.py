@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyml.errors import TinymlError
-from tinyml.firmware.manifest import MANIFEST_NAME, read_manifest, sha256_file
+from tinyml.firmware.manifest import MANIFEST_NAME, parse_manifest, sha256_file
 from tinyml.releases.storage import ChecksumError, join, storage_for
 
 RELEASE_FILE = "release.json"
@@ -81,11 +81,8 @@ class Source:
 
     def _listed(self, fetched: Path) -> dict[str, str]:
         """{file name: sha256} from the manifest (the manifest itself excluded)."""
-        try:
-            return {name: f["sha256"] for name, f in read_manifest(fetched)["files"].items()}
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise TinymlError(f"{self.where}/{MANIFEST_NAME} is not a firmware manifest ({type(e).__name__}: {e})",
-                              fix="point at a firmware folder of a run or release; rebuild it if it was damaged") from e
+        manifest = parse_manifest((fetched / MANIFEST_NAME).read_text(), f"{self.where}/{MANIFEST_NAME}")
+        return {name: f.sha256 for name, f in manifest.files.items()}
 
     def _check_listed(self, fetched: Path, expected: dict[str, str]) -> dict[str, dict]:
         present = {p.relative_to(fetched).as_posix() for p in fetched.rglob("*") if p.is_file()} - {MANIFEST_NAME}

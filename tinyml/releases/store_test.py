@@ -18,7 +18,7 @@ from tinyml.releases import pull, storage as release_storage, store as releases
 from tinyml.errors import TinymlError
 from tinyml.firmware.manifest import sha256_file
 from tinyml.gcs_testing import storage_emulator, upload_folder, without_gcp_credentials
-from tinyml.releases.testing import firmware_folder
+from tinyml.firmware.manifest_testing import firmware_folder
 
 BUCKET = "tinyml-test"
 

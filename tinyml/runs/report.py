@@ -8,6 +8,7 @@ from pathlib import Path
 from tinyml.runs import evaluation as evaluation_results
 from tinyml.runs.summary import RunSummary
 from tinyml.config import PipelineConfig
+from tinyml.firmware.manifest import MANIFEST_NAME, read_manifest
 
 
 @dataclass
@@ -17,7 +18,7 @@ class RunReport:
     blessing_reasons: list[str] = field(default_factory=list)
     slices: dict[str, evaluation_results.SliceMetrics] = field(default_factory=dict)
     confusion_matrix: list[list[int]] | None = None
-    firmware: dict[str, dict] = field(default_factory=dict)  # target -> manifest summary
+    firmware: dict[str, dict] = field(default_factory=dict)  # target -> folder, flash and RAM against budget
     spans: list[int] = field(default_factory=list)  # ExampleGen's span(s) of this run's data
     # With releases: {released, version, reasons, ...} from the Releaser; None without.
     release: dict | None = None
@@ -49,14 +50,18 @@ def _custom_int(artifact, key: str) -> int | None:
     return prop.int_value if prop is not None else None
 
 
-def _firmware(summary: RunSummary) -> dict[str, dict]:
-    artifact = summary.output("FirmwareBuilder", "firmware")
-    if artifact is None:
-        return {}
+def firmware_sizes(firmware_uri: str) -> dict[str, dict]:
+    """{target: folder, flash and RAM against budget} of every target built under `firmware_uri`."""
     released = {}
-    for manifest in sorted(Path(artifact.uri).glob("*/manifest.json")):
-        m = json.loads(manifest.read_text())
-        released[manifest.parent.name] = {"directory": str(manifest.parent), **{k: m[k] for k in ("flash_bytes", "ram_bytes") if k in m}}
+    for path in sorted(Path(firmware_uri).glob(f"*/{MANIFEST_NAME}")):
+        memory = read_manifest(path.parent).memory
+        released[path.parent.name] = {
+            "directory": str(path.parent),
+            "flash_bytes": memory.flash_bytes,
+            "flash_budget_bytes": memory.flash_budget_bytes,
+            "ram_bytes": memory.ram_bytes,
+            "ram_budget_bytes": memory.ram_budget_bytes,
+        }
     return released
 
 
@@ -69,7 +74,8 @@ def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
         report.confusion_matrix = evaluation_results.load_confusion_matrix(evaluation.uri, config.data.num_classes).tolist()
         passed, report.blessing_reasons = evaluation_results.load_validation(evaluation.uri)
         report.blessed = bool(_custom_int(blessing, "blessed")) if blessing is not None else passed
-    report.firmware = _firmware(summary)
+    firmware = summary.output("FirmwareBuilder", "firmware")
+    report.firmware = firmware_sizes(firmware.uri) if firmware is not None else {}
     examples = summary.output("CsvExampleGen", "examples") or summary.output("ImportExampleGen", "examples")
     # Without spans ExampleGen still records span 0: not worth reporting.
     if config.data.spans and examples is not None and "span" in examples.custom_properties:
