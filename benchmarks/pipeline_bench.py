@@ -19,6 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from tinyml import node_ids
+from tinyml.runs.layout import RunsLayout
+
 # Issue 2 (fresh, cached; wall seconds incl. Python start-up) and issue 3
 # (seconds the converter adds).
 TARGETS = {"fresh_wall_s": 120.0, "cached_wall_s": 35.0, "converter_s": 15.0}
@@ -38,7 +41,7 @@ def timed_run(root: Path, config: Path | None) -> dict:
     wall = time.monotonic() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"`{' '.join(cmd)}` failed; see {log.name}")
-    summary = max((root / "reports").glob("*/*/summary.json"), key=lambda p: p.stat().st_mtime)
+    summary = max(RunsLayout(root).summary_paths(), key=lambda p: p.stat().st_mtime)
     report = json.loads(summary.read_text())
     return {
         "wall_s": round(wall, 2),
@@ -49,7 +52,7 @@ def timed_run(root: Path, config: Path | None) -> dict:
 
 
 def verdicts(fresh: dict, cached: dict) -> dict:
-    converter = fresh["components"].get("TFLMConverter", {}).get("seconds", float("nan"))
+    converter = fresh["components"].get(node_ids.TFLM_CONVERTER, {}).get("seconds", float("nan"))
     return {
         "fresh_wall_s": {"value": fresh["wall_s"], "target": TARGETS["fresh_wall_s"], "ok": fresh["wall_s"] <= TARGETS["fresh_wall_s"]},
         "cached_wall_s": {"value": cached["wall_s"], "target": TARGETS["cached_wall_s"], "ok": cached["wall_s"] <= TARGETS["cached_wall_s"]},

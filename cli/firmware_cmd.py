@@ -11,6 +11,7 @@ from cli.exit_codes import epilog
 from cli.kubeflow_cmd import TOKEN_FILE_OPTION
 from cli.model_options import profiles_option, read_tflite, signature_option, user_profiles
 from tinyml.errors import TinymlError
+from tinyml.runs.layout import DEFAULT_ROOT, RunsLayout
 
 
 @click.group()
@@ -133,7 +134,7 @@ def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
 @click.option("--from", "from_uri", metavar="gs://BUCKET/RUN_ROOT",
               help="A Kubeflow run's root on GCS (what `tinyml submit --wait` prints): its firmware.")
 @click.option("--target", help="Only this target profile (default: every target).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_ROOT,
               show_default=True, help="Runs root (ML Metadata, and the release store under releases/).")
 @click.option("--store", metavar="DIR|gs://BUCKET/PATH",
               help="Release store for --latest and --release, a folder or a gs:// URI (default: <root>/releases).")
@@ -162,7 +163,7 @@ def pull(run_id, host, token_file, package, latest, version, from_uri, target, r
         name, sources = pull_mod.run_firmware(root, run_id, pipeline)
         what = f"run {run_id} of {name}"
     else:
-        release, sources = pull_mod.release_firmware(store or root / "releases", pipeline, version)
+        release, sources = pull_mod.release_firmware(store or RunsLayout(root).releases_dir, pipeline, version)
         what = f"release {release.version} of {release.record['pipeline']} (run {release.record.get('run_id')})"
     written = pull_mod.pull(sources, out_dir, target)
     for folder in written:

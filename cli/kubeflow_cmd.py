@@ -14,6 +14,7 @@ import click
 
 from cli.exit_codes import epilog
 from tinyml.errors import TinymlError
+from tinyml.runs.layout import DEFAULT_ROOT
 
 IMAGE_ENV = "TINYML_IMAGE"
 PIPELINE_ROOT_ENV = "TINYML_PIPELINE_ROOT"
@@ -236,7 +237,7 @@ _recurring_command("delete", "Delete a KFP recurring run.")
 
 @schedule.command("run-local", epilog=epilog("schedule"))
 @click.option("--cron", required=True, help='Standard 5-field cron in local time, e.g. "0 3 * * 1".')
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"),
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_ROOT,
               show_default=True, help="Runs root, as for `tinyml run`; the lock file lives here.")
 @CONFIG_OPTION
 @click.option("--max-runs", type=click.IntRange(min=1), default=None,

@@ -8,9 +8,10 @@ import click
 
 from cli.exit_codes import epilog
 from cli.model_options import profiles_option
+from tinyml.runs.layout import DEFAULT_ROOT, SUMMARY_FILE
 
 ROOT_OPTION = click.option(
-    "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("tinyml_runs"), show_default=True,
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_ROOT, show_default=True,
     help="Runs root: pipeline artifacts, ML Metadata (SQLite), reports, exported example data.",
 )
 
@@ -100,7 +101,7 @@ def print_report(console, report) -> None:
         console.print(f"firmware [bold]{target}[/]: flash {fw['flash_bytes']:,} / {fw['flash_budget_bytes']:,} B, "
                       f"RAM {fw['ram_bytes']:,} / {fw['ram_budget_bytes']:,} B: {fw['directory']}")
     if report.directory:
-        console.print(f"report: {report.directory / 'summary.json'}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
+        console.print(f"report: {report.directory / SUMMARY_FILE}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
     if s.error:
         # Messages hold '[train]'-style tags that rich would take for markup.
         console.print(f"[red]error:[/] {escape(s.error)}")

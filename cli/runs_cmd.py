@@ -9,48 +9,45 @@ import click
 
 from cli.exit_codes import epilog
 from cli.run_cmd import ROOT_OPTION
+from tinyml.runs.layout import RunsLayout
 
 PIPELINE_OPTION = click.option("--pipeline", help="Only this pipeline (default: every pipeline under the root).")
 
 
-def _prop(artifact, key: str):
-    if artifact is None or key not in artifact.custom_properties:
-        return None
-    value = artifact.custom_properties[key]
-    return value.int_value if value.HasField("int_value") else value.string_value
-
-
 def run_rows(root: Path, pipeline: str | None = None, limit: int = 20) -> list[dict]:
     """One dict per run, newest first: status, blessing, firmware per target, spans, release."""
-    from tinyml.runs.layout import RunsLayout
+    from tinyml import node_ids
+    from tinyml.artifact_properties import BLESSED, custom_property, span
     from tinyml.runs.summary import latest_run_ids, summarize_run
 
+    layout = RunsLayout(Path(root))
     rows = []
-    for metadata in sorted((Path(root) / "metadata").glob("*.sqlite")):
-        if pipeline and metadata.stem != pipeline:
+    for name in layout.pipelines():
+        if pipeline and name != pipeline:
             continue
-        for run_id in latest_run_ids(metadata, limit):
-            s = summarize_run(metadata, metadata.stem, run_id, RunsLayout(Path(root)).run_marker(metadata.stem, run_id))
-            examples = s.output("CsvExampleGen", "examples") or s.output("ImportExampleGen", "examples")
-            firmware = s.output("FirmwareBuilder", "firmware")
-            release = s.output("Releaser", "release")
-            blessed = _prop(s.output("Evaluator", "blessing"), "blessed")
+        for run_id in latest_run_ids(layout.metadata_path(name), limit):
+            s = summarize_run(layout.metadata_path(name), name, run_id, layout.run_marker(name, run_id))
+            examples = s.examples()
+            firmware = s.output(node_ids.FIRMWARE_BUILDER, "firmware")
+            release = s.output(node_ids.RELEASER, "release")
+            blessed = custom_property(s.output(node_ids.EVALUATOR, "blessing"), BLESSED)
             # The component that failed, was cut off or is running.
             where = next((c.node_id for c in s.components if c.state == "failed"), None) or next(iter(s.unfinished), None)
             # ML Metadata does not keep a component's exception; `tinyml run` wrote it in the report.
-            report = Path(root) / "reports" / metadata.stem / run_id / "summary.json"
+            report = layout.summary_path(name, run_id)
             error = json.loads(report.read_text()).get("error") if report.is_file() else None
             rows.append({
-                "pipeline": metadata.stem,
+                "pipeline": name,
                 "run_id": run_id,
                 "status": s.status + (f" ({where})" if where else ""),
                 "blessed": None if blessed is None else bool(blessed),
                 "firmware": {
-                    t: str(Path(firmware.uri) / t) for t in json.loads(_prop(firmware, "targets") or "[]")
+                    t: str(Path(firmware.uri) / t) for t in json.loads(custom_property(firmware, "targets") or "[]")
                 } if firmware is not None else {},
-                "span": _prop(examples, "span"),
-                "release": _prop(release, "version") if _prop(release, "released") else None,
-                "not_released": _prop(release, "reason") if release is not None and not _prop(release, "released") else None,
+                "span": span(examples),
+                "release": custom_property(release, "version") if custom_property(release, "released") else None,
+                "not_released": (custom_property(release, "reason")
+                                 if release is not None and not custom_property(release, "released") else None),
                 "error": error,
             })
     return rows
@@ -67,7 +64,7 @@ def runs(root: Path, pipeline: str | None, limit: int, as_json: bool) -> None:
 
     from tinyml.errors import TinymlError
 
-    if not (root / "metadata").is_dir():
+    if not RunsLayout(root).metadata_dir.is_dir():
         raise TinymlError(f"no runs under {root.resolve()}", fix="run the pipeline with `tinyml run --root DIR` first")
     rows = run_rows(root, pipeline, limit)
     if as_json:
@@ -108,7 +105,7 @@ def releases(root: Path, store: str | None, pipeline: str | None, as_json: bool)
 
     from tinyml.releases.store import ReleaseStore, pipelines_in
 
-    store = store or str(root / "releases")
+    store = store or str(RunsLayout(root).releases_dir)
     stores = [ReleaseStore(store, name) for name in ([pipeline] if pipeline else pipelines_in(store))]
     records = [s.get(v).record for s in stores for v in reversed(s.versions())]
     where = store if "://" in store else Path(store).resolve()

@@ -57,6 +57,7 @@ from tfx import v1 as tfx
 from pipelines.pipeline import create_pipeline
 from pipelines.spans import SPAN
 from tinyml import paths
+from tinyml import node_ids
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
 from tinyml.kubeflow.artifact_titles import entrypoint_flags, kfp_type_names, renamed_types
@@ -69,7 +70,7 @@ IMAGE_COMMAND = ["python", "-m", "tinyml.kubeflow.entrypoint"]
 PIPELINE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 
 # Tasks that read state outside their KFP inputs (drift pointer, release store): a cache hit would skip the read.
-UNCACHED_TASKS = ("DriftGate", "ReleaseBaseline")
+UNCACHED_TASKS = (node_ids.DRIFT_GATE, node_ids.RELEASE_BASELINE)
 DATA_ROOT_PARAM = "data_root"
 TARGETS_PARAM = "targets"
 TRAINER_CONFIG_PARAM = "trainer_custom_config"
@@ -197,7 +198,7 @@ def build_kubeflow_pipeline(
     _check_resolvers(pipeline)
     if config.data.serving_path and config.data.drift:
         # As written: Path() would fold gs:// into gs:/.
-        _node(pipeline, "DriftGate").exec_properties["serving_path"] = config.data.serving_path
+        _node(pipeline, node_ids.DRIFT_GATE).exec_properties["serving_path"] = config.data.serving_path
     # create_pipeline serialises targets and custom_config to JSON strings;
     # swapping those exec properties for string RuntimeParameters (same type,
     # the compiled defaults unchanged) makes them per-run settings.
@@ -208,7 +209,7 @@ def build_kubeflow_pipeline(
     for node in pipeline.components:  # TFLMConverter, FirmwareBuilder, Releaser
         if "targets" in node.exec_properties:
             node.exec_properties["targets"] = targets_param
-    trainer = _node(pipeline, "Trainer")
+    trainer = _node(pipeline, node_ids.TRAINER)
     trainer.exec_properties["custom_config"] = tfx.dsl.experimental.RuntimeParameter(
         name=TRAINER_CONFIG_PARAM, ptype=str, default=trainer.exec_properties["custom_config"],
         description="Trainer custom_config (JSON): epochs, batch_size, learning_rate, seed, ...",

@@ -52,7 +52,7 @@ def build_local_pipeline(
         schema_path=str(schema) if schema else None,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path)),
         beam_pipeline_args=[*LOCAL_BEAM_ARGS, *config.beam_args],
-        release_store=config.release_store(layout.root) if config.release else None,
+        release_store=config.release_store(layout.releases_dir) if config.release else None,
     )
     return pipeline, layout
 

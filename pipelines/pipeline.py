@@ -23,6 +23,7 @@ from components.tflm_converter.component import TFLMConverter
 from pipelines.eval_config import build_eval_config
 from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelStrategy, LatestReleasedModelStrategy
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
+from tinyml import node_ids
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
 from tinyml.profiles import profiles_to_json
@@ -100,22 +101,24 @@ def create_pipeline(
         input_base=data_root,
         input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]),
         output_config=_split_config(config),
-    )
+    ).with_id(node_ids.CSV_EXAMPLE_GEN if config.data.format == "csv" else node_ids.IMPORT_EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
-    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    statistics_gen = tfx.components.StatisticsGen(examples=examples).with_id(node_ids.STATISTICS_GEN)
     if schema_path:
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path).with_id(node_ids.IMPORT_SCHEMA_GEN)
     else:
-        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
+        ).with_id(node_ids.SCHEMA_GEN)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
-    )
+    ).with_id(node_ids.EXAMPLE_VALIDATOR)
     data_gate = DataGate(
         examples=examples, anomalies=example_validator.outputs["anomalies"], label_feature=config.data.label,
         num_classes=config.data.num_classes, split=config.data.split.model_dump(),
         group_feature=config.data.group_feature,
-    )
+    ).with_id(node_ids.DATA_GATE)
 
     span_nodes = []
     if config.data.drift:
@@ -124,7 +127,7 @@ def create_pipeline(
         reference = None if without_resolvers else tfx.dsl.Resolver(
             strategy_class=LatestBaselineStrategy,
             baseline=tfx.dsl.Channel(type=DataBaseline),
-        ).with_id("drift_reference_resolver")
+        ).with_id(node_ids.DRIFT_REFERENCE_RESOLVER)
         drift_gate = DriftGate(
             statistics=statistics_gen.outputs["statistics"],
             schema=schema_gen.outputs["schema"],
@@ -133,7 +136,7 @@ def create_pipeline(
             thresholds=config.data.drift.model_dump(),
             serving_path=str(config.serving_file()) if config.serving_file() else None,
             reference_store=f"{pipeline_root.rstrip('/')}/{config.name}/drift-reference" if without_resolvers else None,
-        )
+        ).with_id(node_ids.DRIFT_GATE)
         span_nodes = [reference, drift_gate] if reference else [drift_gate]
     training_examples = examples
     if config.data.spans and config.data.spans.select == "window":
@@ -142,7 +145,7 @@ def create_pipeline(
             window_inputs["accepted"] = tfx.dsl.Channel(type=DataBaseline)
         window = tfx.dsl.Resolver(
             strategy_class=SpanWindowStrategy, config={"num_spans": config.data.spans.window}, **window_inputs
-        ).with_id("span_window_resolver")
+        ).with_id(node_ids.SPAN_WINDOW_RESOLVER)
         # After this run's span is ingested (and accepted), so it is in the window.
         window.add_upstream_node(example_gen)
         if config.data.drift:
@@ -155,7 +158,7 @@ def create_pipeline(
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=config.model.preprocessing_fn,
         custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn)},
-    )
+    ).with_id(node_ids.TRANSFORM)
     transform.add_upstream_node(data_gate)
     if config.data.drift:
         transform.add_upstream_node(drift_gate)
@@ -165,7 +168,7 @@ def create_pipeline(
         # model on the newest span, as the Evaluator does.
         newest = tfx.dsl.Resolver(
             strategy_class=NewestSpanTransformedStrategy, transformed_examples=transformed_examples,
-        ).with_id("newest_span_transformed_resolver")
+        ).with_id(node_ids.NEWEST_SPAN_TRANSFORMED_RESOLVER)
         span_nodes.append(newest)
         transformed_examples = newest.outputs["transformed_examples"]
 
@@ -184,11 +187,11 @@ def create_pipeline(
             "num_classes": config.data.num_classes,
             "code_fingerprint": code_fingerprint(m.run_fn),
         },
-    )
+    ).with_id(node_ids.TRAINER)
 
     evaluator_cls = tfx.components.Evaluator
     if config.release and without_resolvers:
-        baseline = ReleaseBaseline(store=release_store, pipeline=config.name)
+        baseline = ReleaseBaseline(store=release_store, pipeline=config.name).with_id(node_ids.RELEASE_BASELINE)
         evaluator_cls = ReleaseEvaluator
     elif without_resolvers:
         baseline = None
@@ -198,14 +201,14 @@ def create_pipeline(
             strategy_class=LatestReleasedModelStrategy,
             model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             release=tfx.dsl.Channel(type=ReleaseRecord),
-        ).with_id("latest_released_model_resolver")
+        ).with_id(node_ids.LATEST_RELEASED_MODEL_RESOLVER)
     else:
         baseline = tfx.dsl.Resolver(
             strategy_class=LatestBlessedOtherModelStrategy,
             model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
             candidate=trainer.outputs["model"],
-        ).with_id("latest_blessed_model_resolver")
+        ).with_id(node_ids.LATEST_BLESSED_MODEL_RESOLVER)
 
     evaluator = evaluator_cls(
         examples=examples,
@@ -213,7 +216,7 @@ def create_pipeline(
         baseline_model=baseline.outputs["model"] if baseline else None,
         eval_config=build_eval_config(config),
         example_splits=["eval"],
-    ).with_id("Evaluator")
+    ).with_id(node_ids.EVALUATOR)
 
     # The profiles themselves, not the file's path: a Kubeflow container has no copy of the file.
     user_profiles = profiles_to_json(config.user_profiles()) if config.profiles else None
@@ -227,7 +230,7 @@ def create_pipeline(
         targets=config.targets,
         config=config.converter,
         profiles=user_profiles,
-    )
+    ).with_id(node_ids.TFLM_CONVERTER)
     firmware = FirmwareBuilder(
         tflite_model=converter.outputs["tflite_model"],
         firmware_blessing=converter.outputs["firmware_blessing"],
@@ -236,7 +239,7 @@ def create_pipeline(
         examples=training_examples,
         evaluation=evaluator.outputs["evaluation"],
         profiles=user_profiles,
-    )
+    ).with_id(node_ids.FIRMWARE_BUILDER)
     release_nodes = []
     if config.release:
         release_nodes = [Releaser(
@@ -250,7 +253,7 @@ def create_pipeline(
             targets=config.targets,
             min_slice_examples=config.evaluation.min_slice_examples,
             max_slice_accuracy_decrease=config.evaluation.max_slice_accuracy_decrease,
-        )]
+        ).with_id(node_ids.RELEASER)]
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.name,

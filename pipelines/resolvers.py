@@ -15,19 +15,18 @@ from __future__ import annotations
 
 from tfx.dsl.components.common import resolver
 
+from tinyml.artifact_properties import custom_property, is_blessed
+
 
 class LatestReleasedModelStrategy(resolver.ResolverStrategy):
     """The Model of the highest-numbered release, with its ReleaseRecord; nothing before the first release."""
 
     def resolve_artifacts(self, store, input_dict):
-        released = [
-            r for r in input_dict["release"]
-            if r.has_custom_property("released") and r.get_int_custom_property("released") == 1
-        ]
+        released = [r for r in input_dict["release"] if custom_property(r, "released") == 1]
         if not released:
             return {"model": [], "release": []}
-        latest = max(released, key=lambda r: r.get_int_custom_property("version"))
-        model_id = latest.get_int_custom_property("model_artifact_id")
+        latest = max(released, key=lambda r: custom_property(r, "version"))
+        model_id = custom_property(latest, "model_artifact_id")
         models = [m for m in input_dict["model"] if m.id == model_id]
         return {"model": models, "release": [latest] if models else []}
 
@@ -51,9 +50,9 @@ class LatestBlessedOtherModelStrategy(resolver.ResolverStrategy):
     def resolve_artifacts(self, store, input_dict):
         candidates = {m.id for m in input_dict["candidate"]}
         blessings = {
-            b.get_int_custom_property("current_model_id"): b
+            custom_property(b, "current_model_id"): b
             for b in sorted(input_dict["model_blessing"], key=lambda b: b.id)
-            if b.has_custom_property("current_model_id") and b.get_int_custom_property("blessed") == 1
+            if custom_property(b, "current_model_id") is not None and is_blessed(b)
         }
         models = [m for m in input_dict["model"] if m.id in blessings and m.id not in candidates]
         if not models:

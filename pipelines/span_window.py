@@ -11,11 +11,7 @@ from __future__ import annotations
 from ml_metadata.proto import metadata_store_pb2
 from tfx.dsl.components.common import resolver
 
-SPAN = "span"
-
-
-def _span(artifact) -> int | None:
-    return artifact.get_int_custom_property(SPAN) if artifact.has_custom_property(SPAN) else None
+from tinyml.artifact_properties import span as span_of
 
 
 class SpanWindowStrategy(resolver.ResolverStrategy):
@@ -27,10 +23,10 @@ class SpanWindowStrategy(resolver.ResolverStrategy):
 
     def resolve_artifacts(self, store, input_dict):
         accepted = input_dict.get("accepted")
-        allowed = {_span(b) for b in accepted} if accepted is not None else None
+        allowed = {span_of(b) for b in accepted} if accepted is not None else None
         newest: dict[int, object] = {}
         for examples in input_dict["examples"]:
-            span = _span(examples)
+            span = span_of(examples)
             if span is None or (allowed is not None and span not in allowed):
                 continue
             if span not in newest or examples.id > newest[span].id:
@@ -67,7 +63,7 @@ class NewestSpanTransformedStrategy(resolver.ResolverStrategy):
                 if e.type == metadata_store_pb2.Event.INPUT and _index(e, "examples") == index
             ]
             for source in store.get_artifacts_by_id([e.artifact_id for e in inputs]):
-                span = source.custom_properties[SPAN].int_value if SPAN in source.custom_properties else -1
-                candidate = (span, event.artifact_id)
+                span = span_of(source)
+                candidate = (-1 if span is None else span, event.artifact_id)
                 best = max(best, candidate) if best else candidate
         return {"transformed_examples": [transformed[best[1]]] if best else []}

@@ -48,6 +48,7 @@ from pipelines.examples.digits import write_spans as spans
 from pipelines.local_runner import LOCAL_BEAM_ARGS
 from tinyml.runs.summary import summarize_run
 from tinyml import paths
+from tinyml.artifact_properties import custom_property
 from tinyml.config import load_config
 from tinyml.releases.store import ReleaseStore
 
@@ -62,10 +63,6 @@ def _tree(folder) -> dict[str, bytes]:
         os.path.relpath(os.path.join(d, n), folder): open(os.path.join(d, n), "rb").read()
         for d, _, names in os.walk(folder) for n in names
     }
-
-
-def _int(artifact, name: str) -> int:
-    return artifact.custom_properties[name].int_value
 
 
 class KubeflowShapedRuns:
@@ -141,12 +138,12 @@ def test_kubeflow_shaped_pipeline_releases_skips_a_repeat_stops_drift_and_compar
     assert error is None, error
     assert first.status == "succeeded"
     baseline = first.output("ReleaseBaseline", "model")
-    assert _int(baseline, VERSION_PROPERTY) == 0
+    assert custom_property(baseline, VERSION_PROPERTY) == 0
     assert os.listdir(baseline.uri) == [NO_RELEASE]
     evaluation = first.output("Evaluator", "evaluation").uri
     assert BASELINE not in evaluation_results.model_names(evaluation)
     release = first.output("Releaser", "release")
-    assert _int(release, "released") == 1 and _int(release, "version") == 1
+    assert custom_property(release, "released") == 1 and custom_property(release, "version") == 1
     assert kfp.store.versions() == [1]
     release1 = kfp.store.get(1)
     assert release1.record["spans"] == [1] and release1.record["previous_version"] is None
@@ -165,13 +162,13 @@ def test_kubeflow_shaped_pipeline_releases_skips_a_repeat_stops_drift_and_compar
     assert states["DriftGate"] == states["ReleaseBaseline"] == "complete"
     assert states["Trainer"] == "cached"
     baseline = second.output("ReleaseBaseline", "model")
-    assert _int(baseline, VERSION_PROPERTY) == 1
-    assert baseline.custom_properties[SOURCE_PROPERTY].string_value == release1.record["model"]["uri"]
+    assert custom_property(baseline, VERSION_PROPERTY) == 1
+    assert custom_property(baseline, SOURCE_PROPERTY) == release1.record["model"]["uri"]
     evaluation = second.output("Evaluator", "evaluation").uri
     assert evaluation_results.model_names(evaluation) == {evaluation_results.CANDIDATE, BASELINE}
     release = second.output("Releaser", "release")
-    assert _int(release, "released") == 0
-    assert "release 1 already carries" in release.custom_properties["reason"].string_value
+    assert custom_property(release, "released") == 0
+    assert "release 1 already carries" in custom_property(release, "reason")
     # The converter ran again (its blessing input is new) and made the same .tflite: the
     # Releaser's sha256 check holds even where the model's URI would differ.
     firmware = second.output("FirmwareBuilder", "firmware").uri
@@ -200,7 +197,7 @@ def test_kubeflow_shaped_pipeline_releases_skips_a_repeat_stops_drift_and_compar
     fourth, error = kfp.run()
     assert error is None, error
     baseline = fourth.output("ReleaseBaseline", "model")
-    assert _int(baseline, VERSION_PROPERTY) == 1
+    assert custom_property(baseline, VERSION_PROPERTY) == 1
     assert _tree(baseline.uri) == _tree(release1.record["model"]["uri"])
     evaluation = fourth.output("Evaluator", "evaluation").uri
     assert evaluation_results.model_names(evaluation) == {evaluation_results.CANDIDATE, BASELINE}

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
+from tinyml.artifact_properties import is_blessed
 from tinyml.config import DEFAULT_CONFIG
 from tinyml.firmware.manifest import read_manifest
 
@@ -126,7 +127,7 @@ def test_run_succeeds_blessed_with_per_slice_metrics(first_run):
     assert "blessed" in stdout and "ink_density=high" in stdout
 
     blessing = _output(root, report["run_id"], "Evaluator", "blessing")
-    assert blessing.custom_properties["blessed"].int_value == 1
+    assert is_blessed(blessing)
     firmware = _output(root, report["run_id"], "FirmwareBuilder", "firmware")
     manifest = read_manifest(Path(firmware.uri) / "cortex-m4f")
     assert manifest.verification.passed is True

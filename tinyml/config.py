@@ -329,11 +329,11 @@ class PipelineConfig(_Strict):
         p = Path(self.data.path)
         return p if p.is_absolute() else Path(self.source_dir) / p
 
-    def release_store(self, root: Path) -> str:
-        """Where releases go: the configured store, or <root>/releases."""
+    def release_store(self, default: Path) -> str:
+        """Where releases go: the configured store, or `default` (the runs root's releases folder)."""
         store = self.release.store if self.release else None
         if not store:
-            return str(Path(root) / "releases")
+            return str(default)
         if "://" in store or Path(store).is_absolute():
             return store
         return str(Path(self.source_dir) / store)

@@ -26,8 +26,8 @@ def test_spans_drift_and_release_parse(tmp_path):
     raw["release"] = {"store": "rel"}
     config = parse_config(raw, source_dir=str(tmp_path))
     assert config.data.spans.window == 3 and config.data.drift.thresholds == {"label": 0.05}
-    assert config.release_store(Path("/runs")) == str(tmp_path / "rel")
-    assert parse_config({**raw, "release": {}}).release_store(Path("/runs")) == "/runs/releases"
+    assert config.release_store(Path("/runs/releases")) == str(tmp_path / "rel")
+    assert parse_config({**raw, "release": {}}).release_store(Path("/runs/releases")) == "/runs/releases"
     assert config.serving_file() is None
     raw["data"]["serving_path"] = "serving/seen.csv"
     assert parse_config(raw, source_dir=str(tmp_path)).serving_file() == tmp_path / "serving" / "seen.csv"
@@ -49,7 +49,7 @@ def test_inconsistent_span_settings_are_refused_with_the_fix(data, message):
 def test_release_store_is_a_folder_or_a_gcs_uri(tmp_path):
     raw = _raw(path="d/x.csv")
     gcs = parse_config({**raw, "release": {"store": "gs://my-bucket/tinyml/releases/"}})
-    assert gcs.release_store(Path("/runs")) == "gs://my-bucket/tinyml/releases"
+    assert gcs.release_store(Path("/runs/releases")) == "gs://my-bucket/tinyml/releases"
     for bad in ("s3://bucket/releases", "gs://Bad_Bucket/x", "gs://", "gs://b"):
         with pytest.raises(TinymlError, match=r"release.store': .*local folder or gs://BUCKET/PATH"):
             parse_config({**raw, "release": {"store": bad}})

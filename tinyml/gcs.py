@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tinyml import node_ids
 from tinyml.errors import TinymlError
+from tinyml.file_names import MANIFEST_NAME
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -58,7 +60,7 @@ def find_firmware(run_root: str) -> dict[str, str]:
     try:
         for blob in client().list_blobs(bucket_name, prefix=f"{prefix}/" if prefix else None):
             parts = blob.name.split("/")
-            if parts[-1] == "manifest.json" and "FirmwareBuilder" in parts:
+            if parts[-1] == MANIFEST_NAME and node_ids.FIRMWARE_BUILDER in parts:
                 found[parts[-2]] = f"gs://{bucket_name}/{'/'.join(parts[:-1])}"
     except exceptions.GoogleAPIError as e:
         raise _api_error(e, run_root) from e

@@ -13,6 +13,7 @@ from tfx.types import artifact_utils, standard_artifact_utils
 from tinyml.config import SplitConfig
 from tinyml.data import leakage, split_check
 from tinyml.errors import TinymlError
+from tinyml.file_names import SPLIT_CHECK_FILE
 
 
 class DataValidationError(TinymlError):
@@ -66,5 +67,5 @@ class Executor(base_executor.BaseExecutor):
             logging.warning("DataGate: split check (data.split.check: warn): %s", line)
         out = artifact_utils.get_single_instance(output_dict["report"])
         out.set_string_custom_property("split_check", "warned" if achieved.problems else "passed")
-        with tf.io.gfile.GFile(os.path.join(out.uri, "split_check.json"), "w") as f:
+        with tf.io.gfile.GFile(os.path.join(out.uri, SPLIT_CHECK_FILE), "w") as f:
             f.write(json.dumps({"check": split.check, **achieved.as_dict()}, indent=2))

@@ -18,11 +18,12 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from tinyml.artifact_properties import SPAN
+from tinyml.artifact_properties import span as span_of
 from tinyml.errors import TinymlError
 
 SPLIT = "train"
 STATS_FILE = "FeatureStats.pb"
-SPAN_PROPERTY = "span"
 # In `reference_store`: {"span": N, "statistics": URI of the accepted span's FeatureStats.pb}.
 REFERENCE_FILE = "reference.json"
 
@@ -71,11 +72,6 @@ def comparator_lines(anomalies: anomalies_pb2.Anomalies) -> tuple[list[str], lis
     return lines("drift_measurements"), lines("skew_measurements")
 
 
-def _span(artifact) -> int | None:
-    # ExampleGen records the span as a custom property.
-    return artifact.get_int_custom_property(SPAN_PROPERTY) if artifact.has_custom_property(SPAN_PROPERTY) else None
-
-
 def read_reference(store: str) -> tuple[str, int | None] | None:
     """(statistics URI, span) the pointer in `store` names, or None before the first span passed."""
     path = os.path.join(store, REFERENCE_FILE)
@@ -106,13 +102,13 @@ class Executor(base_executor.BaseExecutor):
         references = input_dict.get("reference") or []
         baseline = artifact_utils.get_single_instance(output_dict["baseline"])
         current_path = os.path.join(statistics.uri, f"Split-{SPLIT}", STATS_FILE)
-        span = _span(examples)
+        span = span_of(examples)
         serving_path = exec_properties.get("serving_path") or None
         store = exec_properties.get("reference_store") or None
         if store:
             reference = read_reference(store)
         else:
-            reference = (os.path.join(references[0].uri, STATS_FILE), _span(references[0])) if references else None
+            reference = (os.path.join(references[0].uri, STATS_FILE), span_of(references[0])) if references else None
 
         previous = tfdv.load_stats_binary(reference[0]) if reference else None
         serving = tfdv.generate_statistics_from_csv(serving_path) if serving_path else None
@@ -142,6 +138,6 @@ class Executor(base_executor.BaseExecutor):
         tf.io.gfile.makedirs(baseline.uri)
         tf.io.gfile.copy(current_path, os.path.join(baseline.uri, STATS_FILE), overwrite=True)
         if span is not None:
-            baseline.set_int_custom_property(SPAN_PROPERTY, span)
+            baseline.set_int_custom_property(SPAN, span)
         if store:
             write_reference(store, os.path.join(baseline.uri, STATS_FILE), span)

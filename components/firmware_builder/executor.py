@@ -8,6 +8,7 @@ from absl import logging
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
+from tinyml.artifact_properties import custom_property, is_blessed, spans
 from tinyml.errors import TinymlError
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.target_build import TestVectors, build_target
@@ -22,8 +23,8 @@ class FirmwareBuildError(TinymlError):
 
 def _blessing(artifact) -> tuple[bool, list[str] | None]:
     """(blessed, the targets the converter found in budget; None = not stated)."""
-    blessed = bool(artifact.get_int_custom_property("blessed"))
-    targets = artifact.get_string_custom_property("blessed_targets")
+    blessed = is_blessed(artifact)
+    targets = custom_property(artifact, "blessed_targets")
     return blessed, (json.loads(targets) if targets else None)
 
 
@@ -50,7 +51,7 @@ class Executor(base_executor.BaseExecutor):
             "model_artifact_id": model.id if model is not None else None,
             "data_artifact_ids": [e.id for e in examples],
             # ExampleGen's span of each input (0 when the data is not in spans).
-            "spans": sorted({e.get_int_custom_property("span") for e in examples if e.has_custom_property("span")}),
+            "spans": spans(examples),
         }
 
     def Do(self, input_dict, output_dict, exec_properties):

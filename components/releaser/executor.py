@@ -10,13 +10,14 @@ from absl import logging
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
+from tinyml.artifact_properties import custom_property, is_blessed, spans
 from tinyml.runs import evaluation as evaluation_results
 from tinyml.runs.evaluation import ACCURACY
+from tinyml.file_names import RELEASE_FILE
 from tinyml.firmware.manifest import MANIFEST_NAME, parse_manifest
 from tinyml.releases.storage import join
 from tinyml.releases.store import Release, ReleaseStore
 
-RECORD_FILE = "release.json"
 BASELINE = "baseline"
 _METRICS = ("example_count", "accuracy", "precision", "recall", "f1")
 
@@ -65,11 +66,6 @@ def release_metrics(evaluation_uri: str) -> dict[str, dict]:
     }
 
 
-def _spans(examples) -> list[int]:
-    # ExampleGen records the span as a custom property.
-    return sorted({e.get_int_custom_property("span") for e in examples if e.has_custom_property("span")})
-
-
 def converted_model_sha256(firmware_uri: str, targets: list[str]) -> str | None:
     """sha256 of the .tflite the firmware carries (every target carries the same one), from a manifest."""
     for target in targets:
@@ -103,12 +99,12 @@ class Executor(base_executor.BaseExecutor):
         firmware = artifact_utils.get_single_instance(input_dict["firmware"])
         out = artifact_utils.get_single_instance(output_dict["release"])
         targets = json.loads(exec_properties["targets"])
-        spans = _spans(input_dict["examples"])
-        out.set_string_custom_property("spans", json.dumps(spans))
+        data_spans = spans(input_dict["examples"])
+        out.set_string_custom_property("spans", json.dumps(data_spans))
         out.set_int_custom_property("model_artifact_id", model.id)
 
         reasons = []
-        blessed = bool(blessing.get_int_custom_property("blessed"))
+        blessed = is_blessed(blessing)
         if not blessed:
             _, why = evaluation_results.load_validation(evaluation.uri)
             why = [" ".join(w.split()) for w in why] or ["no reason recorded"]
@@ -117,7 +113,7 @@ class Executor(base_executor.BaseExecutor):
         reasons += slice_regressions(
             comparison, exec_properties["min_slice_examples"], json.loads(exec_properties["max_slice_accuracy_decrease"])
         )
-        built = json.loads(firmware.get_string_custom_property("targets") or "[]")
+        built = json.loads(custom_property(firmware, "targets") or "[]")
         missing = [t for t in targets if t not in built]
         # An unblessed model gets no firmware by design: that is no extra reason.
         if blessed and missing:
@@ -127,12 +123,12 @@ class Executor(base_executor.BaseExecutor):
         if not reasons:
             reasons += filter(None, [already_released(store.latest(), model.uri, tflite_sha256)])
         if reasons:
-            return self._finish(out, {"released": False, "reasons": reasons, "spans": spans})
+            return self._finish(out, {"released": False, "reasons": reasons, "spans": data_spans})
 
         release = store.publish(
             {
                 "run_id": self._context.pipeline_run_id if self._context else None,
-                "spans": spans,
+                "spans": data_spans,
                 "model": {"artifact_id": model.id, "uri": model.uri, "tflite_sha256": tflite_sha256},
                 "metrics": release_metrics(evaluation.uri),
                 # On the eval data of this run, against the release it replaces.
@@ -154,5 +150,5 @@ class Executor(base_executor.BaseExecutor):
         out.set_int_custom_property("released", int(record["released"]))
         # gfile: the artifact root may be gs:// on Kubeflow.
         tf.io.gfile.makedirs(out.uri)
-        with tf.io.gfile.GFile(os.path.join(out.uri, RECORD_FILE), "w") as f:
+        with tf.io.gfile.GFile(os.path.join(out.uri, RELEASE_FILE), "w") as f:
             f.write(json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -9,6 +9,7 @@ from absl import logging
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
+from tinyml.artifact_properties import is_blessed
 from tinyml.config import ConverterConfig
 from tinyml.converter import examples_io, float_model
 from tinyml.converter.conversion import EvalData, convert
@@ -40,7 +41,7 @@ class Executor(base_executor.BaseExecutor):
         firmware_blessing = artifact_utils.get_single_instance(output_dict["firmware_blessing"])
         out.mkdir(parents=True, exist_ok=True)
 
-        if not evaluator_blessing.get_int_custom_property("blessed"):
+        if not is_blessed(evaluator_blessing):
             reason = f"the Evaluator did not bless model {model.uri}; not converted"
             logging.warning("TFLMConverter: %s", reason)
             write_report(out, {"blessed": False, "blessed_targets": [], "reasons": [reason]})

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tinyml.config import describe_error
 from tinyml.errors import TinymlError
+from tinyml.file_names import MANIFEST_NAME
 from tinyml.firmware.build import Image
 from tinyml.profiles import Profile
 
 SCHEMA = "tinyml-firmware-manifest/1"
-MANIFEST_NAME = "manifest.json"
 
 
 class _Record(BaseModel):
@@ -191,6 +191,11 @@ def write_manifest(out_dir: Path, manifest: FirmwareManifest) -> Path:
     path = Path(out_dir) / MANIFEST_NAME
     path.write_text(manifest.to_json())
     return path
+
+
+def built_targets(firmware_dir: Path) -> list[str]:
+    """The targets with a manifest in `firmware_dir` (<firmware_dir>/<target>/manifest.json)."""
+    return sorted(p.parent.name for p in Path(firmware_dir).glob(f"*/{MANIFEST_NAME}"))
 
 
 def parse_manifest(text: str, source: str) -> FirmwareManifest:

@@ -14,33 +14,31 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tinyml import node_ids
 from tinyml.errors import TinymlError
-from tinyml.firmware.manifest import MANIFEST_NAME
+from tinyml.firmware.manifest import MANIFEST_NAME, built_targets
 from tinyml.releases.store import ReleaseStore, Source, pipelines_in
-
-
-def _pipelines(root: Path) -> list[str]:
-    return sorted(p.stem for p in (root / "metadata").glob("*.sqlite"))
+from tinyml.runs.layout import RunsLayout
 
 
 def run_firmware(root: Path, run_id: str, pipeline: str | None = None) -> tuple[str, list[Source]]:
     """(pipeline, firmware per target) of run `run_id`, from the local ML Metadata store."""
     from tinyml.runs.summary import latest_run_ids, summarize_run
 
-    root = Path(root)
-    candidates = [pipeline] if pipeline else _pipelines(root)
+    layout = RunsLayout(Path(root))
+    candidates = [pipeline] if pipeline else layout.pipelines()
     for name in candidates:
-        metadata = root / "metadata" / f"{name}.sqlite"
+        metadata = layout.metadata_path(name)
         if not metadata.is_file() or run_id not in latest_run_ids(metadata, limit=1_000_000):
             continue
-        artifact = summarize_run(metadata, name, run_id).output("FirmwareBuilder", "firmware")
-        targets = sorted(p.parent.name for p in Path(artifact.uri).glob("*/manifest.json")) if artifact else []
+        artifact = summarize_run(metadata, name, run_id).output(node_ids.FIRMWARE_BUILDER, "firmware")
+        targets = built_targets(artifact.uri) if artifact else []
         if not targets:
             raise TinymlError(f"run {run_id} of pipeline {name} released no firmware",
                               fix=f"see why with `tinyml runs --root {root}`; pull a run that has firmware")
         return name, [Source(t, Path(artifact.uri) / t) for t in targets]
-    recent = [r for name in candidates if (root / "metadata" / f"{name}.sqlite").is_file()
-              for r in latest_run_ids(root / "metadata" / f"{name}.sqlite", limit=5)]
+    recent = [r for name in candidates if layout.metadata_path(name).is_file()
+              for r in latest_run_ids(layout.metadata_path(name), limit=5)]
     raise TinymlError(
         f"no run {run_id!r} in the runs root {root}" + (f" (recent runs: {', '.join(recent)})" if recent else " (no runs)"),
         fix=f"list the runs with `tinyml runs --root {root}`",

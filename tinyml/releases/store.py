@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyml.errors import TinymlError
+from tinyml.file_names import RELEASE_FILE
 from tinyml.firmware.manifest import MANIFEST_NAME, parse_manifest, sha256_file
 from tinyml.releases.storage import ChecksumError, join, storage_for
 
-RELEASE_FILE = "release.json"
 SCHEMA = "tinyml-release/1"
 # Claims of numbers someone else took first, before giving up (each one is a concurrent publish).
 MAX_CLAIM_ATTEMPTS = 100

@@ -5,10 +5,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyml import node_ids
+from tinyml.artifact_properties import is_blessed, span
 from tinyml.runs import evaluation as evaluation_results
 from tinyml.runs.summary import RunSummary
 from tinyml.config import PipelineConfig
-from tinyml.firmware.manifest import MANIFEST_NAME, read_manifest
+from tinyml.file_names import RELEASE_FILE, SPLIT_CHECK_FILE
+from tinyml.firmware.manifest import built_targets, read_manifest
+from tinyml.runs.layout import SUMMARY_FILE
 
 
 @dataclass
@@ -45,18 +49,14 @@ class RunReport:
         }
 
 
-def _custom_int(artifact, key: str) -> int | None:
-    prop = artifact.custom_properties.get(key) if artifact is not None else None
-    return prop.int_value if prop is not None else None
-
-
 def firmware_sizes(firmware_uri: str) -> dict[str, dict]:
     """{target: folder, flash and RAM against budget} of every target built under `firmware_uri`."""
     released = {}
-    for path in sorted(Path(firmware_uri).glob(f"*/{MANIFEST_NAME}")):
-        memory = read_manifest(path.parent).memory
-        released[path.parent.name] = {
-            "directory": str(path.parent),
+    for target in built_targets(firmware_uri):
+        folder = Path(firmware_uri) / target
+        memory = read_manifest(folder).memory
+        released[target] = {
+            "directory": str(folder),
             "flash_bytes": memory.flash_bytes,
             "flash_budget_bytes": memory.flash_budget_bytes,
             "ram_bytes": memory.ram_bytes,
@@ -67,31 +67,31 @@ def firmware_sizes(firmware_uri: str) -> dict[str, dict]:
 
 def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
     report = RunReport(summary)
-    evaluation = summary.output("Evaluator", "evaluation")
-    blessing = summary.output("Evaluator", "blessing")
+    evaluation = summary.output(node_ids.EVALUATOR, "evaluation")
+    blessing = summary.output(node_ids.EVALUATOR, "blessing")
     if evaluation is not None:
         report.slices = evaluation_results.load_slice_metrics(evaluation.uri)
         report.confusion_matrix = evaluation_results.load_confusion_matrix(evaluation.uri, config.data.num_classes).tolist()
         passed, report.blessing_reasons = evaluation_results.load_validation(evaluation.uri)
-        report.blessed = bool(_custom_int(blessing, "blessed")) if blessing is not None else passed
-    firmware = summary.output("FirmwareBuilder", "firmware")
+        report.blessed = is_blessed(blessing) if blessing is not None else passed
+    firmware = summary.output(node_ids.FIRMWARE_BUILDER, "firmware")
     report.firmware = firmware_sizes(firmware.uri) if firmware is not None else {}
-    examples = summary.output("CsvExampleGen", "examples") or summary.output("ImportExampleGen", "examples")
+    examples = summary.examples()
     # Without spans ExampleGen still records span 0: not worth reporting.
-    if config.data.spans and examples is not None and "span" in examples.custom_properties:
-        report.spans = [examples.custom_properties["span"].int_value]
-    gate = summary.output("DataGate", "report")
-    if gate is not None and (Path(gate.uri) / "split_check.json").is_file():
-        report.split_check = json.loads((Path(gate.uri) / "split_check.json").read_text())
-    record = summary.output("Releaser", "release")
-    if record is not None and (Path(record.uri) / "release.json").is_file():
-        report.release = json.loads((Path(record.uri) / "release.json").read_text())
+    if config.data.spans and span(examples) is not None:
+        report.spans = [span(examples)]
+    gate = summary.output(node_ids.DATA_GATE, "report")
+    if gate is not None and (Path(gate.uri) / SPLIT_CHECK_FILE).is_file():
+        report.split_check = json.loads((Path(gate.uri) / SPLIT_CHECK_FILE).read_text())
+    record = summary.output(node_ids.RELEASER, "release")
+    if record is not None and (Path(record.uri) / RELEASE_FILE).is_file():
+        report.release = json.loads((Path(record.uri) / RELEASE_FILE).read_text())
     return report
 
 
 def write_report(report: RunReport, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "summary.json").write_text(json.dumps(report.as_dict(), indent=2))
+    (directory / SUMMARY_FILE).write_text(json.dumps(report.as_dict(), indent=2))
     if report.slices:
         _plot_metrics(report, directory / "metrics.png")
     report.directory = directory

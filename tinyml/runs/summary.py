@@ -8,6 +8,7 @@ from pathlib import Path
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from tinyml import node_ids
 from tinyml.runs import run_marker
 
 _STATES = {
@@ -60,6 +61,10 @@ class RunSummary:
 
     def component(self, node_id: str) -> ComponentRun | None:
         return next((c for c in self.components if c.node_id == node_id), None)
+
+    def examples(self) -> metadata_store_pb2.Artifact | None:
+        """ExampleGen's examples (CSV or TFRecord input)."""
+        return self.output(node_ids.CSV_EXAMPLE_GEN, "examples") or self.output(node_ids.IMPORT_EXAMPLE_GEN, "examples")
 
     def output(self, node_id: str, key: str) -> metadata_store_pb2.Artifact | None:
         c = self.component(node_id)
