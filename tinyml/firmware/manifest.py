@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -98,7 +99,7 @@ class FirmwareManifest(_Record):
     """manifest.json of one target's firmware."""
 
     # `schema` would shadow a BaseModel attribute: the field keeps the name only in the file.
-    schema_id: str = Field(SCHEMA, alias="schema", pattern=f"^{SCHEMA}$")
+    schema_id: Literal[SCHEMA] = Field(SCHEMA, alias="schema")  # type: ignore[valid-type]
     target: TargetRecord
     model: ModelRecord
     io: IoRecord | None = None  # None when the builder was not given the tensors
