@@ -5,44 +5,31 @@ import json
 import os
 
 import tensorflow as tf
-import tensorflow_model_analysis as tfma
 from absl import logging
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from tinyml.artifact_properties import custom_property, is_blessed, spans
-from tinyml.runs import evaluation as evaluation_results
-from tinyml.runs.evaluation import ACCURACY
 from tinyml.file_names import RELEASE_FILE
 from tinyml.firmware.manifest import MANIFEST_NAME, parse_manifest
 from tinyml.releases.storage import join
 from tinyml.releases.store import Release, ReleaseStore
+from tinyml.runs import evaluation as evaluation_results
+from tinyml.runs.evaluation import BASELINE
 
-BASELINE = "baseline"
 _METRICS = ("example_count", "accuracy", "precision", "recall", "f1")
-
-
-def _accuracy_by_slice(evaluation_uri: str, model_name: str | None) -> dict[str, tuple[int, float]]:
-    result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
-    out = {}
-    for key, outputs in result.slicing_metrics:
-        top = outputs.get("", {}).get("", {})
-        count = top.get("example_count", {}).get("doubleValue")
-        accuracy = top.get(ACCURACY, {}).get("doubleValue")
-        if count is not None and accuracy is not None:
-            out[evaluation_results.slice_name(key)] = (int(count), float(accuracy))
-    return out
 
 
 def comparison_with_release(evaluation_uri: str) -> dict[str, dict]:
     """{slice: {examples, candidate, released, change}}: both models on the same eval data; {} with no release yet."""
     if BASELINE not in evaluation_results.model_names(evaluation_uri):
         return {}
-    candidate = _accuracy_by_slice(evaluation_uri, evaluation_results.CANDIDATE)
-    released = _accuracy_by_slice(evaluation_uri, BASELINE)
+    candidate = evaluation_results.load_slice_metrics(evaluation_uri, evaluation_results.CANDIDATE)
+    released = evaluation_results.load_slice_metrics(evaluation_uri, BASELINE)
     return {
-        name: {"examples": n, "candidate": acc, "released": released[name][1], "change": acc - released[name][1]}
-        for name, (n, acc) in sorted(candidate.items()) if name in released
+        name: {"examples": m.example_count, "candidate": m.accuracy, "released": released[name].accuracy,
+               "change": m.accuracy - released[name].accuracy}
+        for name, m in sorted(candidate.items()) if name in released
     }
 
 

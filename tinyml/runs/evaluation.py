@@ -13,6 +13,7 @@ OVERALL = "overall"
 ACCURACY = "sparse_categorical_accuracy"
 # With a baseline model, TFMA stores both models' results under these names.
 CANDIDATE = "candidate"
+BASELINE = "baseline"
 
 
 def model_names(evaluation_uri: str) -> set[str]:
@@ -24,10 +25,10 @@ def model_names(evaluation_uri: str) -> set[str]:
 # An Evaluator artifact is never rewritten, so one load serves the slice
 # metrics and the confusion matrix (about a second each).
 @functools.lru_cache(maxsize=4)
-def _eval_result(evaluation_uri: str):
-    # Ask for the candidate by name only when the run had a baseline: asking
-    # a single-model result for it makes TFMA log a warning per slice.
-    name = CANDIDATE if CANDIDATE in model_names(evaluation_uri) else None
+def _eval_result(evaluation_uri: str, model: str = CANDIDATE):
+    # Ask for a model by name only when the run had a baseline: asking a
+    # single-model result for it makes TFMA log a warning per slice.
+    name = model if model in model_names(evaluation_uri) else None
     return tfma.load_eval_result(evaluation_uri, model_name=name)
 
 
@@ -95,8 +96,9 @@ def _macro(per_class: dict[int, dict[str, float]], classes: list[int], name: str
     return float(np.mean([per_class[c][name] for c in classes])) if classes else float("nan")
 
 
-def load_slice_metrics(evaluation_uri: str) -> dict[str, SliceMetrics]:
-    result = _eval_result(evaluation_uri)
+def load_slice_metrics(evaluation_uri: str, model: str = CANDIDATE) -> dict[str, SliceMetrics]:
+    """Metrics per slice of the candidate, or of the baseline (model=BASELINE) when the run had one."""
+    result = _eval_result(evaluation_uri, model)
     slices = {}
     for key, outputs in result.slicing_metrics:
         subkeys = outputs.get("", {})
