@@ -12,7 +12,7 @@ from tfx.dsl.compiler import compiler
 from tfx.dsl.compiler import constants
 from tfx.orchestration.portable import runtime_parameter_utils
 
-from pipelines import spans
+from pipelines.data_location import data_location
 from pipelines.data_prep import prepare_data
 from pipelines.run_progress import ExecutionWatcher
 from tinyml.runs import run_marker
@@ -34,20 +34,16 @@ def build_local_pipeline(
 ) -> tuple[tfx.dsl.Pipeline, RunsLayout]:
     """`data_path`: what `prepare_data` returned, when the caller checked the data already."""
     layout = RunsLayout(Path(root).resolve())
-    data_path = data_path or prepare_data(config, layout.root)
-    if config.data.spans:
-        data_root, pattern = spans.split_span_path(data_path)
-        if spans.latest_span(data_path)[1].is_dir():
-            pattern += "/*"
-    else:
-        data_root, pattern = (data_path, "*") if data_path.is_dir() else (data_path.parent, data_path.name)
+    if data_path is None:  # else the caller has prepared and checked it
+        prepare_data(config, layout.root)
+    data_root, pattern = data_location(config, str(layout.root), on_this_machine=True)
     metadata_path = layout.metadata_path(config.name)
     metadata_path.parent.mkdir(parents=True, exist_ok=True)
     schema = config.schema_file()
     pipeline = create_pipeline(
         config,
         pipeline_root=str(layout.pipeline_root(config.name)),
-        data_root=str(data_root),
+        data_root=data_root,
         input_pattern=pattern,
         schema_path=str(schema) if schema else None,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path)),

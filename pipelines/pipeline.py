@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 from tfx import v1 as tfx
+from tfx.orchestration.data_types import RuntimeParameter
 from tfx.proto import example_gen_pb2
 
 from components.artifact_types import DataBaseline, ReleaseRecord
@@ -69,10 +71,53 @@ def code_fingerprint(import_path: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def trainer_custom_config(config: PipelineConfig) -> dict:
+    """What the Trainer's run_fn reads from custom_config."""
+    m = config.model
+    return {
+        "epochs": m.epochs,
+        "batch_size": m.batch_size,
+        "learning_rate": m.learning_rate,
+        "seed": m.seed,
+        "label_key": config.data.label,
+        "num_classes": config.data.num_classes,
+        "code_fingerprint": code_fingerprint(m.run_fn),
+    }
+
+
+def evaluator_baseline(
+    config: PipelineConfig, candidate: tfx.dsl.Channel, release_store: str | None, without_resolvers: bool
+) -> tuple[tfx.dsl.Resolver | ReleaseBaseline | None, type]:
+    """The node giving the Evaluator its baseline model (None: no baseline), and the Evaluator class to use.
+
+    With 'release' the baseline is the latest release (what is in the field,
+    not the latest blessing); without, the newest other blessed model. Without
+    resolvers (Kubeflow) ReleaseBaseline reads the release store instead, and
+    with no release there is no baseline.
+    """
+    if without_resolvers:
+        if not config.release:
+            return None, tfx.components.Evaluator
+        baseline = ReleaseBaseline(store=release_store, pipeline=config.name).with_id(node_ids.RELEASE_BASELINE)
+        return baseline, ReleaseEvaluator
+    if config.release:
+        return tfx.dsl.Resolver(
+            strategy_class=LatestReleasedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            release=tfx.dsl.Channel(type=ReleaseRecord),
+        ).with_id(node_ids.LATEST_RELEASED_MODEL_RESOLVER), tfx.components.Evaluator
+    return tfx.dsl.Resolver(
+        strategy_class=LatestBlessedOtherModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        candidate=candidate,
+    ).with_id(node_ids.LATEST_BLESSED_MODEL_RESOLVER), tfx.components.Evaluator
+
+
 def create_pipeline(
     config: PipelineConfig,
     pipeline_root: str,
-    data_root: str,
+    data_root: str | RuntimeParameter,
     schema_path: str | None = None,
     input_pattern: str = "*",
     metadata_connection_config=None,
@@ -80,17 +125,22 @@ def create_pipeline(
     enable_cache: bool = True,
     release_store: str | None = None,
     without_resolvers: bool = False,
+    serving_path: str | None = None,
+    targets: Sequence[str] | RuntimeParameter | None = None,
+    trainer_config: dict | RuntimeParameter | None = None,
 ) -> tfx.dsl.Pipeline:
     """The full pipeline for `config`, reading the files matching `input_pattern` in `data_root`.
 
     `schema_path`: a curated schema to validate against; inferred when None.
     With spans, `input_pattern` holds {SPAN} and ExampleGen reads the newest span.
     `release_store`: where releases go when the config has 'release'.
-    `without_resolvers`: no Resolver node, for Kubeflow, whose backend runs none.
-    The components resolve instead: the DriftGate keeps a pointer to the last
-    accepted span's statistics under <pipeline_root>/<name>/drift-reference,
-    and ReleaseBaseline reads the latest release's model from the release
-    store; without 'release' the Evaluator has no baseline.
+    `without_resolvers`: no Resolver node, for Kubeflow, whose backend runs none;
+    the components resolve instead (README, "Kubeflow Pipelines").
+    `serving_path`: the DriftGate's serving data as written; default the
+    config's, resolved against the config's folder.
+    `data_root`, `targets` (target profiles, default the config's) and
+    `trainer_config` (the Trainer's custom_config, default
+    trainer_custom_config(config)) may be RuntimeParameters, set per run.
     """
     if config.release and not release_store:
         raise ValueError("the config has 'release': pass release_store")
@@ -134,7 +184,7 @@ def create_pipeline(
             examples=examples,
             reference=reference.outputs["baseline"] if reference else None,
             thresholds=config.data.drift.model_dump(),
-            serving_path=str(config.serving_file()) if config.serving_file() else None,
+            serving_path=serving_path or (str(config.serving_file()) if config.serving_file() else None),
             reference_store=f"{pipeline_root.rstrip('/')}/{config.name}/drift-reference" if without_resolvers else None,
         ).with_id(node_ids.DRIFT_GATE)
         span_nodes = [reference, drift_gate] if reference else [drift_gate]
@@ -172,43 +222,15 @@ def create_pipeline(
         span_nodes.append(newest)
         transformed_examples = newest.outputs["transformed_examples"]
 
-    m = config.model
+    targets = config.targets if targets is None else targets
     trainer = tfx.components.Trainer(
-        run_fn=m.run_fn,
+        run_fn=config.model.run_fn,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        custom_config={
-            "epochs": m.epochs,
-            "batch_size": m.batch_size,
-            "learning_rate": m.learning_rate,
-            "seed": m.seed,
-            "label_key": config.data.label,
-            "num_classes": config.data.num_classes,
-            "code_fingerprint": code_fingerprint(m.run_fn),
-        },
+        custom_config=trainer_custom_config(config) if trainer_config is None else trainer_config,
     ).with_id(node_ids.TRAINER)
-
-    evaluator_cls = tfx.components.Evaluator
-    if config.release and without_resolvers:
-        baseline = ReleaseBaseline(store=release_store, pipeline=config.name).with_id(node_ids.RELEASE_BASELINE)
-        evaluator_cls = ReleaseEvaluator
-    elif without_resolvers:
-        baseline = None
-    elif config.release:
-        # Compare with what is in the field: the latest release, not the latest blessing.
-        baseline = tfx.dsl.Resolver(
-            strategy_class=LatestReleasedModelStrategy,
-            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            release=tfx.dsl.Channel(type=ReleaseRecord),
-        ).with_id(node_ids.LATEST_RELEASED_MODEL_RESOLVER)
-    else:
-        baseline = tfx.dsl.Resolver(
-            strategy_class=LatestBlessedOtherModelStrategy,
-            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-            candidate=trainer.outputs["model"],
-        ).with_id(node_ids.LATEST_BLESSED_MODEL_RESOLVER)
+    baseline, evaluator_cls = evaluator_baseline(config, trainer.outputs["model"], release_store, without_resolvers)
 
     evaluator = evaluator_cls(
         examples=examples,
@@ -227,14 +249,14 @@ def create_pipeline(
         examples=transformed_examples,
         label_key=config.data.label,
         slice_features=config.data.slice_features,
-        targets=config.targets,
+        targets=targets,
         config=config.converter,
         profiles=user_profiles,
     ).with_id(node_ids.TFLM_CONVERTER)
     firmware = FirmwareBuilder(
         tflite_model=converter.outputs["tflite_model"],
         firmware_blessing=converter.outputs["firmware_blessing"],
-        targets=list(config.targets),
+        targets=targets,
         model=trainer.outputs["model"],
         examples=training_examples,
         evaluation=evaluator.outputs["evaluation"],
@@ -250,7 +272,7 @@ def create_pipeline(
             examples=training_examples,
             store=release_store,
             pipeline=config.name,
-            targets=config.targets,
+            targets=targets,
             min_slice_examples=config.evaluation.min_slice_examples,
             max_slice_accuracy_decrease=config.evaluation.max_slice_accuracy_decrease,
         ).with_id(node_ids.RELEASER)]

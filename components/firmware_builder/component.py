@@ -21,15 +21,15 @@ Usage in create_pipeline:
     firmware.outputs["firmware"]  # <uri>/<target>/firmware.elf|.bin|.hex|manifest.json,
                                   # <uri>/firmware_report.json (released/failed/skipped)
 """
-import json
-
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
+from tfx.orchestration.data_types import RuntimeParameter
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from components.artifact_types import Firmware, TFLiteModel
 from components.firmware_builder import executor
+from components.parameters import json_list
 
 
 class FirmwareBuilderSpec(types.ComponentSpec):
@@ -61,7 +61,7 @@ class FirmwareBuilder(base_component.BaseComponent):
         self,
         tflite_model: types.BaseChannel,
         firmware_blessing: types.BaseChannel,
-        targets: list[str],
+        targets: list[str] | RuntimeParameter,
         model: types.BaseChannel | None = None,
         examples: types.BaseChannel | None = None,
         evaluation: types.BaseChannel | None = None,
@@ -74,7 +74,7 @@ class FirmwareBuilder(base_component.BaseComponent):
             model=model,
             examples=examples,
             evaluation=evaluation,
-            targets=json.dumps(list(targets)),
+            targets=json_list(targets),
             profiles=profiles,
             verification_timeout_s=verification_timeout_s,
             firmware=types.Channel(type=Firmware),

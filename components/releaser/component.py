@@ -24,6 +24,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from components.artifact_types import Firmware, ReleaseRecord
+from components.parameters import json_list
 from components.releaser import executor
 
 
@@ -55,7 +56,7 @@ class Releaser(base_component.BaseComponent):
                  targets, min_slice_examples: int, max_slice_accuracy_decrease: float | None):
         super().__init__(spec=ReleaserSpec(
             model=model, model_blessing=model_blessing, evaluation=evaluation, firmware=firmware, examples=examples,
-            store=store, pipeline=pipeline, targets=json.dumps(list(targets)),
+            store=store, pipeline=pipeline, targets=json_list(targets),
             min_slice_examples=min_slice_examples,
             max_slice_accuracy_decrease=json.dumps(max_slice_accuracy_decrease),
             release=types.Channel(type=ReleaseRecord),

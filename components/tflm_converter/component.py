@@ -28,10 +28,12 @@ from typing import Sequence
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
+from tfx.orchestration.data_types import RuntimeParameter
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from components.artifact_types import TFLiteModel
+from components.parameters import json_list
 from components.tflm_converter import executor
 from tinyml.config import ConverterConfig
 
@@ -74,7 +76,7 @@ class TFLMConverter(base_component.BaseComponent):
         transform_graph: types.BaseChannel,
         examples: types.BaseChannel,
         label_key: str,
-        targets: Sequence[str],
+        targets: Sequence[str] | RuntimeParameter,
         slice_features: Sequence[str] = (),
         config: ConverterConfig | None = None,
         profiles: str | None = None,
@@ -87,7 +89,7 @@ class TFLMConverter(base_component.BaseComponent):
             examples=examples,
             label_key=label_key,
             slice_features=json.dumps(list(slice_features)),
-            targets=json.dumps(list(targets)),
+            targets=json_list(targets),
             profiles=profiles,
             **config.model_dump(),
             tflite_model=types.Channel(type=TFLiteModel),
