@@ -87,11 +87,12 @@ def _print_targets(console, targets: dict) -> None:
 @click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
 @profiles_option
 @click.option("--representative-examples", type=click.IntRange(1, 100_000), help="Default: ConverterConfig's.")
-@click.option("--max-accuracy-drop", type=click.FloatRange(0, 100), help="Points of accuracy int8 may lose.")
+@click.option("--max-accuracy-decrease", type=click.FloatRange(0, 1),
+              help="How far accuracy may fall from float to int8, a fraction (0.01 = 1 point).")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (model.tflite, model_data.c/.h, conversion_report.json, test_vectors.npz).")
 def convert(saved_model, signature, keras_file, data_path, eval_data, input_key, label, slices, targets,
-            profiles_file, representative_examples, max_accuracy_drop, out_dir):
+            profiles_file, representative_examples, max_accuracy_decrease, out_dir):
     """Convert a SavedModel/Keras model to a verified full-int8 .tflite for microcontrollers."""
     import numpy as np
     from rich.console import Console
@@ -103,7 +104,7 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
 
     if (saved_model is None) == (keras_file is None):
         raise click.UsageError("pass exactly one of --saved-model DIR or --keras FILE")
-    overrides = {"representative_examples": representative_examples, "max_accuracy_drop": max_accuracy_drop}
+    overrides = {"representative_examples": representative_examples, "max_accuracy_decrease": max_accuracy_decrease}
     config = ConverterConfig(**{k: v for k, v in overrides.items() if v is not None})
     target_profiles = _targets(targets, profiles_file)
     with _status("loading the float model...") as step:
@@ -127,7 +128,7 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
     if report["metrics"]:
         f, q = report["metrics"]["float"]["overall"], report["metrics"]["int8"]["overall"]
         console.print(f"accuracy on {q['count']} examples: float {100 * f['accuracy']:.2f}%, "
-                      f"int8 {100 * q['accuracy']:.2f}% (drop {report['metrics']['accuracy_drop_points']['overall']:.2f} points)")
+                      f"int8 {100 * q['accuracy']:.2f}% (down {100 * report['metrics']['accuracy_decrease']['overall']:.2f} points)")
     else:
         console.print(f"no '{label}' array in {eval_path}: accuracy not evaluated")
     check = report["tflm_check"]

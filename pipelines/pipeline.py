@@ -252,6 +252,7 @@ def create_pipeline(
         targets=targets,
         config=config.converter,
         profiles=user_profiles,
+        min_slice_examples=config.evaluation.min_slice_examples,
     ).with_id(node_ids.TFLM_CONVERTER)
     firmware = FirmwareBuilder(
         tflite_model=converter.outputs["tflite_model"],

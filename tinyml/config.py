@@ -131,7 +131,8 @@ class EvaluationConfig(_Strict):
     # How far overall accuracy may fall against the latest blessed model
     # (absolute, 0..1) before the candidate is refused.
     max_accuracy_decrease: float = Field(0.01, ge=0, le=1)
-    # Slices with fewer examples are reported but not gated on.
+    # Slices with fewer examples are reported but not gated on, here and by
+    # the converter's float vs int8 check.
     min_slice_examples: int = Field(30, ge=1)
     # With releases: how far accuracy in any slice (with enough examples) may
     # fall against the latest released model on the same eval data.
@@ -259,10 +260,11 @@ def parse_frontend_config(raw: dict, source: str = "<frontend config>") -> Front
 
 class ConverterConfig(_Strict):
     representative_examples: int = Field(200, ge=1, le=100_000)
-    # Points of accuracy (0..100) the int8 model may lose against the float one.
-    max_accuracy_drop: float = Field(1.0, ge=0, le=100)
-    max_slice_accuracy_drop: float = Field(2.0, ge=0, le=100)
-    min_slice_examples: int = Field(30, ge=1)
+    # How far accuracy may fall from the float model to the int8 one
+    # (absolute, 0..1, like evaluation.max_accuracy_decrease): overall, and in
+    # any slice with at least evaluation.min_slice_examples examples.
+    max_accuracy_decrease: float = Field(0.01, ge=0, le=1)
+    max_slice_accuracy_decrease: float = Field(0.02, ge=0, le=1)
     test_vectors: int = Field(200, ge=1, le=10_000)
 
 
@@ -357,9 +359,35 @@ def describe_error(err: dict, model: type[BaseModel]) -> str:
     return f"field '{field}': {err['msg']} (got {err.get('input')!r})"
 
 
+# Settings of older configs that changed name or unit: refused with what to write instead.
+_RENAMED_TO_FRACTIONS = {"max_accuracy_drop": "max_accuracy_decrease",
+                         "max_slice_accuracy_drop": "max_slice_accuracy_decrease"}
+
+
+def _refuse_old_converter_keys(raw: dict, source: str) -> None:
+    converter = raw.get("converter")
+    if not isinstance(converter, dict):
+        return
+    for old, new in _RENAMED_TO_FRACTIONS.items():
+        if old in converter:
+            value = converter[old]
+            example = f"{value / 100:g}" if isinstance(value, (int, float)) else "0.01"
+            raise TinymlError(
+                f"{source}: converter.{old} was renamed converter.{new} and is a fraction: 1.0 points = 0.01",
+                fix=f"in {source}, replace '{old}: {value}' under 'converter' with '{new}: {example}'",
+            )
+    if "min_slice_examples" in converter:
+        raise TinymlError(
+            f"{source}: converter.min_slice_examples was removed: the converter uses evaluation.min_slice_examples",
+            fix=f"in {source}, delete converter.min_slice_examples and set evaluation.min_slice_examples "
+                f"(yours: {converter['min_slice_examples']})",
+        )
+
+
 def parse_config(raw: dict, source: str = "<config>", source_dir: str = ".") -> PipelineConfig:
     if not isinstance(raw, dict):
         raise TinymlError(f"{source}: expected a mapping of settings at the top level, got {type(raw).__name__}")
+    _refuse_old_converter_keys(raw, source)
     try:
         return PipelineConfig(**{**raw, "source_dir": source_dir})
     except ValidationError as e:

@@ -43,8 +43,31 @@ def test_mistyped_value_names_the_field_and_what_was_given():
 
 def test_out_of_range_value_is_refused():
     raw = _raw()
-    raw["converter"]["max_accuracy_drop"] = -1
-    assert "field 'converter.max_accuracy_drop'" in _error(raw)
+    raw["converter"]["max_accuracy_decrease"] = 1.5  # a fraction: at most 1
+    assert "field 'converter.max_accuracy_decrease'" in _error(raw)
+
+
+@pytest.mark.parametrize("old, new, value, fraction", [
+    ("max_accuracy_drop", "max_accuracy_decrease", 1.0, "0.01"),
+    ("max_slice_accuracy_drop", "max_slice_accuracy_decrease", 2.5, "0.025"),
+])
+def test_old_converter_limits_in_points_are_refused_with_the_new_name_and_value(old, new, value, fraction):
+    raw = _raw()
+    raw["converter"][old] = value
+    with pytest.raises(TinymlError) as e:
+        parse_config(raw, source="my.yaml")
+    assert str(e.value).startswith(
+        f"my.yaml: converter.{old} was renamed converter.{new} and is a fraction: 1.0 points = 0.01")
+    assert e.value.fix == f"in my.yaml, replace '{old}: {value}' under 'converter' with '{new}: {fraction}'"
+
+
+def test_min_slice_examples_is_set_once_in_evaluation():
+    raw = _raw()
+    assert "min_slice_examples" not in raw["converter"]
+    raw["converter"]["min_slice_examples"] = 20
+    message = _error(raw)
+    assert "converter.min_slice_examples was removed: the converter uses evaluation.min_slice_examples" in message
+    assert "(yours: 20)" in message
 
 
 def test_unknown_target_lists_the_known_profiles():

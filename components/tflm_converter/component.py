@@ -17,6 +17,7 @@ Usage in create_pipeline:
         slice_features=config.data.slice_features,
         targets=config.targets,
         config=config.converter,          # tinyml.config.ConverterConfig
+        min_slice_examples=config.evaluation.min_slice_examples,
     )
     converter.outputs["tflite_model"]       # TFLiteModel: model.tflite, model_data.c/.h,
                                             # conversion_report.json, test_vectors.npz
@@ -35,17 +36,18 @@ from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from components.artifact_types import TFLiteModel
 from components.parameters import json_list
 from components.tflm_converter import executor
-from tinyml.config import ConverterConfig
+from tinyml.config import ConverterConfig, EvaluationConfig
 
 
 class TFLMConverterSpec(types.ComponentSpec):
     PARAMETERS = {
         # ConverterConfig fields (tinyml.config).
         "representative_examples": ExecutionParameter(type=int),
-        "max_accuracy_drop": ExecutionParameter(type=float),
-        "max_slice_accuracy_drop": ExecutionParameter(type=float),
-        "min_slice_examples": ExecutionParameter(type=int),
+        "max_accuracy_decrease": ExecutionParameter(type=float),
+        "max_slice_accuracy_decrease": ExecutionParameter(type=float),
         "test_vectors": ExecutionParameter(type=int),
+        # evaluation.min_slice_examples: smaller slices are not gated on.
+        "min_slice_examples": ExecutionParameter(type=int),
         "label_key": ExecutionParameter(type=str),
         # JSON lists: slice feature names; target profile names (firmware/profiles.yaml).
         "slice_features": ExecutionParameter(type=str),
@@ -80,6 +82,7 @@ class TFLMConverter(base_component.BaseComponent):
         slice_features: Sequence[str] = (),
         config: ConverterConfig | None = None,
         profiles: str | None = None,
+        min_slice_examples: int = EvaluationConfig().min_slice_examples,
     ):
         config = config or ConverterConfig()
         super().__init__(spec=TFLMConverterSpec(
@@ -92,6 +95,7 @@ class TFLMConverter(base_component.BaseComponent):
             targets=json_list(targets),
             profiles=profiles,
             **config.model_dump(),
+            min_slice_examples=min_slice_examples,
             tflite_model=types.Channel(type=TFLiteModel),
             firmware_blessing=types.Channel(type=standard_artifacts.ModelBlessing),
         ))

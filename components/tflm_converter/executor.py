@@ -65,7 +65,8 @@ class Executor(base_executor.BaseExecutor):
         eval_data = EvalData(columns[net.input_name], columns[label], {s: columns[s] for s in slices},
                              source=eval_dir)
         report = convert(net, representative, train_dir, eval_data, config, targets, out,
-                         progress=lambda step: logging.info("TFLMConverter: %s", step))
+                         progress=lambda step: logging.info("TFLMConverter: %s", step),
+                         min_slice_examples=exec_properties["min_slice_examples"])
         for reason in report["reasons"]:
             logging.warning("TFLMConverter: firmware blessing withheld: %s", reason)
         _bless(firmware_blessing, report["blessed"], report["blessed_targets"])

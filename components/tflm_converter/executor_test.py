@@ -81,7 +81,7 @@ def _run(artifacts, out: Path, *, evaluator_blessed=1, targets=("cortex-m4f", "c
         {"model": [artifacts["model"]], "model_blessing": [artifacts["blessing"](evaluator_blessed)],
          "transform_graph": [artifacts["transform_graph"]], "examples": [artifacts["examples"]]},
         {"tflite_model": [tflite_model], "firmware_blessing": [blessing]},
-        {**config.model_dump(), "label_key": "label", "slice_features": json.dumps(["group"]),
+        {**config.model_dump(), "min_slice_examples": 30, "label_key": "label", "slice_features": json.dumps(["group"]),
          "targets": json.dumps(list(targets))},
     )
     return Path(tflite_model.uri), blessing
@@ -101,7 +101,7 @@ def test_converts_verifies_and_blesses(artifacts, tmp_path):
     assert metrics["float"]["overall"]["count"] == metrics["int8"]["overall"]["count"] == 120
     assert set(metrics["int8"]["per_slice"]) == {"group=even", "group=odd"}
     assert metrics["float"]["overall"]["accuracy"] > 0.5  # the CNN learned something
-    assert abs(report["metrics"]["accuracy_drop_points"]["overall"]) <= 1.0
+    assert abs(report["metrics"]["accuracy_decrease"]["overall"]) <= 0.01
     assert report["tflm_check"] == {"examples": 50, "equal": True, "mismatched_examples": 0,
                                     "max_abs_diff": 0, "divergence": None}
     plan = report["memory_plan"]
@@ -138,7 +138,8 @@ def test_component_builds_with_config_fields_as_parameters():
         model=chan(standard_artifacts.Model), model_blessing=chan(standard_artifacts.ModelBlessing),
         transform_graph=chan(standard_artifacts.TransformGraph), examples=chan(standard_artifacts.Examples),
         label_key="label", targets=["cortex-m4f"], slice_features=["ink_density"],
-        config=ConverterConfig(max_accuracy_drop=0.5))
-    assert c.exec_properties["max_accuracy_drop"] == 0.5
+        config=ConverterConfig(max_accuracy_decrease=0.005), min_slice_examples=12)
+    assert c.exec_properties["max_accuracy_decrease"] == 0.005
+    assert c.exec_properties["min_slice_examples"] == 12
     assert json.loads(c.exec_properties["targets"]) == ["cortex-m4f"]
     assert set(c.outputs) == {"tflite_model", "firmware_blessing"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyml.config import ConverterConfig
+from tinyml.config import ConverterConfig, EvaluationConfig
 from tinyml.converter.float_model import FloatModel
 from tinyml.converter.int8_check import require_int8
 from tinyml.converter.int8_eval import evaluate_int8
@@ -58,8 +58,11 @@ def _check_labels(labels: np.ndarray, num_classes: int, source: str) -> None:
 
 
 def convert(model: FloatModel, representative: np.ndarray, representative_source: str, eval_data: EvalData,
-            config: ConverterConfig, targets: list[Profile], out_dir: Path, progress=None) -> dict:
+            config: ConverterConfig, targets: list[Profile], out_dir: Path, progress=None,
+            min_slice_examples: int = EvaluationConfig().min_slice_examples) -> dict:
     """Run the whole conversion into out_dir; returns the report (also written there).
+
+    Slices with fewer than `min_slice_examples` examples are reported, not gated on.
 
     Raises TinymlError for a model that cannot run on device at all (unsupported
     op, not int8) after writing what exists; accuracy, TFLM and budget problems
@@ -96,9 +99,11 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
         _check_labels(eval_data.labels, num_classes, eval_data.source)
         float_probs = model.predict(eval_data.inputs)
         int8_probs = dequantize_values(int8_outputs, out_q).reshape(len(int8_outputs), -1)
-        evaluation = evaluate_int8(eval_data.labels, float_probs, int8_probs, eval_data.slices, num_classes, config)
+        evaluation = evaluate_int8(eval_data.labels, float_probs, int8_probs, eval_data.slices, num_classes, config,
+                                   min_slice_examples)
         metrics = {"float": evaluation.float_metrics, "int8": evaluation.int8_metrics,
-                   "accuracy_drop_points": {"overall": evaluation.overall_drop, "per_slice": evaluation.slice_drops}}
+                   "accuracy_decrease": {"overall": evaluation.overall_decrease,
+                                         "per_slice": evaluation.slice_decreases}}
         reasons += evaluation.reasons
 
     step("running the int8 model in the TFLM interpreter")
