@@ -5,14 +5,10 @@ Layout (default <runs root>/releases; 'release.store' may be a folder or gs://BU
     <store>/<pipeline>/<version>/release.json
     <store>/<pipeline>/<version>/<target>/firmware.elf|.bin|.hex|manifest.json
 
-Publishing is one protocol on both backends (tinyml.releases.storage), since GCS
-has no rename: every target's firmware is fetched (from a local folder or a
-gs:// one) into a local staging folder and checked against its manifest;
-then the next version number is claimed with an atomic create (taken: the
-next number), every file is written and its stored bytes checked, and
-release.json is written last as the commit marker. Readers see only versions
-with a release.json, so a publish that failed or died leaves no release and
-never touches earlier ones; its claimed number is skipped by later publishes.
+Publishing is one protocol on both backends (tinyml.releases.storage), as
+README, "Retraining on new data", describes; since GCS has no rename, every
+target's firmware is first fetched into a local staging folder and checked
+against its manifest.
 """
 from __future__ import annotations
 

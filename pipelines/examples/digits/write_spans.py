@@ -1,11 +1,5 @@
-"""Splits the digits data into spans so retraining can be watched, span by span.
-
-    python -m pipelines.examples.digits.write_spans --out demo --span 1
-    tinyml run --config demo/config.yaml --root demo/runs      # span 1 -> release 1
-    python -m pipelines.examples.digits.write_spans --out demo --span 2 --corrupt drift
-    tinyml run --config demo/config.yaml --root demo/runs      # stopped: drift, named features
-    python -m pipelines.examples.digits.write_spans --out demo --span 3
-    tinyml run --config demo/config.yaml --root demo/runs      # release 2, change vs release 1
+"""Splits the digits data into spans so retraining can be watched, span by span
+(the walk-through: README, "Retraining on new data").
 
 The data set is shuffled and cut into `--of` parts. By default span N is a
 snapshot of everything collected so far (parts 1..N), so each retraining sees
