@@ -88,6 +88,8 @@ def test_reported_per_class_and_macro_figures_equal_scikit_learn(evaluation):
         macro = precision_recall_fscore_support(y, p, average="macro", zero_division=0)[:3]
         assert (m.precision, m.recall, m.f1) == pytest.approx(macro), name
     assert reported["overall"].per_class[1] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    others = [name for name in reported if name != "overall"]
+    assert list(reported) == ["overall", *sorted(others)]
 
 
 def test_confusion_matrix_agrees(evaluation):

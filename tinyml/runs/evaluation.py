@@ -112,7 +112,8 @@ def load_slice_metrics(evaluation_uri: str, model: str = CANDIDATE) -> dict[str,
             f1=_macro(per_class, occurring, "f1"),
             per_class=per_class,
         )
-    return slices
+    # TFMA lists slices in no fixed order: overall first, then by name, so tables and JSON are stable.
+    return dict(sorted(slices.items(), key=lambda item: (item[0] != OVERALL, item[0])))
 
 
 def load_confusion_matrix(evaluation_uri: str, num_classes: int) -> np.ndarray:
