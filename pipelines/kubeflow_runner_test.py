@@ -249,9 +249,9 @@ def test_relative_serving_path_is_refused_and_a_uri_is_kept_as_written():
 
 
 def test_local_runs_keep_resolving_from_ml_metadata(tmp_path):
-    from pipelines.examples.digits import write_spans as spans
+    from pipelines.examples.digits import write_spans
 
-    spans.write_span(tmp_path / "data", 1, 3, limit=200)
+    write_spans.write_span(tmp_path / "data", 1, 3, limit=200)
     data = {**SPAN_DATA, "path": str(tmp_path / "data" / "span-{SPAN}" / "digits.csv"), "drift": {}}
     pipeline, _ = build_local_pipeline(_config(data=data, release={}), tmp_path / "runs")
     nodes = {c.id: c for c in pipeline.components}

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.examples.digits import write_spans as spans
+from pipelines.examples.digits import write_spans
 
 TINYML = str(Path(sys.executable).with_name("tinyml"))
 ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
@@ -23,5 +23,5 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def write_config(data: Path, name: str, **overrides) -> Path:
-    """The spans example's config (spans.write_config) with the short run's settings."""
-    return spans.write_config(data, name=name, **{**SHORT_RUN, **overrides})
+    """The spans example's config (write_spans.write_config) with the short run's settings."""
+    return write_spans.write_config(data, name=name, **{**SHORT_RUN, **overrides})

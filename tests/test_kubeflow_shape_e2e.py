@@ -44,7 +44,7 @@ from components.release_baseline.executor import NO_RELEASE, SOURCE_PROPERTY, VE
 from components.releaser.executor import BASELINE, converted_model_sha256
 from pipelines import kubeflow_runner
 from tinyml.runs import evaluation as evaluation_results
-from pipelines.examples.digits import write_spans as spans
+from pipelines.examples.digits import write_spans
 from pipelines.local_runner import LOCAL_BEAM_ARGS
 from tinyml.runs.summary import summarize_run
 from tinyml import paths
@@ -89,7 +89,7 @@ class KubeflowShapedRuns:
         self.runs = 0
 
     def write_span(self, span: int, *corrupt: str) -> None:
-        spans.main(["--out", str(self.data), "--span", str(span), *corrupt])
+        write_spans.main(["--out", str(self.data), "--span", str(span), *corrupt])
 
     def run(self):
         """(summary read back from ML Metadata, the runner's exception or None)."""
@@ -183,7 +183,7 @@ def test_kubeflow_shaped_pipeline_releases_skips_a_repeat_stops_drift_and_compar
     assert error is not None
     message = str(error)
     assert "span 2 drifted from span 1" in message, message
-    assert [p for p in spans.DRIFT_PIXELS if f"feature '{p}'" in message] == list(spans.DRIFT_PIXELS), message
+    assert [p for p in write_spans.DRIFT_PIXELS if f"feature '{p}'" in message] == list(write_spans.DRIFT_PIXELS), message
     states = {c.node_id: c.state for c in third.components}
     assert states["DriftGate"] == "failed" and "Trainer" not in states
     assert (kfp.pointer_dir / REFERENCE_FILE).read_bytes() == pointer_bytes

@@ -6,7 +6,7 @@ span 3 -> release 2, with its change against release 1 in the release record.
 Then the bad inputs of `firmware pull`: an unknown run id, a tampered file.
 
 Span N is the first N thirds of the digits data (a growing snapshot), with
-the example's own config (spans.write_config) and shorter training: a
+the example's own config (write_spans.write_config) and shorter training: a
 pipeline run costs about a minute and a half here.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from retraining_support import files, tinyml, write_config
 
-from pipelines.examples.digits import write_spans as spans
+from pipelines.examples.digits import write_spans
 from tinyml.firmware.manifest import read_manifest, sha256_file
 from tinyml.releases.store import ReleaseStore
 
@@ -37,7 +37,7 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     store = ReleaseStore(root / "releases", PIPELINE)
 
     # Span 1: the first release.
-    spans.write_span(data, 1)
+    write_spans.write_span(data, 1)
     first = tinyml("run", "--config", config, "--root", root)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     report1 = _last_report(root)
@@ -58,13 +58,13 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     assert files(by_run) == files(pulled1)
 
     # Span 2, drifted: stopped before training, the features named; no release.
-    spans.write_span(data, 2, corrupt="drift")
+    write_spans.write_span(data, 2, corrupt="drift")
     second = tinyml("run", "--config", config, "--root", root)
     assert second.returncode != 0
     out = second.stdout + second.stderr
     assert "span 2 drifted from span 1" in out
-    named = [p for p in spans.DRIFT_PIXELS if f"feature '{p}'" in out]
-    assert named == list(spans.DRIFT_PIXELS), out[-3000:]
+    named = [p for p in write_spans.DRIFT_PIXELS if f"feature '{p}'" in out]
+    assert named == list(write_spans.DRIFT_PIXELS), out[-3000:]
     report2 = _last_report(root)
     assert report2["status"] == "failed" and report2["release"] is None
     assert {c["id"]: c["state"] for c in report2["components"]}["DriftGate"] == "failed"
@@ -81,7 +81,7 @@ def test_three_spans_two_releases_and_a_drifted_span_in_between(tmp_path):
     assert list(runs[1]["firmware"]) == ["cortex-m4f"]
 
     # Span 3, good: compared with span 1 (the last accepted), released as 2.
-    spans.write_span(data, 3)
+    write_spans.write_span(data, 3)
     third = tinyml("run", "--config", config, "--root", root)
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     assert store.versions() == [1, 2], third.stdout[-3000:]

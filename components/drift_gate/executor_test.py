@@ -9,14 +9,14 @@ from tfx.types import standard_artifacts
 
 from components.artifact_types import DataBaseline
 from components.drift_gate import executor as drift_executor
-from pipelines.examples.digits import write_spans as spans
+from pipelines.examples.digits import write_spans
 
-SCHEMA = os.path.join(os.path.dirname(spans.__file__), "schema.pbtxt")
-THRESHOLDS = {"jensen_shannon": 0.1, "infinity_norm": 0.2, "features": [*spans.DRIFT_PIXELS, "label"], "thresholds": {}}
+SCHEMA = os.path.join(os.path.dirname(write_spans.__file__), "schema.pbtxt")
+THRESHOLDS = {"jensen_shannon": 0.1, "infinity_norm": 0.2, "features": [*write_spans.DRIFT_PIXELS, "label"], "thresholds": {}}
 
 
 def _statistics(tmp_path, name, span, corrupt=None):
-    csv = spans.write_span(tmp_path / name, span, 3, corrupt=corrupt, limit=600)
+    csv = write_spans.write_span(tmp_path / name, span, 3, corrupt=corrupt, limit=600)
     stats = standard_artifacts.ExampleStatistics()
     stats.uri = str(tmp_path / name / "stats")
     os.makedirs(os.path.join(stats.uri, "Split-train"))
@@ -52,14 +52,14 @@ def test_a_clean_span_passes_a_drifted_one_stops_the_run_naming_the_features(tmp
     assert _run(tmp_path, _statistics(tmp_path, "s2", 2), reference).get_int_custom_property("span") == 2
     with pytest.raises(drift_executor.DataDriftError, match=r"span 2 drifted from span 1") as e:
         _run(tmp_path, _statistics(tmp_path, "s2bad", 2, corrupt="drift"), reference)
-    named = {p for p in spans.DRIFT_PIXELS if f"feature '{p}': JENSEN_SHANNON_DIVERGENCE" in str(e.value)}
-    assert named == set(spans.DRIFT_PIXELS)
+    named = {p for p in write_spans.DRIFT_PIXELS if f"feature '{p}': JENSEN_SHANNON_DIVERGENCE" in str(e.value)}
+    assert named == set(write_spans.DRIFT_PIXELS)
     assert "'label'" not in str(e.value)
 
 
 def test_per_feature_threshold_overrides_the_default(tmp_path):
     reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
-    loose = {**THRESHOLDS, "thresholds": {p: 0.99 for p in spans.DRIFT_PIXELS}}
+    loose = {**THRESHOLDS, "thresholds": {p: 0.99 for p in write_spans.DRIFT_PIXELS}}
     assert _run(tmp_path, _statistics(tmp_path, "s2bad", 2, corrupt="drift"), reference, loose).uri
 
 
@@ -74,7 +74,7 @@ def test_training_serving_skew_is_named_apart_from_drift(tmp_path):
 
     reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
     # Serving data: the drifted pixels, no labels (the device does not know them).
-    drifted = spans.write_span(tmp_path / "serving", 2, 3, corrupt="drift", limit=600)
+    drifted = write_spans.write_span(tmp_path / "serving", 2, 3, corrupt="drift", limit=600)
     with drifted.open() as f:
         rows = [{k: v for k, v in r.items() if k != "label"} for r in csv_mod.DictReader(f)]
     serving = tmp_path / "serving.csv"
@@ -86,7 +86,7 @@ def test_training_serving_skew_is_named_apart_from_drift(tmp_path):
         _run(tmp_path, _statistics(tmp_path, "s2", 2), reference, serving=str(serving))
     message = str(e.value)
     assert "drifted" not in message.split(";")[0]
-    assert all(f"skew: feature '{p}'" in message for p in spans.DRIFT_PIXELS)
+    assert all(f"skew: feature '{p}'" in message for p in write_spans.DRIFT_PIXELS)
     assert "'label'" not in message
 
 
