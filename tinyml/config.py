@@ -73,7 +73,7 @@ class DataConfig(_Strict):
     # path to the user's data: a CSV file/folder, or TFRecords of tf.Examples.
     example: Literal[BUNDLED_EXAMPLES] | None = None  # type: ignore[valid-type]
     path: str | None = None
-    format: Literal["csv", "tfrecord"] = "csv"
+    format: Literal["csv", "tfrecord", "wav"] = "csv"
     label: str
     num_classes: int = Field(ge=2, le=1000)
     slice_features: tuple[str, ...] = ()
@@ -89,6 +89,14 @@ class DataConfig(_Strict):
     # drift check also compares the new span with it (TFDV skew comparators,
     # the 'drift' thresholds). Relative paths resolve against the config's folder.
     serving_path: str | None = None
+    # Raw audio (format 'wav'): clip length and the features computed from it.
+    audio: AudioConfig | None = None
+
+    @model_validator(mode="after")
+    def _audio_with_wav(self):
+        if (self.format == "wav") != (self.audio is not None):
+            raise ValueError("format 'wav' and the 'audio' section go together: set both or neither")
+        return self
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -244,6 +252,36 @@ class FrontendConfig(_Strict):
     def log_correction_bits(self) -> int:
         """The op's scaling correction: log2 of its FFT length (the window rounded up to a power of two) minus 6."""
         return (self.window_samples - 1).bit_length() - 6
+
+
+class AudioConfig(_Strict):
+    """Raw audio in: each clip padded or cropped to clip_ms, then the frontend's features.
+
+    The sample rate is the frontend's: Transform and the firmware compute the
+    same features from the same int16 samples.
+    """
+
+    clip_ms: int = Field(1000, ge=10, le=60_000)
+    frontend: FrontendConfig = FrontendConfig()
+
+    @property
+    def clip_samples(self) -> int:
+        return self.clip_ms * self.frontend.sample_rate // 1000
+
+    @property
+    def frames(self) -> int:
+        """Feature frames per clip: the op emits one per full window, every step."""
+        f = self.frontend
+        if self.clip_samples < f.window_samples:
+            return 0
+        return 1 + (self.clip_samples - f.window_samples) // f.step_samples
+
+    @model_validator(mode="after")
+    def _one_frame_at_least(self):
+        if self.frames < 1:
+            raise ValueError(f"clip_ms {self.clip_ms} is shorter than one frontend window "
+                             f"({self.frontend.window_size_ms} ms)")
+        return self
 
 
 def parse_frontend_config(raw: dict, source: str = "<frontend config>") -> FrontendConfig:

@@ -1,6 +1,6 @@
 import pytest
 
-from tinyml.config import FrontendConfig, parse_frontend_config
+from tinyml.config import AudioConfig, DataConfig, FrontendConfig, parse_frontend_config
 from tinyml.errors import TinymlError
 
 
@@ -36,3 +36,20 @@ def test_pcan_shifts_must_not_go_negative_for_the_window():
         with pytest.raises(TinymlError, match=f"{field} {value} must be at least {least}"):
             parse_frontend_config({**base, field: value})
     assert FrontendConfig(**base, smoothing_bits=4, gain_bits=16, enable_pcan=False).smoothing_bits == 4
+
+
+def test_audio_clip_gives_the_ops_frame_count():
+    # micro_speech's shape: 1 s at 8 kHz, 30 ms windows every 20 ms -> 49 frames of 40 channels
+    audio = AudioConfig(frontend=FrontendConfig(sample_rate=8000, upper_band_limit=3900))
+    assert (audio.clip_samples, audio.frames) == (8000, 49)
+    with pytest.raises(ValueError, match="shorter than one frontend window"):
+        AudioConfig(clip_ms=20)
+
+
+def test_wav_format_and_audio_section_go_together():
+    base = {"path": "clips", "label": "label", "num_classes": 10}
+    with pytest.raises(ValueError, match="set both or neither"):
+        DataConfig(**base, format="wav")
+    with pytest.raises(ValueError, match="set both or neither"):
+        DataConfig(**base, audio={"frontend": {"sample_rate": 8000, "upper_band_limit": 3900}})
+    assert DataConfig(**base, format="wav", audio={"frontend": {"sample_rate": 8000, "upper_band_limit": 3900}}).audio
