@@ -69,43 +69,77 @@ def check_csv(path: Path, expect: CsvExpectations) -> dict[str, int]:
     header0: list[str] | None = None
     for file in csv_files(Path(path)):
         refuse_byte_order_mark(file)
-        with file.open(newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if not header or not any(h.strip() for h in header):
-                raise TinymlError(f"{file} is empty", fix="write a header row and at least one data row")
-            if header0 is not None and header != header0:
-                raise TinymlError(f"{file}: header differs from the other CSV files", fix="use one header everywhere")
-            header0 = header
-            required = [expect.label, *expect.required]
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise TinymlError(
-                    f"{file}: missing column(s) {', '.join(repr(c) for c in missing)}; found {len(header)} columns: "
-                    f"{', '.join(header[:12])}{' ...' if len(header) > 12 else ''}",
-                    fix="add the column(s), or change 'data.label' / 'data.slice_features' / 'data.group_feature' "
-                    "in the config",
-                )
-            numeric = expect.numeric
-            n = 0
-            for n, row in enumerate(reader, start=1):
-                if len(row) != len(header):
-                    raise TinymlError(f"{file}, row {n + 1}: {len(row)} values for {len(header)} columns")
-                values = dict(zip(header, row))
-                if numeric is None:
-                    numeric = tuple(c for c in header if _is_number(values[c]))
-                for c in numeric:
-                    if c in values and not _is_number(values[c]):
-                        raise TinymlError(
-                            f"{file}, row {n + 1}, column '{c}': '{values[c]}' is not a number",
-                            fix="fix or drop that row; numeric columns must hold numbers in every row",
-                        )
-                labels.add(values[expect.label])
-            if n == 0:
-                raise TinymlError(f"{file} has a header but no data rows", fix="add data rows")
-            counts[str(file)] = n
+        header0, counts[str(file)] = _check_file(file, expect, labels, header0)
     _check_labels(path, expect, labels)
     return counts
+
+
+def _check_file(
+    file: Path, expect: CsvExpectations, labels: set[str], header0: list[str] | None
+) -> tuple[list[str], int]:
+    """Checks one CSV, adding its labels to `labels`; returns its header and row count.
+
+    The pipeline reads CSV as UTF-8 whatever the machine's locale, so this
+    does too, and a file in another encoding is refused here, naming the line.
+    """
+    try:
+        with file.open(newline="", encoding="utf-8") as f:
+            return _check_rows(file, csv.reader(f), expect, labels, header0)
+    except UnicodeDecodeError:
+        # The text layer decodes in chunks, so its error cannot say which line: find it in the bytes.
+        data = file.read_bytes()
+        bad = _first_non_utf8_byte(data)
+        line = data.count(b"\n", 0, bad) + 1
+        raise TinymlError(
+            f"{file}, line {line}: not UTF-8 (byte 0x{data[bad:bad + 1].hex()}); the pipeline reads CSV files as UTF-8",
+            fix=f"convert it, e.g. iconv -f latin1 -t utf-8 '{file}' -o utf8.csv (if it was saved as Latin-1 "
+            "or Windows-1252), or save it as 'CSV UTF-8' without a byte-order mark",
+        ) from None
+
+
+def _first_non_utf8_byte(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start
+    return len(data)
+
+
+def _check_rows(
+    file: Path, reader, expect: CsvExpectations, labels: set[str], header0: list[str] | None
+) -> tuple[list[str], int]:
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise TinymlError(f"{file} is empty", fix="write a header row and at least one data row")
+    if header0 is not None and header != header0:
+        raise TinymlError(f"{file}: header differs from the other CSV files", fix="use one header everywhere")
+    required = [expect.label, *expect.required]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise TinymlError(
+            f"{file}: missing column(s) {', '.join(repr(c) for c in missing)}; found {len(header)} columns: "
+            f"{', '.join(header[:12])}{' ...' if len(header) > 12 else ''}",
+            fix="add the column(s), or change 'data.label' / 'data.slice_features' / 'data.group_feature' "
+            "in the config",
+        )
+    numeric = expect.numeric
+    n = 0
+    for n, row in enumerate(reader, start=1):
+        if len(row) != len(header):
+            raise TinymlError(f"{file}, row {n + 1}: {len(row)} values for {len(header)} columns")
+        values = dict(zip(header, row))
+        if numeric is None:
+            numeric = tuple(c for c in header if _is_number(values[c]))
+        for c in numeric:
+            if c in values and not _is_number(values[c]):
+                raise TinymlError(
+                    f"{file}, row {n + 1}, column '{c}': '{values[c]}' is not a number",
+                    fix="fix or drop that row; numeric columns must hold numbers in every row",
+                )
+        labels.add(values[expect.label])
+    if n == 0:
+        raise TinymlError(f"{file} has a header but no data rows", fix="add data rows")
+    return header, n
 
 
 def _check_labels(path: Path, expect: CsvExpectations, labels: set[str]) -> None:

@@ -93,3 +93,17 @@ def test_byte_order_mark_fix_given_in_the_message_makes_the_file_pass(tmp_path):
     subprocess.run(command, shell=True, check=True)
     assert p.read_bytes() == b"x,label\n1,0\n2,1\n"
     assert check_csv(p, EXPECT) == {str(p): 2}
+
+
+def test_latin1_file_is_refused_naming_the_line_and_the_iconv_fix(tmp_path):
+    # 'é' in Latin-1 on line 9000, past the text layer's first decoding chunk
+    rows = "".join(f"{i % 7},{i % 2},ok\n" for i in range(8997))
+    p = tmp_path / "latin1.csv"
+    p.write_bytes(b"x,label,city\n" + rows.encode() + b"1,0,caf\xe9\n2,1,ok\n")
+    with pytest.raises(TinymlError) as e:
+        check_csv(p, EXPECT)
+    message = str(e.value)
+    assert f"{p}, line 8999: not UTF-8 (byte 0xe9)" in message
+    command = message.split("fix: convert it, e.g. ", 1)[1].split(" (if it", 1)[0]
+    subprocess.run(command, shell=True, check=True, cwd=tmp_path)
+    assert check_csv(tmp_path / "utf8.csv", EXPECT) == {str(tmp_path / "utf8.csv"): 8999}
