@@ -99,6 +99,17 @@ class PipelinePackage:
         out.write_text(yaml.safe_dump(self.ir, sort_keys=False))
         return out
 
+    @property
+    def compiled_profiles(self) -> dict:
+        """The user's own target profiles compiled into the pipeline (the FirmwareBuilder's 'profiles')."""
+        from tinyml.profiles import profiles_from_json
+
+        profiles = {}
+        for task in self.ir.get("root", {}).get("dag", {}).get("tasks", {}).values():
+            constant = task.get("inputs", {}).get("parameters", {}).get("profiles", {}).get("runtimeValue", {})
+            profiles.update(profiles_from_json(constant.get("constant")))
+        return profiles
+
     def resolve_params(self, pairs: tuple[str, ...] | list[str]) -> dict:
         """Run parameters from `k=v` pairs over the compiled defaults."""
         values = self.defaults
@@ -110,7 +121,7 @@ class PipelinePackage:
             if key in TRAINER_KEYS and "trainer_custom_config" in values:
                 values["trainer_custom_config"] = _set_trainer_key(values["trainer_custom_config"], key, value)
             elif key == "targets":
-                values["targets"] = json.dumps(_check_targets(value))
+                values["targets"] = json.dumps(_check_targets(value, self.compiled_profiles))
             elif key in values:
                 values[key] = value
             else:
@@ -133,11 +144,12 @@ def _set_trainer_key(custom_config: str, key: str, value: str) -> str:
     return json.dumps(config, sort_keys=True)
 
 
-def _check_targets(value: str) -> list[str]:
-    from tinyml.profiles import load_profiles
+def _check_targets(value: str, compiled_profiles: dict) -> list[str]:
+    """The named targets, each a bundled profile or one of the user's compiled into the pipeline."""
+    from tinyml.profiles import target_profiles
 
     names = [t.strip() for t in value.split(",") if t.strip()]
-    known = load_profiles()
+    known = target_profiles(compiled_profiles)
     unknown = [t for t in names if t not in known]
     if not names or unknown:
         raise TinymlError(f"--param targets={value}: unknown target profile(s) {unknown or '(none given)'}",

@@ -49,6 +49,18 @@ def test_params_edit_defaults(package):
     assert package.resolve_params([]) == package.defaults
 
 
+def test_targets_may_name_the_users_profiles_compiled_into_the_package(tmp_path):
+    from tinyml.profiles import load_profiles, profiles_to_json
+
+    board = load_profiles()["cortex-m4f"].model_copy(update={"description": "my board", "clock_hz": 100_000_000})
+    write_package(tmp_path / "own.json", profiles=profiles_to_json({"my-board": board}))
+    own = PipelinePackage.load(tmp_path / "own.json")
+    assert json.loads(own.resolve_params(["targets=my-board,cortex-m3"])["targets"]) == ["my-board", "cortex-m3"]
+    write_package(tmp_path / "bundled.json")
+    with pytest.raises(TinymlError, match=r"unknown target profile\(s\) \['my-board'\]"):
+        PipelinePackage.load(tmp_path / "bundled.json").resolve_params(["targets=my-board"])
+
+
 @pytest.mark.parametrize("pair, message", [
     ("epochs=0", "greater than or equal to 1"),
     ("epochs=many", "valid integer"),

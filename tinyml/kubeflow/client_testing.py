@@ -225,8 +225,12 @@ def closed_port_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
-def write_package(path, name: str = "digits", root: str = "gs://bucket/root") -> None:
-    """A small PipelineJob shaped like `tinyml compile --kubeflow` output (one task, the same parameters)."""
+def write_package(path, name: str = "digits", root: str = "gs://bucket/root", profiles: str | None = None) -> None:
+    """A small PipelineJob shaped like `tinyml compile --kubeflow` output (one task, the same parameters).
+
+    With `profiles` (JSON of the user's target profiles, as the config's 'profiles' file compiles), a
+    FirmwareBuilder task carries them as a constant parameter, where the real compiler puts them.
+    """
     params = {
         "data_root": f"{root}/data/digits",
         "targets": json.dumps(["cortex-m4f"]),
@@ -248,6 +252,11 @@ def write_package(path, name: str = "digits", root: str = "gs://bucket/root") ->
                 k: {"parameterType": "STRING", "defaultValue": v} for k, v in params.items()}},
         },
     }
+    if profiles is not None:
+        ir["root"]["dag"]["tasks"]["FirmwareBuilder"] = {
+            "componentRef": {"name": "FirmwareBuilder"}, "taskInfo": {"name": "FirmwareBuilder"},
+            "inputs": {"parameters": {"profiles": {"runtimeValue": {"constant": profiles}},
+                                      "targets": {"componentInputParameter": "targets"}}}}
     job = {"displayName": name, "pipelineSpec": ir,
            "runtimeConfig": {"gcsOutputDirectory": root, "parameterValues": params}}
     with open(path, "w") as f:
