@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -133,6 +133,50 @@ class ModelConfig(_Strict):
         return v
 
 
+class FrrAtFarGate(_Strict):
+    """Firmware blessing gate on the int8 model's DET curve: FRR at most `max_frr` where FAR is at most `far`."""
+
+    far: float = Field(gt=0, lt=1)
+    max_frr: float = Field(ge=0, lt=1)
+    # 'average': the curve averaged over keywords at one threshold; 'each': every keyword's own curve.
+    over: Literal["average", "each"] = "average"
+
+
+class KwsConfig(_Strict):
+    """Keyword-spotting metrics (tinyml/metrics/kws.py): false accepts and rejects per keyword, DET curves."""
+
+    # Operating point: a clip is accepted as its arg-max class when that class's score reaches it.
+    threshold: float = Field(0.5, ge=0, le=1)
+    # Names of the classes by index, to name non-keywords (optional).
+    class_names: tuple[str, ...] = ()
+    # Classes that are not keywords ('unknown', 'silence'): indices or names from class_names.
+    non_keywords: tuple[int | str, ...] = ()
+    max_frr_at_far: FrrAtFarGate | None = None
+
+    @model_validator(mode="after")
+    def _known_names(self):
+        if len(set(self.class_names)) != len(self.class_names):
+            raise ValueError("class_names: every name must be different")
+        unknown = [n for n in self.non_keywords if isinstance(n, str) and n not in self.class_names]
+        if unknown:
+            raise ValueError(f"non_keywords {unknown} are not in class_names {list(self.class_names)}; "
+                             "name classes there or use their indices")
+        return self
+
+    def keywords(self, num_classes: int) -> list[int]:
+        """The keyword class indices, for a model with `num_classes` classes."""
+        if self.class_names and len(self.class_names) != num_classes:
+            raise ValueError(f"class_names has {len(self.class_names)} names for {num_classes} classes")
+        bad = [i for i in self.non_keywords if isinstance(i, int) and not 0 <= i < num_classes]
+        if bad:
+            raise ValueError(f"non_keywords {bad} are not class indices 0..{num_classes - 1}")
+        excluded = {self.class_names.index(n) if isinstance(n, str) else n for n in self.non_keywords}
+        keywords = [c for c in range(num_classes) if c not in excluded]
+        if not keywords:
+            raise ValueError("non_keywords leaves no keyword")
+        return keywords
+
+
 class EvaluationConfig(_Strict):
     # Lower bounds on overall metrics for a blessing (fractions, 0..1).
     min_accuracy: float = Field(0.5, ge=0, le=1)
@@ -145,6 +189,8 @@ class EvaluationConfig(_Strict):
     # With releases: how far accuracy in any slice (with enough examples) may
     # fall against the latest released model on the same eval data.
     max_slice_accuracy_decrease: float | None = Field(None, ge=0, le=1)
+    # Keyword-spotting metrics in the converter's report and the run summary, and their gate.
+    kws: KwsConfig | None = None
 
 
 class ReleaseConfig(_Strict):
@@ -337,6 +383,15 @@ class PipelineConfig(_Strict):
             raise ValueError(f"'targets': unknown target profile(s) {unknown}; known{where}: {sorted(known)}")
         return self
 
+    @model_validator(mode="after")
+    def _kws_classes(self):
+        if self.evaluation.kws:
+            try:
+                self.evaluation.kws.keywords(self.data.num_classes)
+            except ValueError as e:
+                raise ValueError(f"'evaluation.kws' with data.num_classes {self.data.num_classes}: {e}") from None
+        return self
+
     def profiles_file(self) -> Path | None:
         if not self.profiles:
             return None
@@ -386,7 +441,9 @@ def describe_error(err: dict, model: type[BaseModel]) -> str:
         parent: type[BaseModel] | None = model
         for part in loc[:-1]:
             ann = parent.model_fields[part].annotation if parent and part in parent.model_fields else None
-            parent = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+            # An optional section (`KwsConfig | None`) names its model inside the union.
+            models = [a for a in (ann, *get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)]
+            parent = models[0] if models else None
         allowed = sorted(parent.model_fields) if parent else []
         allowed = [a for a in allowed if a != "source_dir"]
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
