@@ -253,6 +253,7 @@ def create_pipeline(
         config=config.converter,
         profiles=user_profiles,
         min_slice_examples=config.evaluation.min_slice_examples,
+        kws=config.evaluation.kws,
     ).with_id(node_ids.TFLM_CONVERTER)
     firmware = FirmwareBuilder(
         tflite_model=converter.outputs["tflite_model"],

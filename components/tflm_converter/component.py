@@ -18,6 +18,7 @@ Usage in create_pipeline:
         targets=config.targets,
         config=config.converter,          # tinyml.config.ConverterConfig
         min_slice_examples=config.evaluation.min_slice_examples,
+        kws=config.evaluation.kws,         # KWS metrics and their gate (optional)
     )
     converter.outputs["tflite_model"]       # TFLiteModel: model.tflite, model_data.c/.h,
                                             # conversion_report.json, test_vectors.npz
@@ -36,7 +37,7 @@ from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from components.artifact_types import TFLiteModel
 from components.parameters import json_list
 from components.tflm_converter import executor
-from tinyml.config import ConverterConfig, EvaluationConfig
+from tinyml.config import ConverterConfig, EvaluationConfig, KwsConfig
 
 
 class TFLMConverterSpec(types.ComponentSpec):
@@ -54,6 +55,8 @@ class TFLMConverterSpec(types.ComponentSpec):
         "targets": ExecutionParameter(type=str),
         # JSON of the user's own target profiles by name (tinyml.profiles.profiles_to_json).
         "profiles": ExecutionParameter(type=str, optional=True),
+        # JSON of evaluation.kws (tinyml.config.KwsConfig): FAR/FRR, DET curves and their gate.
+        "kws": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "model": ChannelParameter(type=standard_artifacts.Model),
@@ -83,6 +86,7 @@ class TFLMConverter(base_component.BaseComponent):
         config: ConverterConfig | None = None,
         profiles: str | None = None,
         min_slice_examples: int = EvaluationConfig().min_slice_examples,
+        kws: KwsConfig | None = None,
     ):
         config = config or ConverterConfig()
         super().__init__(spec=TFLMConverterSpec(
@@ -96,6 +100,7 @@ class TFLMConverter(base_component.BaseComponent):
             profiles=profiles,
             **config.model_dump(),
             min_slice_examples=min_slice_examples,
+            kws=kws.model_dump_json() if kws else None,
             tflite_model=types.Channel(type=TFLiteModel),
             firmware_blessing=types.Channel(type=standard_artifacts.ModelBlessing),
         ))

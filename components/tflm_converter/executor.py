@@ -10,7 +10,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from tinyml.artifact_properties import is_blessed
-from tinyml.config import ConverterConfig
+from tinyml.config import ConverterConfig, KwsConfig
 from tinyml.converter import examples_io, float_model
 from tinyml.converter.conversion import EvalData, convert
 from tinyml.converter.report import write_report
@@ -62,11 +62,12 @@ class Executor(base_executor.BaseExecutor):
 
         representative = examples_io.sample_split(train_dir, spec, net.input_name, config.representative_examples)
         columns = examples_io.read_split(eval_dir, spec, [net.input_name], [label, *slices])
+        kws = KwsConfig.model_validate_json(exec_properties["kws"]) if exec_properties.get("kws") else None
         eval_data = EvalData(columns[net.input_name], columns[label], {s: columns[s] for s in slices},
                              source=eval_dir)
         report = convert(net, representative, train_dir, eval_data, config, targets, out,
                          progress=lambda step: logging.info("TFLMConverter: %s", step),
-                         min_slice_examples=exec_properties["min_slice_examples"])
+                         min_slice_examples=exec_properties["min_slice_examples"], kws=kws)
         for reason in report["reasons"]:
             logging.warning("TFLMConverter: firmware blessing withheld: %s", reason)
         _bless(firmware_blessing, report["blessed"], report["blessed_targets"])

@@ -10,9 +10,10 @@ from tfx.types import standard_artifacts
 
 from components.artifact_types import TFLiteModel
 from components.tflm_converter import component, executor
-from tinyml.config import ConverterConfig
+from tinyml.config import ConverterConfig, KwsConfig
 from tinyml.converter import testing
 from tinyml.converter.tflm_check import tflm_outputs
+from tinyml.metrics.kws import operating_point
 from tinyml.tflite.model import read_model
 
 GROUPS = np.array([b"even", b"odd"])
@@ -55,6 +56,11 @@ def artifacts(tmp_path_factory):
     transform_graph = _transform_graph(root, raw)
     _write_split(root / "examples" / "Split-train", x[:360], y[:360], group[:360])
     _write_split(root / "examples" / "Split-eval", x[360:], y[360:], group[360:])
+    # The same eval clips with every 12th label wrong: no threshold then separates all keywords.
+    mislabelled = y[360:].copy()
+    mislabelled[::12] = (mislabelled[::12] + 1) % 4
+    _write_split(root / "mislabelled" / "Split-train", x[:360], y[:360], group[:360])
+    _write_split(root / "mislabelled" / "Split-eval", x[360:], mislabelled, group[360:])
     testing.save_transformed_signature(testing.train_cnn(x[:360], y[:360]), root / "model" / "Format-Serving")
 
     def artifact(cls, uri, **props):
@@ -69,20 +75,23 @@ def artifacts(tmp_path_factory):
         "model": artifact(standard_artifacts.Model, root / "model"),
         "transform_graph": artifact(standard_artifacts.TransformGraph, transform_graph),
         "examples": artifact(standard_artifacts.Examples, root / "examples", split_names='["train", "eval"]'),
+        "mislabelled": artifact(standard_artifacts.Examples, root / "mislabelled", split_names='["train", "eval"]'),
+        "mislabelled_labels": mislabelled,
         "blessing": lambda blessed: artifact(standard_artifacts.ModelBlessing, root / "eval_blessing", blessed=blessed),
     }
 
 
-def _run(artifacts, out: Path, *, evaluator_blessed=1, targets=("cortex-m4f", "cortex-m3"), config=None):
+def _run(artifacts, out: Path, *, evaluator_blessed=1, targets=("cortex-m4f", "cortex-m3"), config=None, kws=None,
+         examples="examples"):
     config = config or ConverterConfig(representative_examples=100, test_vectors=50)
     tflite_model, blessing = TFLiteModel(), standard_artifacts.ModelBlessing()
     tflite_model.uri, blessing.uri = str(out / "tflite_model"), str(out / "firmware_blessing")
     executor.Executor().Do(
         {"model": [artifacts["model"]], "model_blessing": [artifacts["blessing"](evaluator_blessed)],
-         "transform_graph": [artifacts["transform_graph"]], "examples": [artifacts["examples"]]},
+         "transform_graph": [artifacts["transform_graph"]], "examples": [artifacts[examples]]},
         {"tflite_model": [tflite_model], "firmware_blessing": [blessing]},
         {**config.model_dump(), "min_slice_examples": 30, "label_key": "label", "slice_features": json.dumps(["group"]),
-         "targets": json.dumps(list(targets))},
+         "targets": json.dumps(list(targets)), "kws": kws.model_dump_json() if kws else None},
     )
     return Path(tflite_model.uri), blessing
 
@@ -117,6 +126,31 @@ def test_converts_verifies_and_blesses(artifacts, tmp_path):
     assert vectors["inputs"].shape == (50, 1, 64) and vectors["outputs"].shape == (50, 1, 4)
     np.testing.assert_array_equal(vectors["outputs"], tflm_outputs(tflite, read_model(tflite), vectors["inputs"]))
     assert f"{len(tflite)} bytes" in (out / "model_data.h").read_text()
+
+
+def test_kws_metrics_of_both_models_and_the_frr_gate_withholding_the_blessing(artifacts, tmp_path):
+    # With labels partly wrong, no keyword reaches FRR 0 at FAR 0: the gate must say so.
+    kws = KwsConfig(threshold=0.6, non_keywords=(3,), max_frr_at_far={"far": 0.001, "max_frr": 0.0, "over": "each"})
+    out, blessing = _run(artifacts, tmp_path, targets=("cortex-m4f",), kws=kws, examples="mislabelled",
+                         config=ConverterConfig(representative_examples=100, test_vectors=200))
+    report = json.loads((out / "conversion_report.json").read_text())
+    section = report["kws"]
+    assert section["keywords"] == [0, 1, 2] and section["threshold"] == 0.6
+    # The int8 operating point is that of the interpreter's outputs (all 120 eval clips are test vectors).
+    vectors = np.load(out / "test_vectors.npz")
+    out_q = report["io_quantization"]["outputs"][0]
+    scores = (vectors["outputs"].astype(np.float32) - out_q["zero_points"][0]) * np.float32(out_q["scales"][0])
+    scores = scores.reshape(120, -1)
+    assert section["int8"]["operating_point"] == operating_point(scores, artifacts["mislabelled_labels"], [0, 1, 2], 0.6)
+    for model in ("float", "int8"):
+        det = section[model]["det"]["average"]
+        assert det["far"][-1] == 0 and det["frr"][-1] == 1 and len(det["thresholds"]) > 2
+    assert section["gate"]["passed"] is False
+    assert section["gate"]["frr"] == {k: v["frr"] for k, v in section["int8"]["frr_at_far"]["per_keyword"].items()}
+    failing = [k for k, frr in section["gate"]["frr"].items() if frr > 0]
+    assert report["blessed"] is False and blessing.get_int_custom_property("blessed") == 0
+    assert report["reasons"] == [r for r in report["reasons"] if "max_frr_at_far" in r]
+    assert len(report["reasons"]) == len(failing) > 0
 
 
 def test_model_the_evaluator_did_not_bless_is_not_converted(artifacts, tmp_path):

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyml.config import ConverterConfig, EvaluationConfig
+from tinyml.config import ConverterConfig, EvaluationConfig, KwsConfig
 from tinyml.converter.float_model import FloatModel
 from tinyml.converter.int8_check import require_int8
 from tinyml.converter.int8_eval import evaluate_int8
 from tinyml.converter.int8_runner import ReferenceInterpreter, dequantize_values, quantize_values
+from tinyml.converter.kws_eval import evaluate_kws
 from tinyml.converter.op_check import require_supported
 from tinyml.converter.quantize import quantize
 from tinyml.converter.report import describe_model, write_report
@@ -59,10 +60,12 @@ def _check_labels(labels: np.ndarray, num_classes: int, source: str) -> None:
 
 def convert(model: FloatModel, representative: np.ndarray, representative_source: str, eval_data: EvalData,
             config: ConverterConfig, targets: list[Profile], out_dir: Path, progress=None,
-            min_slice_examples: int = EvaluationConfig().min_slice_examples) -> dict:
+            min_slice_examples: int = EvaluationConfig().min_slice_examples, kws: KwsConfig | None = None) -> dict:
     """Run the whole conversion into out_dir; returns the report (also written there).
 
     Slices with fewer than `min_slice_examples` examples are reported, not gated on.
+    With `kws` (and labels), FAR/FRR per keyword and DET curves of both models
+    go into the report's `kws` section, and its FRR-at-FAR gate into the blessing.
 
     Raises TinymlError for a model that cannot run on device at all (unsupported
     op, not int8) after writing what exists; accuracy, TFLM and budget problems
@@ -94,6 +97,7 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
     int8_outputs = ReferenceInterpreter(tflite).run(int8_inputs)
     reasons = []
     metrics = None
+    kws_section = None
     if eval_data.labels is not None:
         num_classes = int(np.prod(tfl.output_tensors()[0].shape))
         _check_labels(eval_data.labels, num_classes, eval_data.source)
@@ -105,6 +109,9 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
                    "accuracy_decrease": {"overall": evaluation.overall_decrease,
                                          "per_slice": evaluation.slice_decreases}}
         reasons += evaluation.reasons
+        if kws is not None:
+            kws_section, kws_reasons = evaluate_kws(eval_data.labels, float_probs, int8_probs, num_classes, kws)
+            reasons += kws_reasons
 
     step("running the int8 model in the TFLM interpreter")
     n = min(config.test_vectors, len(int8_inputs))
@@ -125,6 +132,7 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
         "source": model.source,
         "representative": {"source": representative_source, "examples": int(len(representative))},
         "metrics": metrics,
+        "kws": kws_section,
         "tflm_check": tflm.to_dict(),
         "test_vectors": {"file": TEST_VECTORS_FILE, "examples": n},
         "blessed": blessed,
