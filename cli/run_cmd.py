@@ -57,6 +57,30 @@ def _fmt(v: float) -> str:
     return "—" if v != v else f"{v:.3f}"  # NaN for a metric with no examples
 
 
+def _print_kws(console, kws: dict) -> None:
+    """The int8 model's false rejects and accepts per keyword at the operating threshold, and the gate."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    names, op = kws["class_names"], kws["int8"]
+    table = Table(title=f"keyword spotting (int8 model, eval split, threshold {kws['threshold']:g})",
+                  title_justify="left")
+    for col in ("keyword", "clips", "false rejects", "FRR", "false accepts", "FAR"):
+        table.add_column(col, justify="left" if col == "keyword" else "right")
+    for k, m in op["per_keyword"].items():
+        table.add_row(names[int(k)] if names else k, str(m["clips"]), str(m["false_rejects"]), _fmt(m["frr"]),
+                      f"{m['false_accepts']} of {m['other_clips']}", _fmt(m["far"]))
+    table.add_row("average", "", "", _fmt(op["average"]["frr"]), "", _fmt(op["average"]["far"]))
+    console.print(table)
+    gate = kws["gate"]
+    if gate:
+        frr = ", ".join(f"{k} {v:.3f}" for k, v in gate["frr"].items())
+        verdict = "[green]passed[/]" if gate["passed"] else "[red]failed: firmware not blessed[/]"
+        console.print(f"FRR at FAR <= {gate['far']:g} (limit {gate['max_frr']:g}; {frr}): {verdict}")
+        for reason in gate["reasons"]:
+            console.print(f"  - {escape(reason)}")
+
+
 def print_report(console, report) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -83,6 +107,8 @@ def print_report(console, report) -> None:
         console.print(f"model: {verdict}")
         for reason in report.blessing_reasons:
             console.print(f"  - {reason}")
+    if report.kws:
+        _print_kws(console, report.kws)
     if report.spans:
         console.print(f"data: span {', '.join(map(str, report.spans))}")
     if report.split_check and report.split_check["problems"]:
@@ -102,6 +128,8 @@ def print_report(console, report) -> None:
                       f"RAM {fw['ram_bytes']:,} / {fw['ram_budget_bytes']:,} B: {fw['directory']}")
     if report.directory:
         console.print(f"report: {report.directory / SUMMARY_FILE}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
+        if report.kws:
+            console.print(f"DET plot: {report.directory / report.kws['det_plot']}")
     if s.error:
         # Messages hold '[train]'-style tags that rich would take for markup.
         console.print(f"[red]error:[/] {escape(s.error)}")

@@ -14,7 +14,8 @@ from cli.run_cmd import _Progress, print_report
 from pipelines.examples.digits.data import export_csv
 from components.data_gate.executor_test import SKEWED, SPLIT_4_1, _artifacts, _run
 from tinyml.config import DEFAULT_CONFIG, load_config
-from tinyml.runs.report import build_report
+from tinyml.runs.report import build_report, write_report
+from tinyml.runs.report_kws_test import _converted
 from tinyml.runs.summary import ComponentRun, RunSummary
 
 # Runs the CLI's entry point and reports whether TensorFlow was imported by the time it exited.
@@ -97,3 +98,21 @@ def test_progress_off_a_terminal_is_plain_lines_per_component():
     lines = out.getvalue().splitlines()
     assert lines[0] == "CsvExampleGen running" and lines[2] == "Trainer running"
     assert lines[1].startswith("CsvExampleGen finished in ") and lines[1].endswith(" s")
+
+
+def test_keyword_spotting_rates_and_the_gate_show_in_the_run_summary(tmp_path):
+    summary, section = _converted(tmp_path, {"far": 0.02, "max_frr": 0.01})
+    report = build_report(summary, load_config())
+    write_report(report, tmp_path / "report")
+    console = Console(record=True, width=300)
+    print_report(console, report)
+    shown = console.export_text()
+    assert "keyword spotting (int8 model, eval split, threshold 0.6)" in shown
+    zero = section["int8"]["operating_point"]["per_keyword"]["0"]
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in shown.splitlines() if "│" in line]
+    assert ["zero", str(zero["clips"]), str(zero["false_rejects"]), f"{zero['frr']:.3f}",
+            f"{zero['false_accepts']} of {zero['other_clips']}", f"{zero['far']:.3f}"] in rows
+    assert "silence" not in shown.split("keyword spotting")[1].split("FRR at FAR")[0]
+    assert "FRR at FAR <= 0.02 (limit 0.01; average " in shown and "failed: firmware not blessed" in shown
+    assert "evaluation.kws.max_frr_at_far.max_frr = 0.01" in shown
+    assert f"DET plot: {tmp_path / 'report' / 'det.png'}" in shown

@@ -45,7 +45,7 @@ def _gate(view: dict, config: KwsConfig) -> tuple[dict, list[str]]:
         f"(more data, epochs, augmentation), or relax {GATE_FIELD})"
         for k, v in over.items()]
     return {"far": gate.far, "max_frr": gate.max_frr, "over": gate.over, "passed": not over,
-            "frr": {k: v["frr"] for k, v in checked.items()}}, reasons
+            "frr": {k: v["frr"] for k, v in checked.items()}, "reasons": reasons}, reasons
 
 
 def evaluate_kws(labels: np.ndarray, float_scores: np.ndarray, int8_scores: np.ndarray, num_classes: int,

@@ -34,7 +34,8 @@ def test_average_gate_withholds_with_the_numbers_and_the_field():
     section, reasons = evaluate_kws(LABELS, FLOAT, INT8, 3, _gate(far=0.1, max_frr=0.2))
     assert section["int8"]["frr_at_far"]["average"] == {"frr": 0.25, "threshold": pytest.approx(0.95)}
     assert section["float"]["frr_at_far"]["average"]["frr"] == 0.0
-    assert section["gate"] == {"far": 0.1, "max_frr": 0.2, "over": "average", "passed": False, "frr": {"average": 0.25}}
+    assert section["gate"] == {"far": 0.1, "max_frr": 0.2, "over": "average", "passed": False,
+                               "frr": {"average": 0.25}, "reasons": reasons}
     assert len(reasons) == 1
     assert "FRR 25.00% at FAR <= 10%" in reasons[0] and "averaged over keywords" in reasons[0]
     assert "evaluation.kws.max_frr_at_far.max_frr = 0.2" in reasons[0] and "fix:" in reasons[0]

@@ -14,11 +14,12 @@ from tinyml.converter.int8_check import int8_problems
 from tinyml.converter.op_check import describe, unsupported_ops
 from tinyml.converter.tflm_check import generous_arena
 from tinyml.errors import TinymlError
+from tinyml.file_names import CONVERSION_REPORT_FILE
 from tinyml.profiles import Profile
 from tinyml.tflite.memory_plan import plan_memory
 from tinyml.tflite.model import TfliteModel
 
-REPORT_FILE = "conversion_report.json"
+REPORT_FILE = CONVERSION_REPORT_FILE
 
 
 def _quantization(t) -> dict | None:

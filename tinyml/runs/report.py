@@ -10,8 +10,9 @@ from tinyml.artifact_properties import is_blessed, span
 from tinyml.runs import evaluation as evaluation_results
 from tinyml.runs.summary import RunSummary
 from tinyml.config import PipelineConfig
-from tinyml.file_names import RELEASE_FILE, SPLIT_CHECK_FILE
+from tinyml.file_names import CONVERSION_REPORT_FILE, RELEASE_FILE, SPLIT_CHECK_FILE
 from tinyml.firmware.manifest import built_targets, read_manifest
+from tinyml.runs.det_plot import DET_PLOT_FILE, plot_det
 from tinyml.runs.layout import SUMMARY_FILE
 
 
@@ -28,6 +29,10 @@ class RunReport:
     release: dict | None = None
     # The DataGate's split check (split_check.json): rows, shares, missing classes, problems let through.
     split_check: dict | None = None
+    # With evaluation.kws: the int8 model's FAR/FRR per keyword at the threshold, and the gate (kws_summary).
+    kws: dict | None = None
+    # The converter's `kws` section (both models' DET curves), drawn as det.png.
+    kws_curves: dict | None = None
     directory: Path | None = None
 
     def as_dict(self) -> dict:
@@ -46,6 +51,7 @@ class RunReport:
             "spans": self.spans,
             "release": self.release,
             "split_check": self.split_check,
+            "kws": self.kws,
         }
 
 
@@ -63,6 +69,21 @@ def firmware_sizes(firmware_uri: str) -> dict[str, dict]:
             "ram_budget_bytes": memory.ram_budget_bytes,
         }
     return released
+
+
+def kws_summary(section: dict, conversion_report: Path) -> dict:
+    """The run summary's part of the converter's `kws` section: the operating point of the int8 model
+    per keyword, both models' averages, the gate; the curves stay in the converter's report."""
+    return {
+        "threshold": section["threshold"],
+        "keywords": section["keywords"],
+        "class_names": section["class_names"],
+        "int8": section["int8"]["operating_point"],
+        "float_average": section["float"]["operating_point"]["average"],
+        "gate": section["gate"],
+        "det_plot": DET_PLOT_FILE,
+        "conversion_report": str(conversion_report),
+    }
 
 
 def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
@@ -83,6 +104,11 @@ def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
     gate = summary.output(node_ids.DATA_GATE, "report")
     if gate is not None and (Path(gate.uri) / SPLIT_CHECK_FILE).is_file():
         report.split_check = json.loads((Path(gate.uri) / SPLIT_CHECK_FILE).read_text())
+    converted = summary.output(node_ids.TFLM_CONVERTER, "tflite_model")
+    conversion = Path(converted.uri) / CONVERSION_REPORT_FILE if converted is not None else None
+    if conversion is not None and conversion.is_file():
+        report.kws_curves = json.loads(conversion.read_text()).get("kws")
+        report.kws = kws_summary(report.kws_curves, conversion) if report.kws_curves else None
     record = summary.output(node_ids.RELEASER, "release")
     if record is not None and (Path(record.uri) / RELEASE_FILE).is_file():
         report.release = json.loads((Path(record.uri) / RELEASE_FILE).read_text())
@@ -94,6 +120,9 @@ def write_report(report: RunReport, directory: Path) -> Path:
     (directory / SUMMARY_FILE).write_text(json.dumps(report.as_dict(), indent=2))
     if report.slices:
         _plot_metrics(report, directory / "metrics.png")
+    if report.kws_curves:
+        s = report.summary
+        plot_det(report.kws_curves, f"{s.pipeline} run {s.run_id}: DET on the eval split", directory / DET_PLOT_FILE)
     report.directory = directory
     return directory
 
