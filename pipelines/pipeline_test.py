@@ -81,3 +81,15 @@ def test_user_profiles_reach_the_converter_and_firmware_builder_as_data(tmp_path
         assert user["tiny-m3"].ram_bytes == 2048
     plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))
     assert plain["FirmwareBuilder"].exec_properties["profiles"] is None
+
+
+def test_kws_metrics_config_reaches_the_converter(tmp_path):
+    from tinyml.config import KwsConfig
+
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["evaluation"]["kws"] = {"threshold": 0.7, "non_keywords": [0], "max_frr_at_far": {"far": 0.05, "max_frr": 0.1}}
+    config = parse_config(raw, source_dir=str(DEFAULT_CONFIG.parent))
+    converter = _components(create_pipeline(config, str(tmp_path), str(tmp_path)))["TFLMConverter"]
+    assert KwsConfig.model_validate_json(converter.exec_properties["kws"]) == config.evaluation.kws
+    plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))["TFLMConverter"]
+    assert plain.exec_properties["kws"] is None
