@@ -298,3 +298,12 @@ def test_user_profiles_are_compiled_in_as_data(tmp_path_factory, tmp_path):
     # The container reads the profiles from its parameters: the file stays on this machine.
     for task in ("TFLMConverter", "FirmwareBuilder"):
         assert profiles_from_json(_constant(job, task, "profiles"))["tiny-m3"].ram_bytes == 2048
+
+
+def test_kws_metrics_config_is_compiled_in(tmp_path_factory):
+    from tinyml.config import KwsConfig
+
+    evaluation = {**yaml.safe_load(DEFAULT_CONFIG.read_text())["evaluation"],
+                  "kws": {"threshold": 0.7, "max_frr_at_far": {"far": 0.05, "max_frr": 0.1}}}
+    job, config = _compile(tmp_path_factory, _config(evaluation=evaluation))
+    assert KwsConfig.model_validate_json(_constant(job, "TFLMConverter", "kws")) == config.evaluation.kws
