@@ -34,18 +34,22 @@ def model_array_text(tflite: bytes, symbol: str = "tml_model_data") -> tuple[str
         f"extern const unsigned int {symbol}_len;\n\n"
         f"#endif /* {guard} */\n"
     )
-    rows = (
-        "  " + ", ".join(f"0x{b:02x}" for b in tflite[i:i + _BYTES_PER_LINE]) + ","
-        for i in range(0, len(tflite), _BYTES_PER_LINE)
-    )
     source = (
         f"{stamp}#include \"{symbol_header_name(symbol)}\"\n\n"
         # Flatbuffer fields and int32 biases are read in place: align like TFLM expects.
         f"__attribute__((aligned(16))) const unsigned char {symbol}[] = {{\n"
-        + "\n".join(rows)
+        + hex_rows(tflite)
         + f"\n}};\nconst unsigned int {symbol}_len = {len(tflite)}u;\n"
     )
     return source, header
+
+
+def hex_rows(data: bytes) -> str:
+    """The bytes as C initializer rows, 16 per line, each line ending in a comma."""
+    return "\n".join(
+        "  " + ", ".join(f"0x{b:02x}" for b in data[i:i + _BYTES_PER_LINE]) + ","
+        for i in range(0, len(data), _BYTES_PER_LINE)
+    )
 
 
 def symbol_header_name(symbol: str) -> str:

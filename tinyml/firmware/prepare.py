@@ -31,9 +31,12 @@ class KernelCall:
 class EmitContext:
     """What an emitter may ask about the model: tensors and where they live."""
 
-    def __init__(self, model, plan):
+    def __init__(self, model, plan, *, data_symbol: str = "tml_model_data", arena_symbol: str = "tml_arena"):
         self.model = model
         self.plan = plan
+        # A source package names both after its prefix, so several link together.
+        self.data_symbol = data_symbol
+        self.arena_symbol = arena_symbol
 
     def tensor(self, index: int) -> Tensor:
         return self.model.tensors[index]
@@ -46,8 +49,8 @@ class EmitContext:
             if ctype == "int32_t" and t.buffer_offset % 4:
                 raise TinymlError(f"int32 tensor {index} '{t.name}' is not 4-byte aligned in the model file",
                                   fix="re-export the model with tf.lite.TFLiteConverter (it aligns buffers)")
-            return f"(const {ctype} *)(tml_model_data + {t.buffer_offset})"
-        return f"(tml_arena + {self.plan.offsets[index]})"
+            return f"(const {ctype} *)({self.data_symbol} + {t.buffer_offset})"
+        return f"({self.arena_symbol} + {self.plan.offsets[index]})"
 
 
 def _fail(op: Operator, ctx: EmitContext, what: str) -> TinymlError:

@@ -1,0 +1,169 @@
+"""A model as a C library source package for one target: what a user drops into
+their own firmware (CMake `add_subdirectory`, a Makefile fragment, or an
+Arduino library), beside the reference image the builder verifies.
+
+Layout of the package folder `<prefix>model/` (and of its .tar.gz):
+
+    src/        the public header <prefix>model.h, the plan and API, the model array,
+                the symbol renames and one wrapper per runtime file (what gets compiled)
+    kernels/    the runtime files this model needs, unchanged: its kernels (the
+                optimized ones, as the reference image uses), fixed-point helpers, headers
+    tflm/       model_data.cc/.h with g_model / g_model_len, for TFLM users
+    CMakeLists.txt, <prefix>model.mk, library.properties, toolchain-<target>.cmake, README.md
+
+Every include inside the package is relative, so no include path but `src/`
+is needed and two packages never pick up each other's runtime headers.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import codegen, package_c, package_files
+from tinyml.firmware.build import Image, build_model
+from tinyml.firmware.model_array import write_model_array
+from tinyml.profiles import Profile
+
+DEFAULT_PREFIX = "tinyml_"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUOTED_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+@dataclass(frozen=True)
+class ImageMemory:
+    """What the reference image of the same model takes on the target (the README quotes it)."""
+
+    flash_bytes: int
+    ram_bytes: int
+    static_ram_bytes: int
+    stack_bytes: int
+    model_array_bytes: int
+    arena_bytes: int
+
+    @classmethod
+    def of_image(cls, image: Image) -> "ImageMemory":
+        sizes = image.sizes
+        return cls(sizes.flash_bytes, sizes.ram_bytes, sizes.static_ram_bytes, sizes.stack_bytes,
+                   image.model_array_bytes, image.arena_bytes)
+
+
+@dataclass(frozen=True)
+class Package:
+    folder: Path
+    archive: Path  # <folder>.tar.gz
+    sha256: str  # of the archive
+    prefix: str
+
+
+def check_prefix(prefix: str) -> str:
+    """The prefix when it makes valid, unreserved C names; else TinymlError naming it."""
+    if not _IDENTIFIER.fullmatch(prefix or ""):
+        raise TinymlError(f"--prefix {prefix!r} is not a C identifier: every exported name starts with it",
+                          fix="use letters, digits and underscores, not starting with a digit, e.g. --prefix kws_")
+    if prefix.startswith("__") or re.match(r"_[A-Z]", prefix):
+        raise TinymlError(f"--prefix {prefix!r} starts like the names C reserves for the compiler ('__', '_' + capital)",
+                          fix="start with a letter, e.g. --prefix kws_")
+    return prefix
+
+
+def _runtime_files(planned: codegen.PlannedModel) -> list[Path]:
+    """The runtime's C files the model calls (optimized twins where they exist) plus the fixed-point ones."""
+    files = sorted((codegen.RUNTIME_DIR / "src").glob("*.c"))
+    for function in sorted({call.function for call in planned.calls}):
+        name = function.removeprefix("tml_") + ".c"
+        twin, reference = codegen.OPTIMIZED_KERNELS_DIR / name, codegen.REFERENCE_KERNELS_DIR / name
+        files.append(twin if twin.is_file() else reference)
+    return files
+
+
+def _copy_runtime(sources: list[Path], kernels_dir: Path) -> None:
+    """Copies the runtime files and every header they include, flat into kernels/, and checks that
+    each quoted include resolves there (the runtime's own `../kernels/x.h` included)."""
+    headers = sorted((codegen.RUNTIME_DIR / "include").glob("*.h"))
+    pending, done = [*sources, *headers], set()
+    while pending:
+        path = pending.pop()
+        if path.name in done:
+            continue
+        done.add(path.name)
+        shutil.copy2(path, kernels_dir / path.name)
+        for included in _QUOTED_INCLUDE.findall(path.read_text()):
+            found = next((p for p in (path.parent / included, codegen.RUNTIME_DIR / "include" / included)
+                          if p.is_file()), None)
+            if found is None or (kernels_dir / included).resolve().parent != kernels_dir.resolve():
+                raise TinymlError(f"{path} includes \"{included}\", which a flat kernels/ folder cannot resolve",
+                                  fix="include runtime headers by name, or as ../kernels/<name>.h")
+            pending.append(found)
+
+
+def _archive(folder: Path) -> Path:
+    """<folder>.tar.gz, byte-reproducible (sorted entries, no times or owners), so its sha256 means the content."""
+    archive = folder.with_name(folder.name + ".tar.gz")
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(folder.rglob("*")):
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder.parent)))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            info.mode = 0o755 if path.is_dir() else 0o644
+            if path.is_file():
+                with open(path, "rb") as f:
+                    tar.addfile(info, f)
+            else:
+                tar.addfile(info)
+    with open(archive, "wb") as out, gzip.GzipFile(fileobj=out, mode="wb", filename="", mtime=0) as gz:
+        gz.write(raw.getvalue())
+    return archive
+
+
+def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str, memory: ImageMemory,
+                  source: str = "model.tflite") -> Package:
+    """Write `<out_dir>/<prefix>model/` and its .tar.gz; an existing package of that name is replaced."""
+    check_prefix(prefix)
+    planned = codegen.plan_model(tflite, source=source, data_symbol=f"{prefix}model_data",
+                                 arena_symbol=f"{prefix}arena")
+    folder = Path(out_dir) / f"{prefix}model"
+    if folder.exists():
+        shutil.rmtree(folder)
+    src, kernels = folder / "src", folder / "kernels"
+    src.mkdir(parents=True)
+    kernels.mkdir()
+    runtime = _runtime_files(planned)
+    _copy_runtime(runtime, kernels)
+    digest = planned.digest
+    (src / f"{prefix}names.h").write_text(
+        package_c.names_header(prefix, package_c.runtime_symbols(sorted(kernels.glob("*.h"))), digest))
+    wrappers = []
+    for path in runtime:
+        wrapper = src / f"{prefix}rt_{path.stem}.c"
+        wrapper.write_text(package_c.wrapper_source(prefix, f"kernels/{path.name}", digest))
+        wrappers.append(wrapper)
+    (src / f"{prefix}model.h").write_text(package_c.public_header(prefix, planned, profile.name))
+    (src / f"{prefix}model.c").write_text(package_c.plan_source(prefix, planned))
+    data_c, _ = write_model_array(planned.tflite, src, symbol=f"{prefix}model_data")
+    (folder / "tflm").mkdir()
+    tflm_source, tflm_header = package_c.tflm_model_data(planned.tflite, digest)
+    (folder / "tflm" / "model_data.cc").write_text(tflm_source)
+    (folder / "tflm" / "model_data.h").write_text(tflm_header)
+    c_files = [f.name for f in (src / f"{prefix}model.c", data_c, *wrappers)]
+    package_files.write_build_files(folder, prefix=prefix, profile=profile, planned=planned,
+                                    c_files=c_files, memory=memory)
+    archive = _archive(folder)
+    return Package(folder, archive, hashlib.sha256(archive.read_bytes()).hexdigest(), prefix)
+
+
+def export_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str,
+                   source: str = "model.tflite") -> tuple[Package, ImageMemory]:
+    """The package for a bring-your-own model: the reference image is built (not verified) for the
+    README's memory numbers and the target's budget check, so the target's toolchain is needed."""
+    check_prefix(prefix)
+    with tempfile.TemporaryDirectory(prefix=f"tinyml-export-{profile.name}-") as tmp:
+        memory = ImageMemory.of_image(build_model(tflite, profile, Path(tmp), source=source).app)
+    return write_package(tflite, profile, out_dir, prefix=prefix, memory=memory, source=source), memory

@@ -1,0 +1,316 @@
+"""Source packages used as an outside project would: exported, then built with
+CMake or make into a separate program (host gcc, or arm-none-eabi-gcc through
+the package's toolchain file into a bare-metal app run in QEMU), two packages
+with different prefixes in one binary, every output byte compared with the
+tflite-micro interpreter's.
+
+Model A is micro_speech from ../shared/models (the project's small CNN where
+that is absent), model B a small CNN ending in DEQUANTIZE (float output)."""
+from __future__ import annotations
+
+import subprocess
+import tarfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import build, fixture_model, multi_model, qemu
+from tinyml.firmware.package import check_prefix, export_package
+from tinyml.firmware.target_build import build_target, reference_vectors
+from tinyml.profiles import get_profile
+from tinyml.tflite.testing import SHARED_MODELS_DIR, small_cnn
+
+fixture_model.skip_without_tools()
+
+PREFIXES = ("kws_", "vis_")
+TARGETS = ("cortex-m4f", "cortex-m3")
+
+
+def _cmd(args, cwd=None, **kw) -> subprocess.CompletedProcess:
+    done = subprocess.run(list(map(str, args)), cwd=cwd, capture_output=True, **kw)
+    assert done.returncode == 0, f"{' '.join(map(str, args))}:\n{done.stdout!r}\n{done.stderr!r}"
+    return done
+
+
+def _cmake_build(project: Path, build_dir: Path, *configure_args) -> None:
+    _cmd(["cmake", "-S", project, "-B", build_dir, *configure_args])
+    _cmd(["cmake", "--build", build_dir, "-j", "2"])
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, bytes]:
+    micro_speech = SHARED_MODELS_DIR / "micro_speech_quantized.tflite"
+    a = micro_speech.read_bytes() if micro_speech.is_file() else small_cnn(seed=3)
+    return {"kws_": a, "vis_": fixture_model.float_output_model(seed=1)}
+
+
+@pytest.fixture(scope="module")
+def vectors(models):
+    return {p: reference_vectors(tflite, count=8, seed=5) for p, tflite in models.items()}
+
+
+@pytest.fixture(scope="module")
+def packages(models, tmp_path_factory):
+    """{target: {prefix: package folder}}, exported as `tinyml firmware export` does."""
+    out = {}
+    for target in TARGETS:
+        root = tmp_path_factory.mktemp(target)
+        out[target] = {p: export_package(tflite, get_profile(target), root, prefix=p)[0] for p, tflite in models.items()}
+    return out
+
+
+HOST_MAIN = """\
+#include <cstdio>
+#include <vector>
+
+#include "kws_model.h"
+#include "vis_model.h"
+
+struct Model {
+  int (*init)();
+  int8_t *(*input)();
+  const int8_t *(*output)();
+  int (*invoke)();
+  void (*quantize)(const float *);
+  void (*dequantize)(float *);
+  size_t in_bytes, out_bytes, in_count, out_count;
+};
+
+// argv: model (0 kws, 1 vis), then r (raw int8 tensors) or f (floats through the helpers).
+int main(int argc, char **argv) {
+  const Model models[] = {
+      {kws_init, kws_input, kws_output, kws_invoke, kws_quantize_input, kws_dequantize_output,
+       KWS_INPUT_BYTES, KWS_OUTPUT_BYTES, KWS_INPUT_COUNT, KWS_OUTPUT_COUNT},
+      {vis_init, vis_input, vis_output, vis_invoke, vis_quantize_input, vis_dequantize_output,
+       VIS_INPUT_BYTES, VIS_OUTPUT_BYTES, VIS_INPUT_COUNT, VIS_OUTPUT_COUNT},
+  };
+  if (argc != 3) return 1;
+  const Model &m = models[argv[1][0] - '0'];
+  const bool real = argv[2][0] == 'f';
+  if (m.init() != 0) return 2;
+  std::vector<float> in(m.in_count), out(m.out_count);
+  for (;;) {
+    if (real) {
+      if (std::fread(in.data(), sizeof(float), m.in_count, stdin) != m.in_count) return 0;
+      m.quantize(in.data());
+    } else if (std::fread(m.input(), 1, m.in_bytes, stdin) != m.in_bytes) {
+      return 0;
+    }
+    if (m.invoke() != 0) return 3;
+    if (real) {
+      m.dequantize(out.data());
+      std::fwrite(out.data(), sizeof(float), m.out_count, stdout);
+    } else {
+      std::fwrite(m.output(), 1, m.out_bytes, stdout);
+    }
+  }
+}
+"""
+
+
+def _outside_project(packages: dict, body: str) -> str:
+    subdirs = "".join(f"add_subdirectory({pkg.folder} {p}model)\n" for p, pkg in packages.items())
+    return f"cmake_minimum_required(VERSION 3.13)\nproject(outside C CXX)\n{subdirs}{body}"
+
+
+def _quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """TFLite's input quantization: round half away from zero, add the zero point, saturate."""
+    v = x.astype(np.float32) / np.float32(scale)
+    return np.clip(np.trunc(v + np.where(v >= 0, 0.5, -0.5).astype(np.float32)) + zero_point, -128, 127).astype(np.int8)
+
+
+def test_host_cmake_build_matches_tflm_with_the_header_as_cpp17(packages, models, vectors, tmp_path):
+    pkgs = packages["cortex-m4f"]
+    project = tmp_path / "outside"
+    project.mkdir()
+    (project / "main.cpp").write_text(HOST_MAIN)
+    (project / "CMakeLists.txt").write_text(_outside_project(pkgs, textwrap.dedent("""\
+        set(CMAKE_CXX_STANDARD 17)
+        set(CMAKE_CXX_STANDARD_REQUIRED ON)
+        add_executable(app main.cpp)
+        target_compile_options(app PRIVATE -Wall -Wextra -Werror -pedantic)
+        target_link_libraries(app PRIVATE kws_model vis_model)
+        """)))
+    build_dir = tmp_path / "build"
+    _cmake_build(project, build_dir, "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -pedantic")
+    app = build_dir / "app"
+
+    for k, p in enumerate(PREFIXES):
+        v = vectors[p]
+        got = _cmd([app, k, "r"], input=v.inputs.tobytes()).stdout
+        assert got == v.outputs.tobytes(), f"{p}: {np.count_nonzero(np.frombuffer(got, np.uint8) != np.frombuffer(v.outputs.tobytes(), np.uint8))} bytes differ"
+        # Every symbol the library defines carries its prefix: nothing left to clash.
+        symbols = _cmd(["nm", "-g", "--defined-only", build_dir / f"{p}model" / f"lib{p}model.a"]).stdout.decode()
+        names = [line.split()[-1] for line in symbols.splitlines() if len(line.split()) == 3]
+        assert names and all(n.startswith(p) for n in names), names
+
+    # The float helpers: quantize_input as TFLite quantizes, dequantize_output as (q - zp) * scale.
+    from tinyml.tflite.testing import tflm_outputs
+    from tinyml.tflite.model import read_model
+
+    model = read_model(models["kws_"])
+    inp, out = model.input_tensors()[0], model.output_tensors()[0]
+    (scale_in,), (zp_in,) = inp.quantization.scales, inp.quantization.zero_points
+    (scale_out,), (zp_out,) = out.quantization.scales, out.quantization.zero_points
+    real = np.random.default_rng(0).uniform(-20, 30, size=(4, *inp.shape[1:])).astype(np.float32)
+    got = np.frombuffer(_cmd([app, 0, "f"], input=real.tobytes()).stdout, np.float32)
+    expected_q = tflm_outputs(models["kws_"], _quantize(real, scale_in, zp_in))
+    expected = ((expected_q.astype(np.float32) - zp_out) * np.float32(scale_out)).reshape(-1)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_makefile_fragment_builds_as_c99_with_a_caller_given_arena(packages, vectors, tmp_path):
+    pkgs = packages["cortex-m3"]
+    (tmp_path / "main.c").write_text(textwrap.dedent("""\
+        #include <stdio.h>
+        #include "kws_model.h"
+        #include "vis_model.h"
+
+        __attribute__((aligned(16))) int8_t vis_arena[VIS_ARENA_BYTES];
+
+        int main(void) {
+          if (vis_init() != 0 || kws_init() != 0) return 2;
+          while (fread(vis_input(), 1, VIS_INPUT_BYTES, stdin) == VIS_INPUT_BYTES) {
+            if (vis_invoke() != 0) return 3;
+            fwrite(vis_output(), 1, VIS_OUTPUT_BYTES, stdout);
+          }
+          return 0;
+        }
+        """))
+    (tmp_path / "Makefile").write_text(
+        f"include {pkgs['kws_'].folder}/kws_model.mk\ninclude {pkgs['vis_'].folder}/vis_model.mk\n"
+        "CFLAGS = -std=c99 -O1 -Wall -Wextra -Werror -pedantic $(KWS_MODEL_CFLAGS) $(VIS_MODEL_CFLAGS) "
+        "-DVIS_EXTERNAL_ARENA=1\n"
+        "app: main.c $(KWS_MODEL_SRCS) $(VIS_MODEL_SRCS)\n\t$(CC) $(CFLAGS) -o $@ $^\n")
+    _cmd(["make", "-s", "app"], cwd=tmp_path)
+    v = vectors["vis_"]
+    assert _cmd([tmp_path / "app"], input=v.inputs.tobytes()).stdout == v.outputs.tobytes()
+
+
+# A user's bare-metal app: reads inputs from the board, runs the model, writes outputs (as firmware/app/main.c).
+BOARD_APP = """\
+#include "board.h"
+#include "kws_model.h"
+
+int main(void) {
+  board_init();
+  if (kws_init() != 0) board_halt(2);
+  while (board_read_input(kws_input(), KWS_INPUT_BYTES)) {
+    if (kws_invoke() != 0) board_halt(1);
+    board_write_output(kws_output(), KWS_OUTPUT_BYTES);
+  }
+  board_halt(0);
+}
+"""
+
+
+def _adapter(k: int, p: str) -> str:
+    m = p.upper()
+    return (f"int tml_model_invoke_{k}(const int8_t *input, int8_t *output) {{\n"
+            f"  if ({p}init() != 0) return -1;\n  memcpy({p}input(), input, {m}INPUT_BYTES);\n"
+            f"  const int rc = {p}invoke();\n  memcpy(output, {p}output(), {m}OUTPUT_BYTES);\n  return rc;\n}}\n")
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def arm_build(request, packages, vectors, tmp_path_factory):
+    """(profile, build dir): the outside bare-metal project built with the package's toolchain file."""
+    profile = get_profile(request.param)
+    pkgs = packages[profile.name]
+    work = tmp_path_factory.mktemp(f"arm-{profile.name}")
+    project = work / "outside"
+    project.mkdir()
+    cases = [multi_model.ModelCase(p, None, vectors[p].inputs, vectors[p].outputs) for p in PREFIXES]
+    (project / "harness.c").write_text(multi_model.harness_source(cases))
+    (project / "adapters.c").write_text("#include <string.h>\n#include \"kws_model.h\"\n#include \"vis_model.h\"\n\n"
+                                        + "".join(_adapter(k, p) for k, p in enumerate(PREFIXES)))
+    (project / "app.c").write_text(BOARD_APP)
+    # The harness embeds its vectors, so it gets the emulated board's whole memory; the app the part's.
+    for name, memory in (("harness", build.MemoryRegions(profile.memory.flash_origin, qemu.board_memory(profile).flash_bytes,
+                                                         profile.memory.ram_origin, qemu.board_memory(profile).ram_bytes,
+                                                         profile.stack_bytes)),
+                         ("app", build.MemoryRegions.of_profile(profile))):
+        (project / f"{name}_ld").mkdir()
+        (project / f"{name}_ld" / "memory.ld").write_text(memory.linker_script())
+    board = " ".join(str(s) for s in build.board_sources(profile))
+    includes = " ".join(str(d) for d in build.target_include_dirs(profile, work))
+    link = f"-nostartfiles --specs=nano.specs -T {build.COMMON_DIR / 'sections.ld'}"
+    (project / "CMakeLists.txt").write_text(_outside_project(pkgs, textwrap.dedent(f"""\
+        add_executable(harness.elf harness.c adapters.c {board})
+        target_include_directories(harness.elf PRIVATE {includes})
+        target_link_libraries(harness.elf PRIVATE kws_model vis_model)
+        target_link_options(harness.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/harness_ld)
+        add_executable(app.elf app.c {board})
+        target_include_directories(app.elf PRIVATE {includes})
+        target_link_libraries(app.elf PRIVATE kws_model)
+        target_link_options(app.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/app_ld)
+        """)))
+    toolchain_file = pkgs["kws_"].folder / f"toolchain-{profile.name}.cmake"
+    _cmake_build(project, work / "build", f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}")
+    return profile, work / "build", cases
+
+
+def test_two_prefixed_packages_in_one_bare_metal_binary_match_tflm_in_qemu(arm_build):
+    profile, build_dir, cases = arm_build
+    elf = build_dir / "harness.elf"
+    results = multi_model.read_results(qemu.run_elf(elf, profile, timeout_s=120), cases, elf)
+    assert results == {"kws_": 0, "vis_": 0}
+
+
+def test_package_in_a_user_app_takes_the_manifests_flash_and_ram(arm_build, models, vectors, tmp_path):
+    """Within 2 % of the reference image's manifest, and it runs: inputs through the board, in QEMU."""
+    profile, build_dir, _ = arm_build
+    manifest = build_target(models["kws_"], profile, tmp_path / "reference", vectors=vectors["kws_"])
+    sizes = build.Image.read(build_dir / "app.elf").sizes
+    for what, got, reference in (("flash", sizes.flash_bytes, manifest.memory.flash_bytes),
+                                 ("RAM", sizes.ram_bytes, manifest.memory.ram_bytes)):
+        assert abs(got - reference) <= 0.02 * reference, f"{what}: user app {got} B, manifest {reference} B"
+    v = vectors["kws_"]
+    (tmp_path / "in.bin").write_bytes(v.inputs.tobytes())
+    done = qemu.run_elf(build_dir / "app.elf", profile, args=("in.bin", "out.bin"), cwd=tmp_path, timeout_s=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.bin").read_bytes() == v.outputs.tobytes()
+
+
+def test_package_archive_is_the_folder_and_reproducible(packages, models, tmp_path):
+    pkg = packages["cortex-m4f"]["kws_"]
+    with tarfile.open(pkg.archive) as tar:
+        names = set(tar.getnames())
+    folder_files = {str(p.relative_to(pkg.folder.parent)) for p in pkg.folder.rglob("*")}
+    assert names == folder_files
+    for required in ("CMakeLists.txt", "kws_model.mk", "library.properties", "README.md", "src/kws_model.h",
+                     "tflm/model_data.cc", "toolchain-cortex-m4f.cmake"):
+        assert f"kws_model/{required}" in names
+    again, _ = export_package(models["kws_"], get_profile("cortex-m4f"), tmp_path, prefix="kws_")
+    assert again.sha256 == pkg.sha256
+    readme = (pkg.folder / "README.md").read_text()
+    usage = readme.split("```c\n")[1].split("```")[0]
+    assert len(usage.strip().splitlines()) <= 15 and "kws_invoke()" in usage
+    assert "| tensor arena" in readme and "-mcpu=cortex-m4" in readme
+
+
+@pytest.mark.parametrize("prefix", ["9kws_", "kws-", "", "__kws", "_Kws", "kws model"])
+def test_prefix_must_be_a_plain_c_identifier(prefix):
+    with pytest.raises(TinymlError, match="--prefix") as e:
+        check_prefix(prefix)
+    assert e.value.fix
+
+
+def test_missing_toolchain_is_named_and_nothing_is_written(models, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(TinymlError, match="arm-none-eabi-gcc") as e:
+        export_package(models["kws_"], get_profile("cortex-m4f"), tmp_path / "out", prefix="kws_")
+    assert "apt-get install" in e.value.fix
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_the_runtime_cannot_run_is_refused(tmp_path):
+    import tensorflow as tf
+
+    x = tf.keras.layers.Input((4,), batch_size=1)
+    float_model = tf.lite.TFLiteConverter.from_keras_model(tf.keras.Model(x, tf.keras.layers.Dense(2)(x))).convert()
+    with pytest.raises(TinymlError, match="not a full int8 model"):
+        export_package(float_model, get_profile("cortex-m4f"), tmp_path / "out", prefix="kws_")
+    assert not (tmp_path / "out").exists()
