@@ -19,6 +19,7 @@ CODES: dict[str, dict[int, str]] = {
     "inspect": {OK: "the model fits every target checked",
                 NO: "it does not fit, or cannot run on (not full int8, unsupported op), a target", ERROR: _ERROR},
     "firmware build": {OK: "built, within budget and verified in QEMU", ERROR: _ERROR},
+    "firmware export": {OK: "exported, within budget", ERROR: _ERROR},
     "firmware run": {OK: "the firmware ran", ERROR: _ERROR},
     "firmware pull": {OK: "pulled, every sha256 checked", ERROR: _ERROR},
     "compile": {OK: "compiled", ERROR: _ERROR},

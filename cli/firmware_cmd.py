@@ -19,6 +19,11 @@ def firmware():
     """Build firmware for your own int8 model; run built firmware in QEMU."""
 
 
+def _prefix_option(help_text: str):
+    # The default is tinyml.firmware.package.DEFAULT_PREFIX, not imported here to keep --help fast.
+    return click.option("--prefix", default="tinyml_", show_default=True, help=help_text)
+
+
 def _summary(manifest) -> str:
     mem, perf, ver = manifest.memory, manifest.performance, manifest.verification
     lines = [
@@ -50,11 +55,13 @@ def _summary(manifest) -> str:
               help="How many random vectors to make when --vectors is not given.")
 @click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
+@_prefix_option("Prefix of the C names in the source package built beside the image (see `firmware export`).")
 @signature_option
 @profiles_option
-def build(model_path, target, out_dir, vectors, num_vectors, board_source, signature, profiles_file):
+def build(model_path, target, out_dir, vectors, num_vectors, board_source, prefix, signature, profiles_file):
     """Build, verify and package firmware for your own int8 .tflite model."""
     from tinyml.firmware import target_build
+    from tinyml.firmware.package import check_prefix
     from tinyml.profiles import get_profile
 
     profile = get_profile(target, user_profiles(profiles_file))
@@ -64,13 +71,46 @@ def build(model_path, target, out_dir, vectors, num_vectors, board_source, signa
     else:
         def test_vectors():
             return target_build.reference_vectors(tflite, num_vectors)
+    check_prefix(prefix)
     manifest = target_build.build_target(
-        tflite, profile, out_dir, vectors=test_vectors, user_board_sources=tuple(board_source),
+        tflite, profile, out_dir, vectors=test_vectors, user_board_sources=tuple(board_source), package_prefix=prefix,
         lineage={"model_file": str(model_path.resolve()), **({"signature": signature} if signature else {})},
         source=str(model_path) + (f" (signature '{signature}')" if signature else ""),
     )
     click.echo(_summary(manifest))
-    click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex and manifest.json")
+    click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex, {manifest.package.archive} (the C library) "
+               "and manifest.json")
+
+
+@firmware.command(epilog=epilog("firmware export"))
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A full-int8 .tflite model.")
+@click.option("--target", required=True, help="Target profile (firmware/profiles.yaml or --profiles), e.g. cortex-m4f.")
+@_prefix_option("Starts every exported C name (kws_ -> kws_invoke, KWS_ARENA_BYTES), so several models link "
+                "into one firmware.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the package folder <prefix>model/ and <prefix>model.tar.gz.")
+@signature_option
+@profiles_option
+def export(model_path, target, prefix, out_dir, signature, profiles_file):
+    """Export your own int8 .tflite model as a C library to build into your own firmware.
+
+    The package holds the model, its plan, the runtime kernels it needs, one header, CMakeLists.txt,
+    a Makefile fragment and an Arduino library layout. The reference image is built (not verified)
+    for the memory numbers in its README, so the target's toolchain must be installed.
+    """
+    from tinyml.firmware.package import check_prefix, export_package
+    from tinyml.profiles import get_profile
+
+    check_prefix(prefix)
+    profile = get_profile(target, user_profiles(profiles_file))
+    tflite = read_tflite(model_path, signature)
+    package, memory = export_package(tflite, profile, out_dir, prefix=prefix, source=str(model_path))
+    click.echo(f"target {profile.name}: arena {memory.arena_bytes} B, model array {memory.model_array_bytes} B; "
+               f"reference image flash {memory.flash_bytes} B, RAM {memory.ram_bytes} B")
+    click.echo(f"wrote {package.folder}/ and {package.archive} (sha256 {package.sha256})")
+    click.echo(f"use it: add_subdirectory({package.folder.name}) and link {package.folder.name} "
+               f"(see {package.folder / 'README.md'})")
 
 
 @firmware.command(epilog=epilog("firmware run"))
@@ -139,9 +179,12 @@ def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
 @click.option("--store", metavar="DIR|gs://BUCKET/PATH",
               help="Release store for --latest and --release, a folder or a gs:// URI (default: <root>/releases).")
 @click.option("--pipeline", help="Pipeline name, when the root holds several.")
+@click.option("--package-only", is_flag=True,
+              help="Only the C library source package of each target: its .tar.gz and the folder in it.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="New or empty folder: the files of one target, or one sub-folder per target.")
-def pull(run_id, host, token_file, package, latest, version, from_uri, target, root, store, pipeline, out_dir):
+def pull(run_id, host, token_file, package, latest, version, from_uri, target, root, store, pipeline, package_only,
+         out_dir):
     """Copy a run's (local or Kubeflow) or a release's firmware, verifying every sha256.
 
     A mismatch fails and leaves nothing in the output folder.
@@ -165,7 +208,7 @@ def pull(run_id, host, token_file, package, latest, version, from_uri, target, r
     else:
         release, sources = pull_mod.release_firmware(store or RunsLayout(root).releases_dir, pipeline, version)
         what = f"release {release.version} of {release.record['pipeline']} (run {release.record.get('run_id')})"
-    written = pull_mod.pull(sources, out_dir, target)
+    written = pull_mod.pull(sources, out_dir, target, package_only=package_only)
     for folder in written:
         files = sorted(p.name for p in folder.iterdir())
         click.echo(f"{folder}: {', '.join(files)} (sha256 verified)")

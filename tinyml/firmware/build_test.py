@@ -74,3 +74,44 @@ def test_compile_error_is_reported(tmp_path):
     bad.write_text("int f(void) { return undeclared; }\n")
     with pytest.raises(TinymlError, match="compiling .*bad.c for cortex-m4f failed"):
         build.compile_objects(load_profiles()["cortex-m4f"], [bad], [], tmp_path / "obj")
+
+
+IRQ_MAIN = """\
+#include <stdint.h>
+#include "board.h"
+
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_ISPR0 (*(volatile uint32_t *)0xE000E200u)
+
+static volatile uint32_t taken;
+
+/* A board file's handler for external interrupt 5 (say, a DMA stream). */
+void IRQ5_Handler(void) { taken++; }
+
+int main(void) {
+  board_init();
+  NVIC_ISER0 = 1u << 5;
+  NVIC_ISPR0 = 1u << 5;
+  __asm volatile("dsb\\n\\tisb" ::: "memory");
+  board_halt(taken == 1u ? 0 : 1);
+}
+"""
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("target", ["cortex-m3", "cortex-m4f"])
+def test_a_board_file_overrides_an_interrupt_handler(tmp_path, target):
+    """External interrupts go to weak IRQ<n>_Handler: one defined in the app runs (a pending
+    interrupt that reached Default_Handler would spin there until QEMU's timeout)."""
+    from tinyml.firmware import qemu
+
+    fixture_model.skip_without_tools()
+    profile = load_profiles()[target]
+    (tmp_path / "irq_main.c").write_text(IRQ_MAIN)
+    objects = fixture_model.compile_fixture(profile, tmp_path)
+    image = build.link(objects, [tmp_path / "irq_main.c"], tmp_path / "irq.elf", build.MemoryRegions.of_profile(profile))
+    assert qemu.run_elf(image.elf, profile, timeout_s=30).returncode == 0
+
+
+def test_the_irq_list_has_one_entry_per_interrupt():
+    assert build.irq_handlers_header(3).endswith("#define TML_IRQ_LIST(X) X(0) X(1) X(2)\n")

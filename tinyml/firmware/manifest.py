@@ -95,6 +95,14 @@ class VerificationRecord(_Record):
     seconds: float | None = None
 
 
+class PackageRecord(_Record):
+    """The C library source package beside the image (tinyml.firmware.package); its archive is also in `files`."""
+
+    archive: str
+    sha256: str
+    prefix: str
+
+
 class FirmwareManifest(_Record):
     """manifest.json of one target's firmware."""
 
@@ -111,6 +119,7 @@ class FirmwareManifest(_Record):
     lineage: dict = {}
     toolchain: str = ""
     timings: dict = {}
+    package: PackageRecord | None = None  # None: built without a source package (older builds)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"
@@ -146,6 +155,7 @@ def build_manifest(
     toolchain: str = "",
     io: dict | None = None,
     timings: dict | None = None,
+    package: dict | None = None,
 ) -> FirmwareManifest:
     """The manifest of one target's firmware; `files` are the released files (hashed as they are)."""
     sizes = image.sizes
@@ -185,6 +195,7 @@ def build_manifest(
         "lineage": lineage or {},
         "toolchain": toolchain,
         "timings": timings or {},
+        "package": package,
     })
 
 

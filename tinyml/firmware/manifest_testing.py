@@ -1,14 +1,18 @@
 """Firmware folders with a complete manifest.json, for tests of the readers of firmware folders."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from tinyml.firmware.manifest import SCHEMA, FirmwareManifest, sha256_bytes, sha256_file, write_manifest
+from tinyml.firmware.package import archive_folder
 from tinyml.profiles import get_profile
 
 
-def firmware_folder(folder: Path, model: bytes = b"TFL3 stand-in model", target: str = "cortex-m4f") -> Path:
-    """A small firmware folder: two files and a complete manifest.json listing their sha256s.
+def firmware_folder(folder: Path, model: bytes = b"TFL3 stand-in model", target: str = "cortex-m4f",
+                    package: bool = False) -> Path:
+    """A small firmware folder: two files and a complete manifest.json listing their sha256s;
+    with `package`, also a source package archive (tinyml_model.tar.gz holding a README).
 
     The store reads only the files' and the model's sha256s; the sizes are the files' own, the
     budgets `target`'s, and there was no verification (as for a compile-only target).
@@ -16,6 +20,14 @@ def firmware_folder(folder: Path, model: bytes = b"TFL3 stand-in model", target:
     folder.mkdir(parents=True)
     (folder / "firmware.elf").write_bytes(b"\x7fELF" + folder.name.encode())
     (folder / "firmware.bin").write_bytes(bytes(range(256)) * 3)
+    record = None
+    if package:
+        contents = folder / "tinyml_model"
+        contents.mkdir()
+        (contents / "README.md").write_text(f"# tinyml_model of {folder.name}\n")
+        archive = archive_folder(contents)
+        shutil.rmtree(contents)
+        record = {"archive": archive.name, "sha256": sha256_file(archive), "prefix": "tinyml_"}
     files = {f.name: {"sha256": sha256_file(f), "bytes": f.stat().st_size} for f in sorted(folder.iterdir())}
     profile = get_profile(target)
     flash = files["firmware.bin"]["bytes"]
@@ -31,5 +43,6 @@ def firmware_folder(folder: Path, model: bytes = b"TFL3 stand-in model", target:
                    "stack_bytes": profile.stack_bytes, "arena_bytes": 0},
         "performance": {"instructions_per_inference": None, "estimated_latency_ms": None, "basis": "not measured"},
         "verification": {"passed": None, "reason": "a test folder: not verified"},
+        "package": record,
     }))
     return folder

@@ -104,7 +104,7 @@ def _copy_runtime(sources: list[Path], kernels_dir: Path) -> None:
             pending.append(found)
 
 
-def _archive(folder: Path) -> Path:
+def archive_folder(folder: Path) -> Path:
     """<folder>.tar.gz, byte-reproducible (sorted entries, no times or owners), so its sha256 means the content."""
     archive = folder.with_name(folder.name + ".tar.gz")
     raw = io.BytesIO()
@@ -155,7 +155,7 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
     c_files = [f.name for f in (src / f"{prefix}model.c", data_c, *wrappers)]
     package_files.write_build_files(folder, prefix=prefix, profile=profile, planned=planned,
                                     c_files=c_files, memory=memory)
-    archive = _archive(folder)
+    archive = archive_folder(folder)
     return Package(folder, archive, hashlib.sha256(archive.read_bytes()).hexdigest(), prefix)
 
 

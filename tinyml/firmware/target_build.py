@@ -1,5 +1,6 @@
 """One target's release: generate, compile, link within budget, verify in
-emulation, package (firmware.elf/.bin/.hex + manifest.json).
+emulation, package (firmware.elf/.bin/.hex, the C library source package
+<prefix>model.tar.gz, manifest.json).
 
 Used by the firmware-builder component and by `tinyml firmware build`, so the
 pipeline and bring-your-own-model builds are the same code. Nothing is written
@@ -20,6 +21,7 @@ import numpy as np
 from tinyml.errors import TinymlError
 from tinyml.firmware import manifest as manifest_mod
 from tinyml.firmware.build import build_model
+from tinyml.firmware.package import DEFAULT_PREFIX, ImageMemory, write_package
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.toolchain import find_toolchain
 from tinyml.firmware.verify import verify
@@ -101,6 +103,7 @@ def build_target(
     work_dir: Path | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     source: str = "model.tflite",
+    package_prefix: str = DEFAULT_PREFIX,
 ) -> manifest_mod.FirmwareManifest:
     """Build, check and package the firmware for one target; returns its manifest.
 
@@ -141,6 +144,11 @@ def build_target(
         staging = work / "release"
         staging.mkdir()
         files = [shutil.copy2(built.app.elf.with_name(name), staging / name) for name in RELEASED_FILES]
+        # The same model as a C library for the user's own firmware: only its archive is released,
+        # so a target folder holds files its manifest lists and nothing else.
+        package = write_package(tflite, profile, work / "package", prefix=package_prefix,
+                                memory=ImageMemory.of_image(built.app), source=source)
+        files.append(shutil.copy2(package.archive, staging / package.archive.name))
         manifest = manifest_mod.build_manifest(
             profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
             verification=verification, metrics=metrics, lineage=lineage,
@@ -153,6 +161,7 @@ def build_target(
                 "ops": list(gen.ops),
             },
             timings={"build_s": round(build_s, 3), "build_and_verify_s": round(time.monotonic() - start, 3)},
+            package={"archive": package.archive.name, "sha256": package.sha256, "prefix": package.prefix},
         )
         manifest_mod.write_manifest(staging, manifest)
         # Only the released files are (over)written: anything else in out_dir stays.

@@ -3,7 +3,7 @@ import pytest
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model, target_build
-from tinyml.firmware.manifest import read_manifest
+from tinyml.firmware.manifest import read_manifest, sha256_file
 from tinyml.profiles import get_profile, load_profiles
 from tinyml.tflite.memory_plan import plan_memory
 from tinyml.tflite.model import read_model
@@ -46,6 +46,9 @@ def test_float_output_model_releases_verified(tmp_path, target):
     assert manifest.io.output.model_dump() == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
                                                "zero_point": None}
     assert manifest.io.ops[-1] == "DEQUANTIZE"
+    # The source package is released beside the image, its sha256 in the manifest.
+    assert manifest.package.model_dump() == {"archive": "tinyml_model.tar.gz", "prefix": "tinyml_",
+                                             "sha256": sha256_file(tmp_path / "out" / "tinyml_model.tar.gz")}
 
 
 @pytest.mark.parametrize("target", sorted(load_profiles()))
@@ -56,7 +59,8 @@ def test_every_profile_builds_and_the_emulated_ones_verify(target, tmp_path):
     manifest = target_build.build_target(tflite, profile, tmp_path / "out", vectors=vectors)
     assert manifest.verification.passed is (True if profile.emulated else None)
     assert manifest.memory.flash_bytes <= profile.flash_bytes
-    assert sorted(manifest.files) == ["firmware.bin", "firmware.elf", "firmware.hex"]
+    assert sorted(manifest.files) == ["firmware.bin", "firmware.elf", "firmware.hex", "tinyml_model.tar.gz"]
+    assert manifest.package.sha256 == manifest.files["tinyml_model.tar.gz"].sha256
 
 
 def test_unsupported_op_is_named(tmp_path):

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import tarfile
 import tempfile
 from pathlib import Path
 
 from tinyml import node_ids
 from tinyml.errors import TinymlError
-from tinyml.firmware.manifest import MANIFEST_NAME, built_targets
+from tinyml.firmware.manifest import MANIFEST_NAME, built_targets, read_manifest, sha256_file
 from tinyml.releases.store import ReleaseStore, Source, pipelines_in
 from tinyml.runs.layout import RunsLayout
 
@@ -71,8 +72,26 @@ def release_firmware(store_root: Path | str, pipeline: str | None = None, versio
     return release, release.sources()
 
 
-def pull(sources: list[Source], out: Path, target: str | None = None) -> list[Path]:
-    """Copies each source's files into `out` (one target: straight in; several: out/<target>/).
+def _keep_package_only(folder: Path) -> None:
+    """Leaves only the checked source package in `folder`: its archive and the archive unpacked."""
+    manifest = read_manifest(folder)
+    if manifest.package is None:
+        raise TinymlError(f"the firmware for {manifest.target.name} was built without a source package",
+                          fix="pull it without --package-only, or rebuild it (the builder now writes one)")
+    archive = folder / manifest.package.archive
+    if sha256_file(archive) != manifest.package.sha256:
+        raise TinymlError(f"checksum mismatch: {archive.name} differs from the package sha256 in its manifest",
+                          fix="pull again; if it persists the release is damaged")
+    for path in folder.iterdir():
+        if path != archive:
+            path.unlink()
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+
+
+def pull(sources: list[Source], out: Path, target: str | None = None, package_only: bool = False) -> list[Path]:
+    """Copies each source's files into `out` (one target: straight in; several: out/<target>/);
+    with `package_only` just each target's source package (archive and unpacked folder).
 
     Returns the folders written. Raises before touching `out` if it holds files.
     """
@@ -91,6 +110,8 @@ def pull(sources: list[Source], out: Path, target: str | None = None) -> list[Pa
         for s in sources:
             dest = tmp if len(sources) == 1 else tmp / s.target
             s.fetch_verified(dest)
+            if package_only:
+                _keep_package_only(dest)
         if out.exists():
             out.rmdir()
         os.rename(tmp, out)

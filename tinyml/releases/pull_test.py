@@ -50,6 +50,30 @@ def test_a_tampered_manifest_is_caught_by_the_release_record(store, tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_package_only_pulls_the_released_source_package_unpacked(tmp_path):
+    s = releases.ReleaseStore(tmp_path / "rel", "p")
+    s.publish({"run_id": "r1"}, {"m4": firmware_folder(tmp_path / "a", package=True)})
+    release, sources = pull.release_firmware(tmp_path / "rel")
+    pull.pull(sources, tmp_path / "out", package_only=True)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["tinyml_model", "tinyml_model.tar.gz"]
+    assert (tmp_path / "out" / "tinyml_model.tar.gz").read_bytes() == (
+        release.firmware_dir("m4") / "tinyml_model.tar.gz").read_bytes()
+    assert (tmp_path / "out" / "tinyml_model" / "README.md").read_text() == "# tinyml_model of a\n"
+    # The archive is checked like every released file.
+    (release.firmware_dir("m4") / "tinyml_model.tar.gz").write_bytes(b"evil")
+    with pytest.raises(releases.ChecksumError, match=r"m4/tinyml_model.tar.gz has sha256"):
+        pull.pull(sources, tmp_path / "again", package_only=True)
+    assert not (tmp_path / "again").exists()
+
+
+def test_package_only_of_firmware_without_a_package_names_the_fix(store, tmp_path):
+    _, sources = pull.release_firmware(store)
+    with pytest.raises(pull.TinymlError, match="built without a source package") as e:
+        pull.pull(sources, tmp_path / "out", target="m4", package_only=True)
+    assert "without --package-only" in e.value.fix
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_requests_name_the_fix(store, tmp_path):
     _, sources = pull.release_firmware(store)
     with pytest.raises(pull.TinymlError, match=r"no firmware for target 'm0' \(there is: m4, m7\)"):

@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 
+#include "irq_handlers.h"
 #include "target.h"
 
 extern int main(void);
@@ -37,29 +38,21 @@ void DebugMon_Handler(void) WEAK_DEFAULT;
 void PendSV_Handler(void) WEAK_DEFAULT;
 void SysTick_Handler(void) WEAK_DEFAULT;
 
+/* External interrupt n runs IRQ<n>_Handler, weak: a board file overrides one
+ * by defining it, e.g. a DMA or I2S handler (the part's reference manual gives
+ * its number); the others stay on Default_Handler. */
+#define TML_DECLARE_IRQ(n) void IRQ##n##_Handler(void) WEAK_DEFAULT;
+TML_IRQ_LIST(TML_DECLARE_IRQ)
+#define TML_IRQ_VECTOR(n) IRQ##n##_Handler,
+
 typedef void (*vector_t)(void);
 
-/* 16 system exceptions followed by the part's external interrupts, all
- * routed to Default_Handler (the firmware uses none). */
+/* 16 system exceptions followed by the part's external interrupts. */
 __attribute__((section(".vectors"), used)) const vector_t tml_vector_table[16 + TML_TARGET_IRQS] = {
-    (vector_t)&__stack_top__,
-    Reset_Handler,
-    NMI_Handler,
-    HardFault_Handler,
-    MemManage_Handler,
-    BusFault_Handler,
-    UsageFault_Handler,
-    0,
-    0,
-    0,
-    0,
-    SVC_Handler,
-    DebugMon_Handler,
-    0,
-    PendSV_Handler,
-    SysTick_Handler,
-    [16 ... 16 + TML_TARGET_IRQS - 1] = Default_Handler,
-};
+    (vector_t)&__stack_top__, Reset_Handler, NMI_Handler, HardFault_Handler, MemManage_Handler, BusFault_Handler,
+    UsageFault_Handler, 0, 0, 0, 0, SVC_Handler, DebugMon_Handler, 0, PendSV_Handler, SysTick_Handler,
+    /* IRQ0_Handler, IRQ1_Handler, ... */
+    TML_IRQ_LIST(TML_IRQ_VECTOR)};
 
 /* Coprocessor Access Control Register: CP10/CP11 full access enables the FPU. */
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
