@@ -12,7 +12,7 @@ import pytest
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model, toolchain
-from tinyml.firmware.manifest import read_manifest
+from tinyml.firmware.manifest import read_manifest, sha256_file
 from tinyml.gcs_testing import storage_emulator, upload_folder
 from tinyml.firmware.manifest_testing import firmware_folder
 from tinyml.kubeflow.client import TOKEN_ENV, KfpClient, PipelinePackage
@@ -103,6 +103,37 @@ def test_run_refuses_input_of_the_wrong_size_and_tampered_firmware(tmp_path):
     (tmp_path / "in.bin").write_bytes(b"\x05")
     done = tinyml("firmware", "run", out, "--input", tmp_path / "in.bin", "-o", tmp_path / "out.bin")
     assert done.returncode == 2 and "does not match the sha256" in done.stderr
+
+
+@needs_tools
+def test_export_writes_the_package_and_refuses_a_bad_prefix(tmp_path):
+    out = tmp_path / "pkg"
+    done = tinyml("firmware", "export", "--model", _model("hello_world_int8.tflite"), "--target", "cortex-m3",
+                  "--prefix", "sine_", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["sine_model", "sine_model.tar.gz"]
+    assert sha256_file(out / "sine_model.tar.gz") in done.stdout
+    assert "int sine_invoke(void);" in (out / "sine_model" / "src" / "sine_model.h").read_text()
+
+    done = tinyml("firmware", "export", "--model", _model("hello_world_int8.tflite"), "--target", "cortex-m3",
+                  "--prefix", "2sine", "-o", tmp_path / "bad")
+    assert done.returncode == 2
+    assert "--prefix '2sine' is not a C identifier" in done.stderr and "fix:" in done.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_pull_package_only_from_a_release(tmp_path):
+    from tinyml.releases.store import ReleaseStore
+
+    ReleaseStore(tmp_path / "rel", "p").publish({"run_id": "r1"}, {
+        "cortex-m4f": firmware_folder(tmp_path / "a", package=True), "cortex-m3": firmware_folder(tmp_path / "b")})
+    done = tinyml("firmware", "pull", "--latest", "--store", tmp_path / "rel", "--target", "cortex-m4f",
+                  "--package-only", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["tinyml_model", "tinyml_model.tar.gz"]
+    done = tinyml("firmware", "pull", "--latest", "--store", tmp_path / "rel", "--target", "cortex-m3",
+                  "--package-only", "-o", tmp_path / "none")
+    assert done.returncode == 2 and "built without a source package" in done.stderr
 
 
 def test_pull_from_a_kubeflow_run_root_on_gcs(monkeypatch, tmp_path):

@@ -61,8 +61,9 @@ def test_releases_verified_firmware_per_target(converted, tmp_path):
     assert json.loads(firmware.get_string_custom_property("targets")) == ["cortex-m3", "nrf52840"]
     for target in ("cortex-m3", "nrf52840"):
         files = sorted(p.name for p in (root / target).iterdir())
-        assert files == ["firmware.bin", "firmware.elf", "firmware.hex", "manifest.json"]
+        assert files == ["firmware.bin", "firmware.elf", "firmware.hex", "manifest.json", "tinyml_model.tar.gz"]
         manifest = read_manifest(root / target)
+        assert manifest.package.sha256 == sha256_file(root / target / "tinyml_model.tar.gz")
         assert manifest.target.name == target
         assert manifest.files["firmware.elf"].sha256 == sha256_file(root / target / "firmware.elf")
         assert manifest.lineage["model_artifact_id"] == 42
