@@ -8,6 +8,7 @@ Model A is micro_speech from ../shared/models (the project's small CNN where
 that is absent), model B a small CNN ending in DEQUANTIZE (float output)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import tarfile
 import textwrap
@@ -35,8 +36,8 @@ def _cmd(args, cwd=None, **kw) -> subprocess.CompletedProcess:
     return done
 
 
-def _cmake_build(project: Path, build_dir: Path, *configure_args) -> None:
-    _cmd(["cmake", "-S", project, "-B", build_dir, *configure_args])
+def _cmake_build(project: Path, build_dir: Path, *configure_args, env=None) -> None:
+    _cmd(["cmake", "-S", project, "-B", build_dir, *configure_args], env=env)
     _cmd(["cmake", "--build", build_dir, "-j", "2"])
 
 
@@ -248,7 +249,9 @@ def arm_build(request, packages, vectors, tmp_path_factory):
         target_link_options(app.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/app_ld)
         """)))
     toolchain_file = pkgs["kws_"].folder / f"toolchain-{profile.name}.cmake"
-    _cmake_build(project, work / "build", f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}")
+    # CFLAGS add to the toolchain file's core flags (a -DCMAKE_C_FLAGS would replace them).
+    _cmake_build(project, work / "build", f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}",
+                 env={**os.environ, "CFLAGS": "-Wall -Wextra -Werror"})
     return profile, work / "build", cases
 
 
