@@ -9,7 +9,8 @@ UV_VERSION := 0.13.9
 ARM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib binutils-arm-none-eabi qemu-system-arm
 # clang-format checks the C style of firmware/ (tinyml/firmware/c_format_test.py); cmake, make and g++
 # build the exported C library packages as an outside project would (tinyml/firmware/package_test.py).
-SYSTEM_PACKAGES := $(ARM_PACKAGES) clang-format cmake make g++
+# chromium and its driver run the browser tests of the run report and `tinyml ui`.
+SYSTEM_PACKAGES := $(ARM_PACKAGES) clang-format cmake make g++ chromium chromium-driver
 # Keras 2 for TFT/TFMA 1.16: must be set before Python starts.
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
