@@ -68,4 +68,6 @@ class Executor(base_executor.BaseExecutor):
         out = artifact_utils.get_single_instance(output_dict["report"])
         out.set_string_custom_property("split_check", "warned" if achieved.problems else "passed")
         with tf.io.gfile.GFile(os.path.join(out.uri, SPLIT_CHECK_FILE), "w") as f:
-            f.write(json.dumps({"check": split.check, **achieved.as_dict()}, indent=2))
+            # Rows per class and split too: the run report shows them (TFDV keeps only histograms of an int label).
+            label_counts = {s: dict(sorted(c.items())) for s, c in sorted(report.label_counts.items())}
+            f.write(json.dumps({"check": split.check, **achieved.as_dict(), "label_counts": label_counts}, indent=2))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 DEFAULT_ROOT = Path("tinyml_runs")
 SUMMARY_FILE = "summary.json"  # a run's report, in its reports folder
+HTML_REPORT_FILE = "report.html"  # the same, for people, beside it
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class RunsLayout:
 
     def summary_path(self, pipeline: str, run_id: str) -> Path:
         return self.reports_dir(pipeline, run_id) / SUMMARY_FILE
+
+    def html_report_path(self, pipeline: str, run_id: str) -> Path:
+        return self.reports_dir(pipeline, run_id) / HTML_REPORT_FILE
 
     def summary_paths(self) -> list[Path]:
         """Every run's summary.json under the root."""

@@ -33,6 +33,9 @@ class RunReport:
     kws: dict | None = None
     # The converter's `kws` section (both models' DET curves), drawn as det.png.
     kws_curves: dict | None = None
+    # The config the run used and the code that ran it (the HTML report shows both).
+    config: dict | None = None
+    code_version: str | None = None
     directory: Path | None = None
 
     def as_dict(self) -> dict:
@@ -52,6 +55,8 @@ class RunReport:
             "release": self.release,
             "split_check": self.split_check,
             "kws": self.kws,
+            "config": self.config,
+            "code_version": self.code_version,
         }
 
 
@@ -86,8 +91,25 @@ def kws_summary(section: dict, conversion_report: Path) -> dict:
     }
 
 
+def code_version() -> str | None:
+    """The git commit of the code (with '-dirty' for uncommitted changes); None outside a git checkout."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if commit.returncode != 0:
+        return None
+    return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
 def build_report(summary: RunSummary, config: PipelineConfig) -> RunReport:
-    report = RunReport(summary)
+    report = RunReport(summary, config=config.model_dump(mode="json"), code_version=code_version())
     evaluation = summary.output(node_ids.EVALUATOR, "evaluation")
     blessing = summary.output(node_ids.EVALUATOR, "blessing")
     if evaluation is not None:

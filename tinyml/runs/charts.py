@@ -1,0 +1,72 @@
+"""The run report's charts: matplotlib figures as inline SVG, so the HTML file needs no
+network and no script. Each chart scales to the page's width (no fixed pixel size)."""
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+# Text stays text (searchable, sharp); ids are salted per chart so several SVGs on one page do not clash.
+matplotlib.rcParams["svg.fonttype"] = "none"
+_METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def _svg(fig, name: str) -> str:
+    buffer = io.StringIO()
+    matplotlib.rcParams["svg.hashsalt"] = name
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    # Width from the page, height from the aspect ratio.
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', rf'<svg\1 class="chart" role="img" aria-label="{name}"', svg, count=1)
+    return svg
+
+
+def slice_metrics(metrics: dict[str, dict]) -> str:
+    """Accuracy and macro precision/recall/F1 per slice, bars grouped by slice."""
+    names = list(metrics)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    width = 0.8 / len(_METRICS)
+    for i, metric in enumerate(_METRICS):
+        ax.bar(np.arange(len(names)) + i * width, [metrics[n][metric] for n in names], width, label=metric)
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={metrics[n]['example_count']})" for n in names], fontsize=8)
+    ax.set_ylim(min(0.8, min(metrics[n]["accuracy"] for n in names) - 0.05), 1.0)
+    ax.legend(fontsize=8, loc="lower right", ncol=4)
+    ax.set_title("per slice (eval split; macro averages)", fontsize=10)
+    return _svg(fig, "metrics per slice")
+
+
+def confusion(matrix: list[list[int]], title: str) -> str:
+    cm = np.array(matrix)
+    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    ax.imshow(cm, cmap="Blues")
+    for (r, c), v in np.ndenumerate(cm):
+        if v:
+            ax.text(c, r, str(v), ha="center", va="center", fontsize=6, color="white" if v > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(cm)))
+    ax.set_yticks(range(len(cm)))
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("actual", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _svg(fig, title)
+
+
+def quantization_drop(float_acc: dict[str, float], int8_acc: dict[str, float]) -> str:
+    """Float and int8 accuracy per slice, side by side."""
+    names = list(float_acc)
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, [float_acc[n] for n in names], 0.4, label="float")
+    ax.bar(x + 0.2, [int8_acc[n] for n in names], 0.4, label="int8")
+    ax.set_xticks(x, names, fontsize=8)
+    ax.set_ylim(min(0.8, min([*float_acc.values(), *int8_acc.values()]) - 0.05), 1.0)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("accuracy, float vs int8 (converter's eval)", fontsize=10)
+    return _svg(fig, "quantization drop")

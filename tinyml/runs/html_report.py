@@ -1,0 +1,99 @@
+"""A run's report as one self-contained HTML file (report.html beside summary.json): Jinja2
+templates, charts as inline SVG, no script and no network. `tinyml ui` serves the same pages."""
+from __future__ import annotations
+
+import base64
+import functools
+from pathlib import Path
+
+import jinja2
+
+from tinyml.runs import charts
+from tinyml.runs.run_page import DET_PLOT, RunPage, gather
+from tinyml.runs.layout import RunsLayout
+
+OVERALL = "overall"  # tinyml.runs.evaluation.OVERALL, without TFMA's import
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tinyml.runs", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["bytes"] = lambda n: "—" if n is None else f"{n:,} B"
+    env.filters["num"] = lambda v, digits=3: "—" if v is None or v != v else f"{v:.{digits}f}"
+    env.filters["percent"] = lambda part, whole: 0 if not whole else min(100.0, 100.0 * part / whole)
+    return env
+
+
+def _quantization(conversion: dict | None) -> dict | None:
+    """Float vs int8 from the converter's report: accuracy and its decrease per slice, both confusion matrices."""
+    metrics = (conversion or {}).get("metrics")
+    if not metrics:
+        return None
+    f, q = metrics["float"], metrics["int8"]
+    names = [OVERALL, *sorted(f["per_slice"])]
+    pick = lambda m, n: m[OVERALL] if n == OVERALL else m["per_slice"][n]  # noqa: E731
+    drops = metrics["accuracy_decrease"]
+    rows = [{
+        "slice": n, "examples": pick(f, n)["count"],
+        "float": pick(f, n)["accuracy"], "int8": pick(q, n)["accuracy"],
+        "decrease": drops["overall"] if n == OVERALL else drops["per_slice"].get(n),
+    } for n in names]
+    return {
+        "rows": rows,
+        "chart": charts.quantization_drop({r["slice"]: r["float"] for r in rows}, {r["slice"]: r["int8"] for r in rows}),
+        "confusion_float": charts.confusion(f[OVERALL]["confusion_matrix"], "float model"),
+        "confusion_int8": charts.confusion(q[OVERALL]["confusion_matrix"], "int8 model"),
+    }
+
+
+def _in_order(labels) -> list[str]:
+    """Class labels in numeric order ('2' before '10')."""
+    return sorted(set(labels), key=lambda c: (len(c), c))
+
+
+def _feature_values(page: RunPage) -> dict[str, list[str]]:
+    """{string feature: its values} over every split, most frequent first as TFDV lists them."""
+    found: dict[str, list[str]] = {}
+    for stats in page.statistics.values():
+        for feature, counts in stats.values.items():
+            values = found.setdefault(feature, [])
+            values += [v for v in counts if v not in values]
+    return found
+
+
+def _data_uri(path: Path | None) -> str | None:
+    return None if path is None else "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def context(page: RunPage) -> dict:
+    s = page.summary
+    metrics = s.get("metrics") or {}
+    return {
+        "page": page,
+        "s": s,
+        "metrics": metrics,
+        "classes": _in_order(metrics.get(OVERALL, {}).get("per_class", {})),
+        "features": _feature_values(page),
+        "labels": _in_order(c for counts in ((page.split_check or {}).get("label_counts") or {}).values() for c in counts),
+        "slice_chart": charts.slice_metrics(metrics) if metrics else None,
+        "quantization": _quantization(page.conversion),
+        "confusion_evaluator": charts.confusion(s["confusion_matrix"], "Evaluator (float, TFMA)")
+        if s.get("confusion_matrix") else None,
+        "kws": s.get("kws"),
+        "det_plot": _data_uri(page.image(DET_PLOT)),
+        "lineage": next((m.lineage for m in page.manifests.values() if m.lineage), {}),
+    }
+
+
+def render(page: RunPage, ui: bool = False) -> str:
+    """The report's HTML; `ui`: as `tinyml ui` serves it (navigation, firmware download links)."""
+    return environment().get_template("report.html").render(**context(page), ui=ui)
+
+
+def write_html_report(layout: RunsLayout, pipeline: str, run_id: str) -> Path:
+    path = layout.html_report_path(pipeline, run_id)
+    path.write_text(render(gather(layout, pipeline, run_id)))
+    return path
