@@ -26,6 +26,8 @@ CODES: dict[str, dict[int, str]] = {
     "submit": {OK: "submitted (with --wait: the run succeeded)", NO: "with --wait: the run did not succeed",
                ERROR: _ERROR},
     "schedule": {OK: "done", ERROR: _ERROR},
+    "report": {OK: "written", ERROR: _ERROR},
+    "ui": {OK: "served until Ctrl-C", ERROR: _ERROR},
 }
 
 

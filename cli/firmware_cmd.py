@@ -169,7 +169,8 @@ def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
 @TOKEN_FILE_OPTION
 @click.option("--package", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --host: the compiled pipeline.json of the run, when the run does not record its root.")
-@click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`).")
+@click.option("--latest", is_flag=True, help="The latest release (see `tinyml releases`); without a release store, "
+              "the firmware of the latest run with a blessed model and verified firmware.")
 @click.option("--release", "version", type=click.IntRange(1), metavar="N", help="Release number N.")
 @click.option("--from", "from_uri", metavar="gs://BUCKET/RUN_ROOT",
               help="A Kubeflow run's root on GCS (what `tinyml submit --wait` prints): its firmware.")
@@ -205,6 +206,11 @@ def pull(run_id, host, token_file, package, latest, version, from_uri, target, r
     elif run_id:
         name, sources = pull_mod.run_firmware(root, run_id, pipeline)
         what = f"run {run_id} of {name}"
+    elif latest and not store and not pull_mod.pipelines_in(RunsLayout(root).releases_dir):
+        # No release store (the bundled example configures none): the newest blessed run's firmware.
+        name, latest_run, sources = pull_mod.latest_blessed_run_firmware(root, pipeline)
+        what = (f"run {latest_run} of {name}, the latest with a blessed model and verified firmware "
+                f"(no release store at {RunsLayout(root).releases_dir})")
     else:
         release, sources = pull_mod.release_firmware(store or RunsLayout(root).releases_dir, pipeline, version)
         what = f"release {release.version} of {release.record['pipeline']} (run {release.record.get('run_id')})"

@@ -27,6 +27,8 @@ COMMANDS = {
     "submit": ("cli.kubeflow_cmd", "submit", "Submit a run to Kubeflow Pipelines."),
     "schedule": ("cli.kubeflow_cmd", "schedule", "Recurring retraining runs (Kubeflow or local)."),
     "releases": ("cli.runs_cmd", "releases", "List firmware releases."),
+    "report": ("cli.report_cmd", "report", "Write a run's HTML report again (report.html)."),
+    "ui": ("cli.report_cmd", "ui", "Serve the runs, their reports and firmware on 127.0.0.1 (read-only)."),
 }
 
 

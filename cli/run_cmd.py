@@ -8,7 +8,7 @@ import click
 
 from cli.exit_codes import epilog
 from cli.model_options import profiles_option
-from tinyml.runs.layout import DEFAULT_ROOT, SUMMARY_FILE
+from tinyml.runs.layout import DEFAULT_ROOT, HTML_REPORT_FILE, SUMMARY_FILE
 
 ROOT_OPTION = click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_ROOT, show_default=True,
@@ -130,6 +130,8 @@ def print_report(console, report) -> None:
         console.print(f"report: {report.directory / SUMMARY_FILE}" + (f", plot: {report.directory / 'metrics.png'}" if report.slices else ""))
         if report.kws:
             console.print(f"DET plot: {report.directory / report.kws['det_plot']}")
+        if (report.directory / HTML_REPORT_FILE).is_file():
+            console.print(f"open the report: {(report.directory / HTML_REPORT_FILE).as_uri()}")
     if s.error:
         # Messages hold '[train]'-style tags that rich would take for markup.
         console.print(f"[red]error:[/] {escape(s.error)}")
@@ -179,6 +181,9 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
         progress.stop()
     report = build_report(summary, config)
     write_report(report, layout.reports_dir(config.name, summary.run_id))
+    from tinyml.runs.html_report import write_html_report
+
+    write_html_report(layout, config.name, summary.run_id)
     print_report(Console(), report)
     if summary.status != "succeeded":
         raise SystemExit(1)

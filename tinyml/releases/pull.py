@@ -46,6 +46,43 @@ def run_firmware(root: Path, run_id: str, pipeline: str | None = None) -> tuple[
     )
 
 
+def latest_blessed_run_firmware(root: Path, pipeline: str | None = None) -> tuple[str, str, list[Source]]:
+    """(pipeline, run id, firmware per target) of the newest local run whose model the Evaluator
+    blessed and whose every target's firmware passed verification (or, compile-only, was built).
+
+    What `firmware pull --latest` takes when no release store exists: the bundled example has none."""
+    from tinyml.artifact_properties import is_blessed
+    from tinyml.firmware.manifest import read_manifest
+    from tinyml.runs.summary import latest_run_ids, summarize_run
+
+    layout = RunsLayout(Path(root))
+    names = [pipeline] if pipeline else layout.pipelines()
+    newest = []
+    for name in names:
+        metadata = layout.metadata_path(name)
+        if not metadata.is_file():
+            continue
+        for run_id in latest_run_ids(metadata, limit=1_000_000):
+            s = summarize_run(metadata, name, run_id)
+            artifact = s.output(node_ids.FIRMWARE_BUILDER, "firmware")
+            targets = built_targets(artifact.uri) if artifact else []
+            verified = all(read_manifest(Path(artifact.uri) / t).verification.passed is not False for t in targets)
+            if targets and verified and is_blessed(s.output(node_ids.EVALUATOR, "blessing")):
+                newest.append((run_id, name, [Source(t, Path(artifact.uri) / t) for t in targets]))
+                break
+    if len(newest) > 1 and not pipeline:
+        raise TinymlError(f"the runs root {root} holds blessed runs of pipelines {sorted(n for _, n, _ in newest)}",
+                          fix="choose one with --pipeline")
+    if not newest:
+        raise TinymlError(
+            f"no release store at {layout.releases_dir} and no run under {root} with a blessed model and verified firmware",
+            fix=f"run the pipeline (`tinyml run --root {root}`) until its model passes every gate; "
+                f"`tinyml runs --root {root}` shows why the runs were not blessed",
+        )
+    run_id, name, sources = newest[0]
+    return name, run_id, sources
+
+
 def gcs_firmware(run_root: str) -> list[Source]:
     """Firmware per target of a Kubeflow run, under its root on GCS (what `tinyml submit --wait` prints)."""
     from tinyml import gcs
