@@ -1,0 +1,1 @@
+"""`tinyml ui`: the runs root served to a browser on 127.0.0.1, read-only."""
