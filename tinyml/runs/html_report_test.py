@@ -1,0 +1,71 @@
+"""The HTML run report, rendered from a runs root assembled with the report's own writers."""
+import re
+import shutil
+
+import numpy as np
+
+from tinyml.converter.metrics import sliced_metrics
+from tinyml.firmware.manifest import read_manifest
+from tinyml.runs.html_report import _quantization, write_html_report
+from tinyml.runs.layout import RunsLayout
+from tinyml.runs.run_page import DET_PLOT
+from tinyml.runs.run_page_testing import PIPELINE, assembled_run
+
+
+def _text(html: str) -> str:
+    """The page's visible text, roughly: tags and runs of whitespace gone."""
+    return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", html, flags=re.S)).split())
+
+
+def test_report_shows_decision_metrics_and_device_numbers_from_the_manifest(tmp_path):
+    folder = assembled_run(tmp_path, "r1", release={"released": False, "reasons": ["accuracy fell 2 points"]})
+    html = write_html_report(RunsLayout(tmp_path), PIPELINE, "r1").read_text()
+    text = _text(html)
+    memory = read_manifest(folder).memory
+    assert "status succeeded · model blessed · release none" in text
+    assert "not released : accuracy fell 2 points" in text
+    assert "ink_density=low 90 0.950 0.950 0.950 0.950" in text
+    assert f"flash {memory.flash_bytes:,} B / {memory.flash_budget_bytes:,} B" in text
+    assert f"stack {memory.stack_bytes:,} B" in text
+    assert "code version 0123456789ab" in text
+    # Charts inline (the per-slice bars, the Evaluator's confusion matrix); nothing fetched from a network.
+    assert html.count("<svg") == 2
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    # No ML Metadata store under this root: the report says so instead of failing.
+    assert f"ML Metadata store: {tmp_path / 'metadata' / 'digits.sqlite'}" in text
+
+
+def test_a_run_whose_artifacts_were_deleted_names_what_is_missing(tmp_path):
+    folder = assembled_run(tmp_path, "r1")
+    shutil.rmtree(folder)
+    (RunsLayout(tmp_path).reports_dir(PIPELINE, "r1") / "metrics.png").unlink()
+    text = _text(write_html_report(RunsLayout(tmp_path), PIPELINE, "r1").read_text())
+    assert f"firmware of cortex-m4f: cannot read {folder / 'manifest.json'}" in text
+    assert f"metrics plot: {RunsLayout(tmp_path).reports_dir(PIPELINE, 'r1') / 'metrics.png'}" in text
+    assert "No firmware was built in this run" in text
+
+
+def test_keyword_spotting_section_only_when_the_run_has_it(tmp_path):
+    assembled_run(tmp_path, "plain")
+    assert "keyword spotting" not in write_html_report(RunsLayout(tmp_path), PIPELINE, "plain").read_text()
+
+    assembled_run(tmp_path, "kws", kws={"yes": {"far_per_hour": 0.5, "frr": 0.04}})
+    shutil.copyfile(RunsLayout(tmp_path).reports_dir(PIPELINE, "kws") / "metrics.png",
+                    RunsLayout(tmp_path).reports_dir(PIPELINE, "kws") / DET_PLOT)
+    html = write_html_report(RunsLayout(tmp_path), PIPELINE, "kws").read_text()
+    assert "keyword spotting" in html and '"far_per_hour": 0.5' in html
+    assert '<img class="plot" src="data:image/png;base64,iVBOR' in html
+
+
+def test_float_vs_int8_from_the_converters_metrics():
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    slices = {"ink_density": np.array(["low", "low", "low", "high", "high", "high"])}
+    float_probs, int8_probs = np.eye(3)[labels], np.eye(3)[[0, 0, 1, 1, 0, 2]]
+    metrics = {"float": sliced_metrics(labels, float_probs, slices, 3), "int8": sliced_metrics(labels, int8_probs, slices, 3),
+               "accuracy_decrease": {"overall": 1 / 6, "per_slice": {"ink_density=high": 1 / 3, "ink_density=low": 0.0}}}
+    shown = _quantization({"metrics": metrics})
+    assert [(r["slice"], r["examples"], r["float"], round(r["int8"], 4)) for r in shown["rows"]] == [
+        ("overall", 6, 1.0, 0.8333), ("ink_density=high", 3, 1.0, 0.6667), ("ink_density=low", 3, 1.0, 1.0)]
+    # The int8 matrix has the one example of class 1 predicted as 0.
+    assert "float model" in shown["confusion_float"] and "int8 model" in shown["confusion_int8"]
+    assert _quantization({"metrics": None}) is None
