@@ -17,7 +17,7 @@ LAYERS = [
     ("cli", "benchmarks", "tests"),
     ("pipelines",),
     ("components",),
-    ("tinyml.releases", "tinyml.kubeflow"),
+    ("tinyml.ui", "tinyml.releases", "tinyml.kubeflow"),  # tinyml.ui: `tinyml ui`, over runs and releases
     ("tinyml.runs",),
     ("tinyml.converter",),
     ("tinyml.audio",),  # the audio frontend's tables, reference op, and builds of its C code

@@ -275,3 +275,81 @@ def test_skewed_group_split_stops_at_the_data_gate_with_the_numbers(tmp_path):
     assert "group feature 'device' (distinct values per split: eval 1, train 9)" in error
     assert "data.split.check: warn" in error
     assert f"[eval] {eval_rows} of" in result.stdout.replace("\n", " ")
+
+
+@pytest.fixture(scope="module")
+def browser_downloads(tmp_path_factory):
+    from tests.browser import chromium, missing_browser
+
+    if missing_browser():
+        pytest.fail(missing_browser())
+    downloads = tmp_path_factory.mktemp("downloads")
+    with chromium(downloads) as driver:
+        yield driver, downloads
+
+
+def test_report_html_is_readable_in_a_real_browser_at_laptop_and_phone_width(first_run, browser_downloads):
+    from tests.browser import PHONE, fits_width, keep, screenshot, visible
+
+    tmp, _, root, report, stdout = first_run
+    driver, _ = browser_downloads
+    page = root / "reports" / PIPELINE / report["run_id"] / "report.html"
+    assert f"open the report: {page.as_uri()}" in stdout.replace("\n", "")
+    driver.get(page.as_uri())
+    assert "blessed" in visible(driver, "#verdict")[0].text
+    rows = [r.text for r in visible(driver, "#slice-metrics tr")]
+    overall = report["metrics"]["overall"]
+    assert f"overall {overall['example_count']} {overall['accuracy']:.3f}" in rows[1]
+    # Charts laid out with a real size: per-slice bars, float and int8 confusion matrices, the quantization drop.
+    charts = visible(driver, "svg.chart")
+    assert len(charts) == 4 and all(c.size["height"] > 100 for c in charts)
+    device = visible(driver, "table.device")[0].text
+    manifest = read_manifest(Path(report["firmware"]["cortex-m4f"]["directory"]))
+    assert f"flash {manifest.memory.flash_bytes:,} B / {manifest.memory.flash_budget_bytes:,} B" in device
+    assert f"passed: {manifest.verification.vectors} vectors bit-identical" in device
+    keep(screenshot(driver, tmp / "report.png"))
+    driver.set_window_size(*PHONE)
+    assert fits_width(driver), "the report scrolls sideways on a phone"
+    keep(screenshot(driver, tmp / "report-phone.png", size=PHONE))
+
+
+def test_ui_lists_runs_links_reports_and_downloads_verified_firmware(first_run, browser_downloads, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from tests.browser import LAPTOP, keep, screenshot, tinyml_ui, visible, wait_for_download
+
+    tmp, _, root, report, _ = first_run
+    driver, downloads = browser_downloads
+    driver.set_window_size(*LAPTOP)
+    with tinyml_ui(root) as url:
+        driver.get(url + "/")
+        table = visible(driver, "#runs")[0]
+        assert report["run_id"] in table.text and "cortex-m4f: verified" in table.text
+        keep(screenshot(driver, tmp / "runs.png", full_page=False))
+        driver.find_element(By.LINK_TEXT, report["run_id"]).click()
+        assert driver.current_url == f"{url}/runs/{PIPELINE}/{report['run_id']}"
+        visible(driver, "#device details summary")[0].click()
+        visible(driver, "a[href$='/cortex-m4f/firmware.bin']")[0].click()
+        got = wait_for_download(downloads, "firmware.bin")
+        manifest = read_manifest(Path(report["firmware"]["cortex-m4f"]["directory"]))
+        assert hashlib.sha256(got.read_bytes()).hexdigest() == manifest.files["firmware.bin"].sha256
+
+        driver.get(f"{url}/runs/{PIPELINE}/no-such-run")
+        assert "not found" in visible(driver, "#message h1")[0].text
+        assert "no run 'no-such-run'" in driver.find_element(By.ID, "message").text
+    with tinyml_ui(tmp_path / "empty-root") as url:
+        driver.get(url + "/")
+        assert f"tinyml run --root {tmp_path / 'empty-root'}" in visible(driver, "#empty")[0].text
+
+
+def test_firmware_pull_latest_without_a_release_store_takes_the_latest_blessed_run(first_run, tmp_path):
+    _, _, root, _, _ = first_run
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([TINYML, "firmware", "pull", "--latest", "--root", str(root), "-o", str(tmp_path / "fw")],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summaries = [json.loads(p.read_text()) for p in (root / "reports" / PIPELINE).glob("*/summary.json")]
+    newest = max(s["run_id"] for s in summaries if s["blessed"] and s["firmware"])
+    assert f"pulled run {newest} of {PIPELINE}, the latest with a blessed model" in result.stdout
+    manifest = read_manifest(tmp_path / "fw")
+    assert hashlib.sha256((tmp_path / "fw" / "firmware.bin").read_bytes()).hexdigest() == manifest.files["firmware.bin"].sha256
