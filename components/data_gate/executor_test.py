@@ -140,4 +140,6 @@ def test_a_split_within_tolerance_passes_and_records_its_numbers(tmp_path):
     assert report.get_string_custom_property("split_check") == "passed"
     recorded = json.loads((Path(report.uri) / "split_check.json").read_text())
     assert recorded["achieved_share"] == {"train": 84.0, "eval": 16.0} and recorded["problems"] == []
+    # Rows per class, for the run report.
+    assert recorded["label_counts"] == {"eval": {"0": 3, "1": 3, "2": 2}, "train": {"0": 14, "1": 14, "2": 14}}
 

@@ -3,6 +3,7 @@ loopback): every sha256 checked, nothing left behind on failure.
 (Pulls by run id from a real pipeline run: tests/test_retraining_e2e.py.)"""
 import pytest
 
+from tinyml.errors import TinymlError
 from tinyml.releases import pull, store as releases
 from tinyml.gcs_testing import storage_emulator, upload_folder
 from tinyml.firmware.manifest_testing import firmware_folder
@@ -145,3 +146,10 @@ def test_a_gcs_file_the_manifest_lists_but_is_gone_fails(kubeflow_run, tmp_path)
 def test_an_unknown_gcs_root_names_the_uri(kubeflow_run):
     with pytest.raises(pull.TinymlError, match=r"no firmware under gs://tinyml-test/root/digits/run-9 "):
         pull.gcs_firmware("gs://tinyml-test/root/digits/run-9")
+
+
+def test_latest_without_releases_or_blessed_runs_names_both_and_the_fix(tmp_path):
+    with pytest.raises(TinymlError) as e:
+        pull.latest_blessed_run_firmware(tmp_path)
+    assert f"no release store at {tmp_path / 'releases'} and no run under {tmp_path}" in str(e.value)
+    assert f"fix: run the pipeline (`tinyml run --root {tmp_path}`)" in str(e.value)
