@@ -8,7 +8,7 @@ setup(
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=["cli*", "pipelines*", "components*", "tinyml*", "benchmarks*"]),
     include_package_data=True,
-    package_data={"": ["*.yaml", "*.json"]},
+    package_data={"": ["*.yaml", "*.json", "templates/*.html"]},
     # The exact, tested versions are pinned in requirements.lock; these are the
     # direct needs, so a plain `pip install` of the package stays honest.
     install_requires=[
@@ -23,6 +23,9 @@ setup(
         "click",
         "croniter",
         "matplotlib",
+        "jinja2",
+        "starlette",
+        "uvicorn",
     ],
     entry_points={"console_scripts": ["tinyml=cli.main:main"]},
 )
