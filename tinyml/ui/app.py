@@ -73,7 +73,8 @@ def create_app(root: Path, store: str | None = None) -> Starlette:
         return HTMLResponse(html, status_code=status)
 
     def find(pipeline: str, run_id: str):
-        if not layout.summary_path(pipeline, run_id).is_file():
+        # Only runs listed under the root: a name like '..' must not reach outside it.
+        if layout.summary_path(pipeline, run_id) not in layout.summary_paths():
             raise HTTPException(404, f"no run {run_id!r} of pipeline {pipeline!r} with a summary under {layout.root}")
         try:
             return gather(layout, pipeline, run_id)
@@ -116,6 +117,8 @@ def create_app(root: Path, store: str | None = None) -> Starlette:
 
     async def release_file(request: Request) -> Response:
         p = request.path_params
+        if p["pipeline"] not in pipelines_in(store):
+            raise HTTPException(404, f"no releases of pipeline {p['pipeline']!r} in {store}")
         try:
             release = ReleaseStore(store, p["pipeline"]).get(int(p["version"]))
         except (TinymlError, ValueError) as e:

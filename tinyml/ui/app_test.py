@@ -35,7 +35,8 @@ def test_empty_runs_root_says_how_to_make_a_run(tmp_path):
 def test_unknown_run_is_a_404_page_not_a_traceback(root):
     client = TestClient(create_app(root), raise_server_exceptions=False)
     for url in ("/runs/digits/nope", "/runs/digits/nope/firmware/cortex-m4f/firmware.bin", "/releases/digits/3/x/y",
-                "/runs/digits/r1/firmware/cortex-m0/firmware.bin", "/no/such/page"):
+                "/runs/digits/r1/firmware/cortex-m0/firmware.bin", "/no/such/page", "/runs/digits/r1/firmware/cortex-m4f/..",
+                "/runs/%2E%2E/r1", "/releases/%2E%2E/1/cortex-m4f/firmware.bin"):
         page = client.get(url)
         assert page.status_code == 404, url
         assert page.headers["content-type"].startswith("text/html") and "Traceback" not in page.text, url
