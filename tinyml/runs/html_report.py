@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 
 from tinyml.runs import charts
-from tinyml.runs.run_page import DET_PLOT, RunPage, gather
+from tinyml.runs.run_page import RunPage, gather
 from tinyml.runs.layout import RunsLayout
 
 OVERALL = "overall"  # tinyml.runs.evaluation.OVERALL, without TFMA's import
@@ -83,7 +83,7 @@ def context(page: RunPage) -> dict:
         "confusion_evaluator": charts.confusion(s["confusion_matrix"], "Evaluator (float, TFMA)")
         if s.get("confusion_matrix") else None,
         "kws": s.get("kws"),
-        "det_plot": _data_uri(page.image(DET_PLOT)),
+        "det_plot": _data_uri(page.image(s["kws"]["det_plot"])) if s.get("kws") else None,
         "lineage": next((m.lineage for m in page.manifests.values() if m.lineage), {}),
     }
 

@@ -1,20 +1,24 @@
 """The HTML run report, rendered from a runs root assembled with the report's own writers."""
 import re
 import shutil
+from html import unescape
 
 import numpy as np
 
+from tinyml.config import KwsConfig
+from tinyml.converter.kws_eval import evaluate_kws
 from tinyml.converter.metrics import sliced_metrics
 from tinyml.firmware.manifest import read_manifest
 from tinyml.runs.html_report import _quantization, write_html_report
+from tinyml.runs.det_plot import plot_det
 from tinyml.runs.layout import RunsLayout
-from tinyml.runs.run_page import DET_PLOT
+from tinyml.runs.report import kws_summary
 from tinyml.runs.run_page_testing import PIPELINE, assembled_run
 
 
 def _text(html: str) -> str:
     """The page's visible text, roughly: tags and runs of whitespace gone."""
-    return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", html, flags=re.S)).split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", html, flags=re.S))).split())
 
 
 def test_report_shows_decision_metrics_and_device_numbers_from_the_manifest(tmp_path):
@@ -45,16 +49,38 @@ def test_a_run_whose_artifacts_were_deleted_names_what_is_missing(tmp_path):
     assert "No firmware was built in this run" in text
 
 
+def _kws_run(root, run_id: str) -> dict:
+    """A run whose summary has the converter's keyword-spotting results (its own code) and det.png."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 200)
+    logits = rng.normal(size=(200, 4)) + 2.5 * np.eye(4)[labels]
+    float_scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    config = KwsConfig(threshold=0.6, class_names=("zero", "one", "two", "silence"), non_keywords=("silence",),
+                       max_frr_at_far={"far": 0.02, "max_frr": 0.01})
+    section, _ = evaluate_kws(labels, float_scores, np.round(float_scores * 256) / 256, 4, config)
+    kws = kws_summary(section, root / "conversion_report.json")
+    assembled_run(root, run_id, kws=kws)
+    plot_det(section, "DET", RunsLayout(root).reports_dir(PIPELINE, run_id) / kws["det_plot"])
+    return kws
+
+
 def test_keyword_spotting_section_only_when_the_run_has_it(tmp_path):
     assembled_run(tmp_path, "plain")
     assert "keyword spotting" not in write_html_report(RunsLayout(tmp_path), PIPELINE, "plain").read_text()
 
-    assembled_run(tmp_path, "kws", kws={"yes": {"far_per_hour": 0.5, "frr": 0.04}})
-    shutil.copyfile(RunsLayout(tmp_path).reports_dir(PIPELINE, "kws") / "metrics.png",
-                    RunsLayout(tmp_path).reports_dir(PIPELINE, "kws") / DET_PLOT)
+    kws = _kws_run(tmp_path, "kws")
     html = write_html_report(RunsLayout(tmp_path), PIPELINE, "kws").read_text()
-    assert "keyword spotting" in html and '"far_per_hour": 0.5' in html
+    text = _text(html)
+    zero = kws["int8"]["per_keyword"]["0"]
+    assert (f"zero {zero['clips']} {zero['false_rejects']} {zero['frr']:.3f} "
+            f"{zero['false_accepts']} of {zero['other_clips']} {zero['far']:.3f}") in text
+    assert f"average (float) {kws['float_average']['frr']:.3f} {kws['float_average']['far']:.3f}" in text
+    assert "FRR at FAR ≤ 0.02 (limit 0.01): failed: firmware not blessed" in text and kws["gate"]["reasons"][0] in text
     assert '<img class="plot" src="data:image/png;base64,iVBOR' in html
+
+    (RunsLayout(tmp_path).reports_dir(PIPELINE, "kws") / "det.png").unlink()
+    text = _text(write_html_report(RunsLayout(tmp_path), PIPELINE, "kws").read_text())
+    assert f"DET plot: {RunsLayout(tmp_path).reports_dir(PIPELINE, 'kws') / 'det.png'}" in text
 
 
 def test_float_vs_int8_from_the_converters_metrics():

@@ -10,13 +10,10 @@ from pathlib import Path
 
 from tinyml import node_ids
 from tinyml.errors import TinymlError
-from tinyml.file_names import SPLIT_CHECK_FILE
+from tinyml.file_names import CONVERSION_REPORT_FILE, SPLIT_CHECK_FILE
 from tinyml.firmware.manifest import FirmwareManifest, read_manifest
 from tinyml.runs.layout import RunsLayout
 
-CONVERSION_REPORT = "conversion_report.json"  # tinyml.converter.report.REPORT_FILE, without its imports
-# Keyword-spotting results: a DET plot beside metrics.png, when the run's metrics have one.
-DET_PLOT = "det.png"
 
 
 @dataclass
@@ -81,8 +78,8 @@ def gather(layout: RunsLayout, pipeline: str, run_id: str) -> RunPage:
             page.missing.append(f"{node}'s {key}: {uri}")
     _read_data(page, outputs)
     converted = outputs.get((node_ids.TFLM_CONVERTER, "tflite_model"))
-    if converted and (Path(converted) / CONVERSION_REPORT).is_file():
-        page.conversion = json.loads((Path(converted) / CONVERSION_REPORT).read_text())
+    if converted and (Path(converted) / CONVERSION_REPORT_FILE).is_file():
+        page.conversion = json.loads((Path(converted) / CONVERSION_REPORT_FILE).read_text())
     for target, fw in summary.get("firmware", {}).items():
         try:
             page.manifests[target] = read_manifest(Path(fw["directory"]))
@@ -90,6 +87,9 @@ def gather(layout: RunsLayout, pipeline: str, run_id: str) -> RunPage:
             page.missing.append(f"firmware of {target}: {str(e).splitlines()[0]}")
     if summary.get("metrics") and page.image("metrics.png") is None:
         page.missing.append(f"metrics plot: {page.directory / 'metrics.png'}")
+    det_plot = (summary.get("kws") or {}).get("det_plot")
+    if det_plot and page.image(det_plot) is None:
+        page.missing.append(f"DET plot: {page.directory / det_plot}")
     return page
 
 
