@@ -19,6 +19,12 @@ void board_init(void);
  * Returns 1 when a full input was read, 0 when there is no more input. */
 int board_read_input(int8_t *input, uint32_t n);
 
+/* Audio firmware (built with --audio) reads raw PCM instead: fill `samples`
+ * with the next `count` mono int16 samples at the model's sample rate (a
+ * microphone's DMA buffer, say). Returns 1 when they were read, 0 when there
+ * is no more audio. */
+int board_read_audio(int16_t *samples, uint32_t count);
+
 /* The raw output tensor of one inference. */
 void board_write_output(const int8_t *output, uint32_t n);
 

@@ -1,49 +1,18 @@
-/* The released application firmware: read an input tensor from the board,
- * run the model, report the output and the chosen class, repeat. The input
- * is read straight into the arena and the output read from it: no tensor
- * buffers beside the arena. */
+/* The released application firmware: read an input (an input tensor from the
+ * board, or a clip of raw audio through the frontend: app_input.h), run the
+ * model, report the output and the chosen class, repeat. The input is written
+ * straight into the arena and the output read from it: no tensor buffers
+ * beside the arena. */
 #include <stdint.h>
-#include <string.h>
 
+#include "app_input.h"
 #include "board.h"
+#include "classify.h"
 #include "model_plan.h"
-
-#if TML_OUTPUT_FLOAT
-/* A float32 output (the model ends in DEQUANTIZE): the class of the largest
- * value; its score in hundredths, saturated to int8 (a probability of 0.87
- * reports 87), so the board interface stays int8. */
-static uint32_t classify(const int8_t *bytes, int8_t *score) {
-  const uint32_t n = TML_OUTPUT_BYTES / sizeof(float);
-  float best_value, value;
-  uint32_t best = 0;
-  memcpy(&best_value, bytes, sizeof best_value);
-  for (uint32_t i = 1; i < n; i++) {
-    memcpy(&value, bytes + i * sizeof value, sizeof value);
-    if (value > best_value) {
-      best = i;
-      best_value = value;
-    }
-  }
-  const float hundredths = best_value * 100.0f;
-  *score = hundredths >= 127.0f ? 127 : (hundredths <= -128.0f ? -128 : (int8_t)hundredths);
-  return best;
-}
-#else
-static uint32_t classify(const int8_t *values, int8_t *score) {
-  uint32_t best = 0;
-  for (uint32_t i = 1; i < TML_OUTPUT_BYTES; i++) {
-    if (values[i] > values[best]) {
-      best = i;
-    }
-  }
-  *score = values[best];
-  return best;
-}
-#endif
 
 int main(void) {
   board_init();
-  while (board_read_input(tml_model_input(), TML_INPUT_BYTES)) {
+  while (app_read_input()) {
     if (tml_model_run() != 0) {
       board_log("error: inference failed\n");
       board_halt(1);
@@ -51,7 +20,7 @@ int main(void) {
     const int8_t *output = tml_model_output();
     board_write_output(output, TML_OUTPUT_BYTES);
     int8_t score;
-    uint32_t best = classify(output, &score);
+    uint32_t best = tml_classify(output, &score);
     board_report_class(best, score);
   }
   board_halt(0);

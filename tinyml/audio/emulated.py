@@ -39,10 +39,6 @@ class EmulatedRun:
         return self.clips > 0 and self.mismatched_clips == 0
 
 
-def _kv(line: str) -> dict[str, int]:
-    return {k: int(v) for k, v in (kv.split("=") for kv in line.split())}
-
-
 def _write_vectors(clips: list[np.ndarray], expected: list[np.ndarray], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "samples.bin").write_bytes(b"".join(np.ascontiguousarray(c, "<i2").tobytes() for c in clips))
@@ -99,7 +95,7 @@ def run_emulated(
                        work_dir / "frontend_harness.elf", memory, [vec_dir])
     run = qemu.run_elf(image.elf, profile, timeout_s=timeout_s)
     result = verify.parse_result(run, image.elf, _SUMMARY)
-    per_clip = [_kv(line) for line in _CLIP.findall(run.stdout + run.stderr)]
+    per_clip = [verify.fields(line) for line in _CLIP.findall(run.stdout + run.stderr)]
     text, tables = _object_sizes(frontend_objects)
     return EmulatedRun(
         clips=result["clips"],

@@ -19,7 +19,7 @@ from tinyml.config import ConverterConfig, EvaluationConfig, KwsConfig
 from tinyml.converter.float_model import FloatModel
 from tinyml.converter.int8_check import require_int8
 from tinyml.converter.int8_eval import evaluate_int8
-from tinyml.converter.int8_runner import ReferenceInterpreter, dequantize_values, quantize_values
+from tinyml.converter.int8_runner import ReferenceInterpreter
 from tinyml.converter.kws_eval import evaluate_kws
 from tinyml.converter.op_check import require_supported
 from tinyml.converter.quantize import quantize
@@ -29,6 +29,7 @@ from tinyml.errors import TinymlError
 from tinyml.firmware.model_array import write_model_array
 from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
+from tinyml.tflite.quantization import dequantize_values, quantize_values
 
 log = logging.getLogger(__name__)
 

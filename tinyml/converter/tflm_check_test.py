@@ -1,6 +1,7 @@
 import numpy as np
 
-from tinyml.converter.int8_runner import ReferenceInterpreter, dequantize_values, quantize_values
+from tinyml.converter.int8_runner import ReferenceInterpreter
+from tinyml.tflite.quantization import dequantize_values, quantize_values
 from tinyml.converter.tflm_check import check_tflm, first_divergence, tflm_outputs
 from tinyml.tflite import testing
 from tinyml.tflite.model import Quantization, read_model

@@ -31,10 +31,15 @@ COMMON_DIR = TARGETS_DIR / "common"
 APP_DIR = paths.FIRMWARE_DIR / "app"
 MODEL_ARRAY_SYMBOL = "tml_model_data"
 ARENA_SYMBOL = "tml_arena"  # the generated plan's static tensor arena
+# The released application: main.c, its class report, and where its input comes from (app_input.h).
+APP_SOURCES = (APP_DIR / "main.c", APP_DIR / "classify.c")
 
 OPT_FLAGS = ("-O2", "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-g")
 LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections")
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+# An input section the linker placed, in its map: name (maybe alone on its line), address, size, object.
+_MAP_INPUT_SECTION = re.compile(
+    r"^ (\.(?:text|rodata|data|bss)\S*|COMMON)\s+0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S+)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,27 @@ class Image:
         return cls(
             elf, parsed.sizes(), parsed.symbol_size(MODEL_ARRAY_SYMBOL) or 0, parsed.symbol_size(ARENA_SYMBOL) or 0
         )
+
+    @property
+    def map_file(self) -> Path:
+        """The linker's map of the image (written by link)."""
+        return self.elf.parent / f"{self.elf.stem}.ld" / "map.txt"
+
+    def footprint(self, objects: list[Path]) -> tuple[int, int]:
+        """(flash, static RAM) bytes that the given object files take in the image, from the linker map:
+        only the sections the linker kept (not those --gc-sections dropped)."""
+        text = self.map_file.read_text()
+        placed = text[text.index("Linker script and memory map"):]
+        names = {Path(o).name for o in objects}
+        flash = ram = 0
+        for section, size, obj in _MAP_INPUT_SECTION.findall(placed):
+            if Path(obj).name not in names:
+                continue
+            if section.startswith((".text", ".rodata", ".data")):
+                flash += int(size, 16)
+            if section.startswith((".data", ".bss")) or section == "COMMON":
+                ram += int(size, 16)
+        return flash, ram
 
     def write_binaries(self, toolchain: Toolchain) -> tuple[Path, Path]:
         """firmware.bin (raw flash image) and firmware.hex (Intel HEX) beside the ELF."""
@@ -218,6 +244,19 @@ def _run(cmd: list[str], what: str) -> None:
         raise TinymlError(f"{what} failed (exit {done.returncode}):\n{done.stderr.strip()[-3000:]}")
 
 
+@dataclass(frozen=True)
+class AppInput:
+    """What fills the model's input in the released app: sources compiled with the model (e.g. the
+    audio frontend) and the source defining app_read_input, linked with main.c."""
+
+    sources: tuple[Path, ...]
+    include_dirs: tuple[Path, ...]
+    app_source: Path
+
+
+TENSOR_INPUT = AppInput((), (), APP_DIR / "tensor_input.c")
+
+
 @dataclass
 class ModelBuild:
     """A model compiled for one profile: its generated plan, the shared objects and the released app."""
@@ -235,6 +274,7 @@ def build_model(
     toolchain: Toolchain | None = None,
     user_board_sources: tuple[Path, ...] = (),
     source: str = "model.tflite",
+    app_input: AppInput = TENSOR_INPUT,
 ) -> ModelBuild:
     """Generate the model's C plan, compile it with the runtime and link the application firmware.
 
@@ -258,11 +298,12 @@ def build_model(
         *generated.sources,
         *board_sources(profile),
         *map(Path, user_board_sources),
+        *app_input.sources,
     ]
-    objects = compile_objects(
-        profile, sources, [generated.include_dir, *codegen.runtime_include_dirs()], work_dir / "obj", toolchain
-    )
-    app = link(objects, [APP_DIR / "main.c"], work_dir / "firmware.elf", MemoryRegions.of_profile(profile))
+    include_dirs = [generated.include_dir, *codegen.runtime_include_dirs(), *app_input.include_dirs]
+    objects = compile_objects(profile, sources, include_dirs, work_dir / "obj", toolchain)
+    app = link(objects, [*APP_SOURCES, app_input.app_source], work_dir / "firmware.elf",
+               MemoryRegions.of_profile(profile))
     log.info("%s: flash %d B, RAM %d B (static %d B)", profile.name, app.sizes.flash_bytes,
              app.sizes.ram_bytes, app.sizes.static_ram_bytes)
     return ModelBuild(generated, objects, app)

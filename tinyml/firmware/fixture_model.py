@@ -32,7 +32,8 @@ def compile_fixture(profile: Profile, work_dir: Path) -> build.ObjectSet:
 
 def link_app(objects: build.ObjectSet, work_dir: Path, memory: build.MemoryRegions | None = None) -> build.Image:
     memory = memory or build.MemoryRegions.of_profile(objects.profile)
-    return build.link(objects, [build.APP_DIR / "main.c"], Path(work_dir) / "firmware.elf", memory)
+    sources = [*build.APP_SOURCES, build.TENSOR_INPUT.app_source]
+    return build.link(objects, sources, Path(work_dir) / "firmware.elf", memory)
 
 
 def skip_without_tools(emulator: bool = True) -> None:

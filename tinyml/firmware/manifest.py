@@ -103,6 +103,41 @@ class PackageRecord(_Record):
     prefix: str
 
 
+class StageRecord(_Record):
+    """One part of audio firmware: what it takes of the image and how long it runs."""
+
+    flash_bytes: int  # code and constants (tables, weights) linked in
+    ram_bytes: int  # its static RAM (state, arena, buffers)
+    instructions: float | None  # frontend: per clip; model: per inference. None: not measured
+
+
+class AudioVerificationRecord(_Record):
+    """Raw clips through the whole device (frontend, quantization, model) in QEMU."""
+
+    passed: bool
+    reference: str  # where the clips and their expected outputs came from
+    clips: int
+    mismatched_clips: int
+    mismatched_bytes: int
+    first_mismatch: int | None
+    device_accuracy: float | None  # the device's arg-max against the clips' labels; None without labels
+    evaluator_accuracy: float | None  # the Evaluator's (float model) overall accuracy, when known
+    seconds: float
+
+
+class AudioRecord(_Record):
+    """Firmware built with --audio: raw int16 PCM in, the frontend and the model in one call."""
+
+    config: dict  # tinyml.config.AudioConfig, as dumped
+    clip_samples: int
+    frames: int
+    frontend: StageRecord  # the frontend, its tables and the feature quantization
+    model: StageRecord  # the runtime, the model array and plan, the arena
+    frontend_instructions_per_second: float | None  # of audio
+    latency_ms_per_second: float | None  # one second of audio: its features and its inferences (one per clip)
+    verification: AudioVerificationRecord | None  # None: compile-only target
+
+
 class FirmwareManifest(_Record):
     """manifest.json of one target's firmware."""
 
@@ -120,6 +155,7 @@ class FirmwareManifest(_Record):
     toolchain: str = ""
     timings: dict = {}
     package: PackageRecord | None = None  # None: built without a source package (older builds)
+    audio: AudioRecord | None = None  # firmware that takes raw audio
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"
@@ -156,6 +192,7 @@ def build_manifest(
     io: dict | None = None,
     timings: dict | None = None,
     package: dict | None = None,
+    audio: dict | None = None,
 ) -> FirmwareManifest:
     """The manifest of one target's firmware; `files` are the released files (hashed as they are)."""
     sizes = image.sizes
@@ -196,6 +233,7 @@ def build_manifest(
         "toolchain": toolchain,
         "timings": timings or {},
         "package": package,
+        "audio": audio,
     })
 
 

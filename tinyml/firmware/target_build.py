@@ -20,7 +20,7 @@ import numpy as np
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import manifest as manifest_mod
-from tinyml.firmware.build import build_model
+from tinyml.firmware.build import TENSOR_INPUT, AppInput, ModelBuild, build_model
 from tinyml.firmware.package import DEFAULT_PREFIX, ImageMemory, write_package
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.toolchain import find_toolchain
@@ -68,8 +68,8 @@ class TestVectors:
             )
 
 
-def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVectors:
-    """Random int8 inputs and the tflite-micro interpreter's outputs for them."""
+def tflm_outputs(tflite: bytes, inputs: np.ndarray) -> np.ndarray:
+    """The tflite-micro interpreter's outputs [N, *output_shape] for int8 inputs [N, ...]."""
     from tflite_micro.python.tflite_micro import runtime
 
     from tinyml.tflite.memory_plan import plan_memory
@@ -81,14 +81,22 @@ def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVect
     # small arena can crash the process, so be generous (host memory is cheap).
     arena = 4 * plan_memory(model).arena_bytes + (1 << 20)
     interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=arena)
-    rng = np.random.default_rng(seed)
-    inputs = rng.integers(-128, 128, size=(count, *inp.shape), dtype=np.int8)
     outputs = []
     for x in inputs:
-        interpreter.set_input(x, 0)
+        interpreter.set_input(np.asarray(x, np.int8).reshape(inp.shape), 0)
         interpreter.invoke()
         outputs.append(np.array(interpreter.get_output(0), dtype=np.dtype(out.dtype)).reshape(out.shape))
-    return TestVectors(inputs, np.stack(outputs), f"{count} random inputs through the tflite-micro interpreter")
+    return np.stack(outputs)
+
+
+def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVectors:
+    """Random int8 inputs and the tflite-micro interpreter's outputs for them."""
+    from tinyml.tflite.model import read_model
+
+    inp = read_model(tflite).input_tensors()[0]
+    inputs = np.random.default_rng(seed).integers(-128, 128, size=(count, *inp.shape), dtype=np.int8)
+    return TestVectors(inputs, tflm_outputs(tflite, inputs),
+                       f"{count} random inputs through the tflite-micro interpreter")
 
 
 def build_target(
@@ -104,19 +112,24 @@ def build_target(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     source: str = "model.tflite",
     package_prefix: str = DEFAULT_PREFIX,
+    app_input: AppInput = TENSOR_INPUT,
+    audio_check: Callable[[ModelBuild, Path], dict] | None = None,
 ) -> manifest_mod.FirmwareManifest:
     """Build, check and package the firmware for one target; returns its manifest.
 
     Over budget, a failed verification or any build error -> TinymlError and
     nothing in `out_dir`. `vectors` may be a function making them, called only
     once the model has passed the generator's checks (op set, int8).
+    Audio firmware (tinyml.audio.kws_firmware) passes its `app_input` and an
+    `audio_check`: run after the tensor-level verification, it checks the whole
+    device (raw clips in) and returns the manifest's `audio` record.
     """
     toolchain = find_toolchain()
     with tempfile.TemporaryDirectory(prefix=f"tinyml-{profile.name}-") as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
         start = time.monotonic()
         built = build_model(tflite, profile, work, toolchain=toolchain, user_board_sources=user_board_sources,
-                            source=source)
+                            source=source, app_input=app_input)
         build_s = time.monotonic() - start
         gen = built.generated
         verification = None
@@ -140,6 +153,7 @@ def build_target(
                     f"first at vector {result.first_mismatch}; {result.failed_invokes} invoke errors)",
                     fix="no firmware was released for this target; report the model to the runtime maintainers",
                 )
+        audio = audio_check(built, work) if audio_check else None
         built.app.write_binaries(toolchain)
         staging = work / "release"
         staging.mkdir()
@@ -162,6 +176,7 @@ def build_target(
             },
             timings={"build_s": round(build_s, 3), "build_and_verify_s": round(time.monotonic() - start, 3)},
             package={"archive": package.archive.name, "sha256": package.sha256, "prefix": package.prefix},
+            audio=audio,
         )
         manifest_mod.write_manifest(staging, manifest)
         # Only the released files are (over)written: anything else in out_dir stays.

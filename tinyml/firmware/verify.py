@@ -71,7 +71,12 @@ def parse_result(run: qemu.QemuRun, elf: Path, pattern: re.Pattern = _RESULT) ->
             f"output: {(run.stdout + run.stderr)[-800:]!r}",
             fix="the firmware probably faulted; rebuild and run it with `tinyml firmware run` to investigate",
         )
-    return {k: int(v) for k, v in (kv.split("=") for kv in found[-1].split())}
+    return fields(found[-1])
+
+
+def fields(line: str) -> dict[str, int]:
+    """A harness line's key=value pairs."""
+    return {k: int(v) for k, v in (kv.split("=") for kv in line.split())}
 
 
 def verify(

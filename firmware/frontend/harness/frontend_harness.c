@@ -18,20 +18,7 @@ static uint16_t features[TML_FE_MAX_FRAMES * TML_FE_NUM_CHANNELS];
 /* One "TAG key=value ..." line to the log. */
 static void log_fields(const char *tag, const char *const *keys, const uint64_t *values, uint32_t n) {
   static char line[200];
-  char *p = line;
-  while (*tag) {
-    *p++ = *tag++;
-  }
-  for (uint32_t f = 0; f < n; f++) {
-    *p++ = ' ';
-    for (const char *k = keys[f]; *k;) {
-      *p++ = *k++;
-    }
-    *p++ = '=';
-    p = tml_decimal(p, values[f]);
-  }
-  p[0] = '\n';
-  p[1] = '\0';
+  tml_fields_line(line, tag, keys, values, n);
   board_log(line);
 }
 

@@ -2,8 +2,9 @@
  *
  * The firmware's command line (QEMU -semihosting-config arg=...) names the
  * input file and the output file: `firmware <input> <output>`. The input
- * holds one or more input tensors back to back; each inference appends its
- * output tensor to the output file.
+ * holds one or more input tensors back to back (or, for audio firmware, raw
+ * int16 little-endian PCM); each inference appends its output tensor to the
+ * output file.
  */
 #include <string.h>
 
@@ -45,16 +46,25 @@ void board_init(void) {
   }
 }
 
-int board_read_input(int8_t *input, uint32_t n) {
+/* 1: `n` bytes read; 0: the input file had ended; a partial read halts. */
+static int read_exactly(void *buffer, uint32_t n, const char *partial) {
   if (input_handle < 0) {
     return 0;
   }
-  int got = sh_read(input_handle, input, n);
+  int got = sh_read(input_handle, buffer, n);
   if (got != 0 && (uint32_t)got != n) {
-    board_log("error: the input file ends inside an input tensor\n");
+    board_log(partial);
     board_halt(4);
   }
   return got == (int)n;
+}
+
+int board_read_input(int8_t *input, uint32_t n) {
+  return read_exactly(input, n, "error: the input file ends inside an input tensor\n");
+}
+
+int board_read_audio(int16_t *samples, uint32_t count) {
+  return read_exactly(samples, count * sizeof(*samples), "error: the audio file ends inside a sample block\n");
 }
 
 void board_write_output(const int8_t *output, uint32_t n) {

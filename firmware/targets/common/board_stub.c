@@ -18,6 +18,12 @@ WEAK int board_read_input(int8_t *input, uint32_t n) {
   return 0;
 }
 
+WEAK int board_read_audio(int16_t *samples, uint32_t count) {
+  (void)samples;
+  (void)count;
+  return 0;
+}
+
 WEAK void board_write_output(const int8_t *output, uint32_t n) {
   (void)output;
   (void)n;

@@ -1,0 +1,10 @@
+/* The class the model chose: the index of its highest output, and that
+ * output as the score (int8; a float32 output in hundredths, saturated). */
+#ifndef TML_CLASSIFY_H
+#define TML_CLASSIFY_H
+
+#include <stdint.h>
+
+uint32_t tml_classify(const int8_t *output, int8_t *score);
+
+#endif
