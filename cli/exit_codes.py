@@ -21,6 +21,7 @@ CODES: dict[str, dict[int, str]] = {
     "firmware build": {OK: "built, within budget and verified in QEMU", ERROR: _ERROR},
     "firmware export": {OK: "exported, within budget", ERROR: _ERROR},
     "firmware run": {OK: "the firmware ran", ERROR: _ERROR},
+    "firmware eval": {OK: "evaluated: accuracy, FAR and FRR printed", ERROR: _ERROR},
     "firmware pull": {OK: "pulled, every sha256 checked", ERROR: _ERROR},
     "compile": {OK: "compiled", ERROR: _ERROR},
     "submit": {OK: "submitted (with --wait: the run succeeded)", NO: "with --wait: the run did not succeed",

@@ -1,7 +1,6 @@
-"""`tinyml firmware`: build firmware for your own int8 model, run built firmware in QEMU."""
+"""`tinyml firmware`: build firmware for your own int8 model, run and evaluate built firmware in QEMU."""
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -39,7 +38,22 @@ def _summary(manifest) -> str:
         )
     else:
         lines.append(f"not verified: {ver.reason or ''}")
+    if manifest.audio is not None:
+        lines.append(_audio_summary(manifest.audio, manifest.target.clock_hz))
     return "\n".join(lines)
+
+
+def _audio_summary(audio, clock_hz: int) -> str:
+    fe, model, ver = audio.frontend, audio.model, audio.verification
+    line = (f"audio in: {audio.clip_samples} samples -> {audio.frames} frames; frontend flash {fe.flash_bytes} B, "
+            f"RAM {fe.ram_bytes} B; model flash {model.flash_bytes} B, RAM {model.ram_bytes} B")
+    if ver is None:
+        return line
+    accuracy = f", device accuracy {ver.device_accuracy:.4f}" if ver.device_accuracy is not None else ""
+    return (f"{line}\nverified on raw audio: {ver.clips} clips bit-identical to tflite-micro on the TensorFlow "
+            f"op's features{accuracy}; frontend {audio.frontend_instructions_per_second:,.0f} instructions per "
+            f"second of audio, model {model.instructions:,.0f} per inference "
+            f"(~{audio.latency_ms_per_second:.2f} ms per second of audio at {clock_hz / 1e6:g} MHz)")
 
 
 @firmware.command(epilog=epilog("firmware build"))
@@ -56,9 +70,16 @@ def _summary(manifest) -> str:
 @click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
 @_prefix_option("Prefix of the C names in the source package built beside the image (see `firmware export`).")
+@click.option("--audio", "audio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML of the model's audio config (clip_ms, frontend: as data.audio of a pipeline config): "
+                   "the firmware then takes raw int16 PCM and runs the audio frontend before the model.")
+@click.option("--audio-vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --audio: raw clips and expected outputs (the converter's audio_vectors.npz). "
+                   "Default: synthetic clips through the TensorFlow op and the tflite-micro interpreter.")
 @signature_option
 @profiles_option
-def build(model_path, target, out_dir, vectors, num_vectors, board_source, prefix, signature, profiles_file):
+def build(model_path, target, out_dir, vectors, num_vectors, board_source, prefix, audio_file, audio_vectors,
+          signature, profiles_file):
     """Build, verify and package firmware for your own int8 .tflite model."""
     from tinyml.firmware import target_build
     from tinyml.firmware.package import check_prefix
@@ -72,11 +93,17 @@ def build(model_path, target, out_dir, vectors, num_vectors, board_source, prefi
         def test_vectors():
             return target_build.reference_vectors(tflite, num_vectors)
     check_prefix(prefix)
-    manifest = target_build.build_target(
-        tflite, profile, out_dir, vectors=test_vectors, user_board_sources=tuple(board_source), package_prefix=prefix,
+    options = dict(
+        vectors=test_vectors, user_board_sources=tuple(board_source), package_prefix=prefix,
         lineage={"model_file": str(model_path.resolve()), **({"signature": signature} if signature else {})},
         source=str(model_path) + (f" (signature '{signature}')" if signature else ""),
     )
+    if audio_file:
+        manifest = _build_audio(tflite, profile, out_dir, audio_file, audio_vectors, num_vectors, options)
+    elif audio_vectors:
+        raise TinymlError("--audio-vectors is for audio firmware", fix="add --audio AUDIO.yaml, or drop it")
+    else:
+        manifest = target_build.build_target(tflite, profile, out_dir, **options)
     click.echo(_summary(manifest))
     click.echo(f"wrote {out_dir}/firmware.elf, .bin, .hex, {manifest.package.archive} (the C library) "
                "and manifest.json")
@@ -113,19 +140,100 @@ def export(model_path, target, prefix, out_dir, signature, profiles_file):
                f"(see {package.folder / 'README.md'})")
 
 
+def _build_audio(tflite, profile, out_dir, audio_file, vectors_file, num_clips, options):
+    from tinyml.audio import kws_firmware
+    from tinyml.config import load_audio_config
+
+    audio = load_audio_config(audio_file)
+    if vectors_file:
+        clips = kws_firmware.AudioVectors.load(vectors_file)
+    elif profile.emulated:
+        clips = kws_firmware.reference_audio_vectors(
+            tflite, audio, kws_firmware.synthetic_clips(audio, num_clips), source="synthetic clips")
+    else:
+        clips = None
+    return kws_firmware.build_audio_target(tflite, profile, out_dir, audio, audio_vectors=clips,
+                                           lineage={**options.pop("lineage"), "audio_file": str(audio_file)},
+                                           **options)
+
+
 @firmware.command(epilog=epilog("firmware run"))
 @click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Raw bytes of input tensor 0 (row-major int8); several inputs back to back run one by one.")
+              help="Raw bytes of input tensor 0 (row-major int8); several inputs back to back run one by one. "
+                   "For audio firmware: a 16-bit mono WAV clip at the model's sample rate (or raw PCM with --raw), "
+                   "padded or cropped to the model's clip length.")
+@click.option("--raw", is_flag=True, help="Audio firmware: the input is headerless int16 little-endian mono PCM.")
 @click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the raw bytes of output tensor 0 (one per input).")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds before a run counts as hung.")
 @profiles_option
-def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
-    """Run built firmware in qemu-system-arm on raw input bytes."""
+def run(firmware_dir, input_path, raw, output_path, timeout_s, profiles_file):
+    """Run built firmware in qemu-system-arm on raw input bytes (or an audio clip)."""
+    manifest, elf, profile = _released(firmware_dir, profiles_file)
+    if manifest.audio is not None:
+        from tinyml.audio import wav
+
+        samples = wav.read_raw(input_path) if raw else wav.read_wav(input_path, manifest.audio.config["frontend"]
+                                                                    ["sample_rate"])
+        data = wav.fit_clip(samples, manifest.audio.clip_samples).astype("<i2").tobytes()
+        what = f"{len(samples)} samples -> a clip of {manifest.audio.clip_samples}"
+    else:
+        if raw:
+            raise TinymlError(f"--raw is for audio firmware; {firmware_dir} takes input tensors",
+                              fix="drop --raw and give the input tensor's raw bytes")
+        input_bytes = manifest.io.input.bytes
+        data = input_path.read_bytes()
+        if not data or len(data) % input_bytes:
+            raise TinymlError(
+                f"{input_path} has {len(data)} bytes; the model's input tensor "
+                f"{manifest.io.input.shape} takes {input_bytes} bytes (int8) per inference",
+                fix=f"write a multiple of {input_bytes} raw int8 bytes (e.g. numpy: x.astype(np.int8).tofile(path))",
+            )
+        what = f"{len(data) // input_bytes} inference(s)"
+    out, classes = _run_in_qemu(elf, profile, data, timeout_s)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    output_path.write_bytes(out)
+    click.echo(f"{what} on {profile.name}; classes: {' '.join(map(str, classes))}")
+    click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")
+
+
+@firmware.command("eval", epilog=epilog("firmware eval"))
+@click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of labelled 16-bit mono WAV clips at the model's sample rate; each label is the "
+                   "number the file name starts with, as FSDD's {digit}_{speaker}_{n}.wav (or see --labels).")
+@click.option("--labels", "labels_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with columns 'file' (name in the folder) and 'label' (class index): only those files.")
+@click.option("--timeout", "timeout_s", default=600.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds before the run of all clips counts as hung.")
+@profiles_option
+def eval_(firmware_dir, data_dir, labels_csv, timeout_s, profiles_file):
+    """Run a folder of labelled WAV clips through audio firmware in QEMU: accuracy, per-class FAR and FRR."""
+    import numpy as np
+
+    from tinyml.audio import device_eval, wav
+
+    manifest, elf, profile = _released(firmware_dir, profiles_file)
+    if manifest.audio is None:
+        raise TinymlError(f"{firmware_dir} holds firmware that takes input tensors, not audio",
+                          fix="build it with `tinyml firmware build --audio AUDIO.yaml`")
+    files, labels = device_eval.labelled_files(data_dir, labels_csv)
+    rate, clip = manifest.audio.config["frontend"]["sample_rate"], manifest.audio.clip_samples
+    clips = [wav.fit_clip(wav.read_wav(f, rate), clip) for f in files]
+    out, classes = _run_in_qemu(elf, profile, b"".join(c.astype("<i2").tobytes() for c in clips), timeout_s)
+    if len(classes) != len(clips):
+        raise TinymlError(f"the firmware reported {len(classes)} classes for {len(clips)} clips")
+    num_classes = int(np.prod(manifest.io.output.shape))
+    report = device_eval.argmax_rates(labels, np.array(classes), num_classes)
+    click.echo(f"{len(clips)} clips from {data_dir} on {profile.name}: accuracy {report.accuracy:.4f}")
+    click.echo(device_eval.format_rates(report))
+
+
+def _released(firmware_dir: Path, profiles_file: Path | None):
+    """(manifest, firmware.elf, profile) of built firmware, its ELF checked against the manifest's sha256."""
     from tinyml.firmware import manifest as manifest_mod
-    from tinyml.firmware import qemu
     from tinyml.profiles import get_profile
 
     manifest_file = firmware_dir / manifest_mod.MANIFEST_NAME
@@ -141,25 +249,21 @@ def run(firmware_dir, input_path, output_path, timeout_s, profiles_file):
     if manifest.io is None:
         raise TinymlError(f"{manifest_file} does not record the model's input tensor",
                           fix="rebuild the firmware with `tinyml firmware build`")
-    profile = get_profile(manifest.target.name, user_profiles(profiles_file))
-    input_bytes = manifest.io.input.bytes
-    data = input_path.read_bytes()
-    if not data or len(data) % input_bytes:
-        raise TinymlError(
-            f"{input_path} has {len(data)} bytes; the model's input tensor "
-            f"{manifest.io.input.shape} takes {input_bytes} bytes (int8) per inference",
-            fix=f"write a multiple of {input_bytes} raw int8 bytes (e.g. numpy: x.astype(np.int8).tofile(path))",
-        )
+    return manifest, elf, get_profile(manifest.target.name, user_profiles(profiles_file))
+
+
+def _run_in_qemu(elf: Path, profile, data: bytes, timeout_s: float) -> tuple[bytes, list[int]]:
+    """The released firmware on `data` (its semihosting input file): the output file's bytes and the
+    class it reported for each inference."""
+    from tinyml.firmware import qemu
+
     with tempfile.TemporaryDirectory(prefix="tinyml-run-") as tmp:
-        shutil.copyfile(input_path, Path(tmp) / "in.bin")
+        (Path(tmp) / "in.bin").write_bytes(data)
         done = qemu.run_elf(elf, profile, args=("in.bin", "out.bin"), cwd=Path(tmp), timeout_s=timeout_s)
         if done.returncode != 0:
             raise TinymlError(f"the firmware exited with status {done.returncode}: {done.stderr.strip()[-800:]}")
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(tmp) / "out.bin", output_path)
-    classes = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("class ")]
-    click.echo(f"{len(data) // input_bytes} inference(s) on {profile.name}; classes: {' '.join(classes)}")
-    click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")
+        out = (Path(tmp) / "out.bin").read_bytes()
+    return out, [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("class ")]
 
 
 @firmware.command(epilog=epilog("firmware pull"))

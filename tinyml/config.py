@@ -342,6 +342,25 @@ def parse_frontend_config(raw: dict, source: str = "<frontend config>") -> Front
         ) from e
 
 
+def load_audio_config(path: Path) -> AudioConfig:
+    """An AudioConfig from a YAML file (clip_ms, frontend: {...}); a bad value is a TinymlError naming the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise TinymlError(f"cannot read the audio config {path}: {e}") from e
+    if not isinstance(raw, dict):
+        raise TinymlError(f"{path}: expected a mapping of audio settings (clip_ms, frontend), "
+                          f"got {type(raw).__name__}", fix="see AudioConfig in tinyml/config.py")
+    try:
+        return AudioConfig(**raw)
+    except ValidationError as e:
+        problems = "\n  ".join(describe_error(err, AudioConfig) for err in e.errors())
+        raise TinymlError(f"{path}: invalid audio config:\n  {problems}",
+                          fix=f"edit {path}: the same fields as data.audio of a pipeline config "
+                              "(AudioConfig in tinyml/config.py)") from e
+
+
 class ConverterConfig(_Strict):
     representative_examples: int = Field(200, ge=1, le=100_000)
     # How far accuracy may fall from the float model to the int8 one

@@ -254,12 +254,12 @@ def build_audio_target(
 ) -> FirmwareManifest:
     """build_target for firmware that takes raw audio; an emulated target also runs `audio_vectors`
     through the whole device and fails on any differing output byte."""
-    if profile.emulated and audio_vectors is None:
-        raise TinymlError(f"target '{profile.name}' is emulated: its audio firmware must be verified on raw "
-                          "clips, but no audio vectors were given",
-                          fix="pass the converter's audio_vectors.npz, or reference_audio_vectors() of some clips")
     with tempfile.TemporaryDirectory(prefix=f"tinyml-audio-{profile.name}-") as tmp:
         app_in = app_input(tflite, audio, Path(tmp), source)
+        if profile.emulated and audio_vectors is None:
+            raise TinymlError(f"target '{profile.name}' is emulated: its audio firmware must be verified on raw "
+                              "clips, but no audio vectors were given",
+                              fix="pass the converter's audio_vectors.npz, or reference_audio_vectors() of clips")
 
         def check(built: ModelBuild, work: Path) -> dict:
             run = None
