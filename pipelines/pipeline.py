@@ -263,6 +263,7 @@ def create_pipeline(
         examples=training_examples,
         evaluation=evaluator.outputs["evaluation"],
         profiles=user_profiles,
+        audio=config.data.audio.model_dump_json() if config.data.audio else None,
     ).with_id(node_ids.FIRMWARE_BUILDER)
     release_nodes = []
     if config.release:

@@ -4,8 +4,10 @@ For each configured target profile the converter blessed: generate the
 model's C plan, compile and link it with arm-none-eabi-gcc within the part's
 real flash/RAM, verify every output byte against the converter's test vectors
 in qemu-system-arm (emulated targets), and release firmware.elf/.bin/.hex and
-manifest.json under `<firmware.uri>/<target>/`. A target that is over budget or
-fails verification gets no firmware; the component fails if no target does.
+manifest.json under `<firmware.uri>/<target>/`. With `audio` (an audio model),
+the firmware takes raw PCM through the audio frontend, and the converter's raw
+eval clips (audio_vectors.npz) must give the int8 model's outputs byte for
+byte in QEMU. A target that is over budget or fails verification gets no firmware; the component fails if no target does.
 An unblessed model (converter's firmware_blessing) gets no firmware at all.
 
 Usage in create_pipeline:
@@ -40,6 +42,9 @@ class FirmwareBuilderSpec(types.ComponentSpec):
         "profiles": ExecutionParameter(type=str, optional=True),
         # Seconds one emulated verification run may take before it counts as hung.
         "verification_timeout_s": ExecutionParameter(type=int, optional=True),
+        # JSON of the model's AudioConfig (config.data.audio): the firmware then takes raw PCM, and the
+        # converter's audio_vectors.npz clips are checked through the whole device.
+        "audio": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "tflite_model": ChannelParameter(type=TFLiteModel),
@@ -67,6 +72,7 @@ class FirmwareBuilder(base_component.BaseComponent):
         evaluation: types.BaseChannel | None = None,
         verification_timeout_s: int | None = None,
         profiles: str | None = None,
+        audio: str | None = None,
     ):
         super().__init__(spec=FirmwareBuilderSpec(
             tflite_model=tflite_model,
@@ -77,5 +83,6 @@ class FirmwareBuilder(base_component.BaseComponent):
             targets=json_list(targets),
             profiles=profiles,
             verification_timeout_s=verification_timeout_s,
+            audio=audio,
             firmware=types.Channel(type=Firmware),
         ))

@@ -15,6 +15,7 @@ from tinyml.firmware.target_build import TestVectors, build_target
 from tinyml.profiles import get_profile, profiles_from_json
 
 REPORT_NAME = "firmware_report.json"
+AUDIO_VECTORS_FILE = "audio_vectors.npz"  # the converter's raw eval clips, for an audio model
 
 
 class FirmwareBuildError(TinymlError):
@@ -38,6 +39,28 @@ def evaluator_metrics(uri: str) -> dict:
 def _optional_single(input_dict, key):
     artifacts = input_dict.get(key) or []
     return artifacts[0] if artifacts else None
+
+
+def _audio_build(audio_json: str | None, src: Path, metrics: dict):
+    """For an audio model: build_target for firmware that takes raw PCM, checked on the converter's clips."""
+    if not audio_json:
+        return None
+    from tinyml.audio.kws_firmware import AudioVectors, build_audio_target
+    from tinyml.config import AudioConfig
+
+    audio = AudioConfig.model_validate_json(audio_json)
+    clips_file = src / AUDIO_VECTORS_FILE
+    if not clips_file.is_file():
+        raise TinymlError(f"{src} holds no {AUDIO_VECTORS_FILE}: the audio firmware cannot be checked on raw clips",
+                          fix="re-run the converter (it writes the eval clips for a 'wav' data config)")
+    clips = AudioVectors.load(clips_file)
+    evaluator_accuracy = metrics["evaluator"].get("overall", {}).get("accuracy")
+
+    def build(tflite, profile, out_dir, **options):
+        return build_audio_target(tflite, profile, out_dir, audio, audio_vectors=clips,
+                                  evaluator_accuracy=evaluator_accuracy, **options)
+
+    return build
 
 
 class Executor(base_executor.BaseExecutor):
@@ -81,12 +104,13 @@ class Executor(base_executor.BaseExecutor):
             "converter": conversion.get("metrics", {}),
             "evaluator": evaluator_metrics(evaluation.uri) if evaluation is not None else {},
         }
+        build = _audio_build(exec_properties.get("audio"), src, metrics) or build_target
         for name in targets:
             if blessed_targets is not None and name not in blessed_targets:
                 report["skipped"][name] = "over budget in the converter's check (not in blessed_targets)"
                 continue
             try:
-                build_target(
+                build(
                     tflite, get_profile(name, user_profiles), out_root / name, vectors=vectors,
                     metrics=metrics, lineage=lineage, timeout_s=timeout_s,
                     source=str(src / "model.tflite"),

@@ -36,7 +36,7 @@ def converted(tmp_path_factory):
     return out
 
 
-def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None, evaluation=None):
+def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None, evaluation=None, audio=None):
     tflite = TFLiteModel()
     tflite.uri = str(src)
     blessing = standard_artifacts.ModelBlessing()
@@ -51,7 +51,7 @@ def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None,
         {"tflite_model": [tflite], "firmware_blessing": [blessing], "model": [model],
          "evaluation": [evaluation] if evaluation else []},
         {"firmware": [firmware]},
-        {"targets": json.dumps(targets)},
+        {"targets": json.dumps(targets), **({"audio": audio} if audio else {})},
     )
     return firmware, Path(firmware.uri)
 
@@ -114,3 +114,46 @@ def test_component_spec_wires_inputs_and_targets():
     )
     assert json.loads(c.exec_properties["targets"]) == ["cortex-m4f", "cortex-m3"]
     assert c.outputs["firmware"].type is Firmware
+    assert c.exec_properties["audio"] is None
+
+
+@pytest.fixture(scope="module")
+def converted_audio(tmp_path_factory):
+    """A TFLiteModel directory of a small real KWS model with the converter's audio_vectors.npz."""
+    from tinyml.audio import kws_firmware, kws_testing
+    from tinyml.firmware.target_build import reference_vectors
+
+    kws = kws_testing.cached_kws_model(tmp_path_factory)
+    out = tmp_path_factory.mktemp("tflite_audio_model")
+    (out / "model.tflite").write_bytes(kws.tflite)
+    vectors = reference_vectors(kws.tflite, count=4)
+    np.savez(out / "test_vectors.npz", inputs=vectors.inputs, outputs=vectors.outputs)
+    clips = kws_firmware.reference_audio_vectors(kws.tflite, kws_testing.AUDIO, kws.samples[:30], kws.labels[:30])
+    np.savez(out / executor.AUDIO_VECTORS_FILE, samples=clips.samples, labels=clips.labels, outputs=clips.outputs)
+    (out / "conversion_report.json").write_text(json.dumps({"metrics": {}}))
+    return out, clips
+
+
+def test_audio_firmware_is_checked_on_the_converters_raw_clips(converted_audio, tmp_path):
+    from tinyml.audio import kws_testing
+
+    src, clips = converted_audio
+    audio = kws_testing.AUDIO.model_dump_json()
+    firmware, root = _run(src, tmp_path, ["cortex-m4f"], audio=audio)
+    manifest = read_manifest(root / "cortex-m4f")
+    ver = manifest.audio.verification
+    assert ver.passed and ver.clips == 30 and ver.reference.startswith(str(src))
+    assert ver.device_accuracy == np.mean(clips.outputs.reshape(30, -1).argmax(axis=1) == clips.labels)
+    assert manifest.audio.config == kws_testing.AUDIO.model_dump() and manifest.verification.vectors == 4
+
+    with np.load(src / executor.AUDIO_VECTORS_FILE) as npz:
+        outputs = npz["outputs"].copy()
+    outputs[12].flat[0] ^= 1
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in src.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    np.savez(bad / executor.AUDIO_VECTORS_FILE, samples=clips.samples, labels=clips.labels, outputs=outputs)
+    with pytest.raises(executor.FirmwareBuildError, match="1 of 30 raw clips give outputs that differ"):
+        _run(bad, tmp_path / "again", ["cortex-m4f"], audio=audio)
+    assert not (tmp_path / "again" / "firmware" / "cortex-m4f").exists()
