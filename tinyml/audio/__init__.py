@@ -15,4 +15,11 @@ filterbank weights, PCAN gain curve, log curve) in the op's own precision, and
 sizes. `host.build_host` compiles the frontend for the host; the differential
 tests (`*_differential_test.py`) check it against the op value for value, on
 the host and in QEMU.
+
+Audio firmware (`kws_firmware.build_audio_target`): the frontend, the model's
+feature quantization (`feature_quant`: a step table equal to the converter's
+quantization for every uint16 feature) and the model in one image that takes
+raw PCM, checked on raw clips in QEMU against the tflite-micro interpreter on
+the op's features. `wav` reads clips strictly; `device_eval` labels a folder
+of clips and counts the arg-max decision's FAR and FRR per class.
 """

@@ -88,11 +88,8 @@ def run_emulated(
     work_dir = Path(work_dir)
     objects, frontend_objects = compile_frontend(config, profile, work_dir)
     vec_dir = _write_vectors(clips, expected, work_dir / "vectors")
-    board = qemu.board_memory(profile)
-    memory = build.MemoryRegions(profile.memory.flash_origin, board.flash_bytes, profile.memory.ram_origin,
-                                 board.ram_bytes, profile.stack_bytes)
     image = build.link(objects, [HARNESS, vec_dir / "frontend_vectors.c", vec_dir / "frontend_vectors.S"],
-                       work_dir / "frontend_harness.elf", memory, [vec_dir])
+                       work_dir / "frontend_harness.elf", verify.emulator_memory(profile), [vec_dir])
     run = qemu.run_elf(image.elf, profile, timeout_s=timeout_s)
     result = verify.parse_result(run, image.elf, _SUMMARY)
     per_clip = [verify.fields(line) for line in _CLIP.findall(run.stdout + run.stderr)]

@@ -24,7 +24,7 @@ from tinyml.audio import feature_quant, host, tf_frontend
 from tinyml.config import AudioConfig
 from tinyml.errors import TinymlError
 from tinyml.firmware import qemu, target_build, verify
-from tinyml.firmware.build import APP_DIR, AppInput, Image, MemoryRegions, ModelBuild, ObjectSet, link
+from tinyml.firmware.build import APP_DIR, AppInput, Image, ModelBuild, ObjectSet
 from tinyml.firmware.manifest import FirmwareManifest, estimated_latency_ms
 from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
@@ -37,7 +37,6 @@ HARNESS = APP_DIR / "kws_harness.c"
 CLASSIFY = APP_DIR / "classify.c"
 _CLIP = re.compile(r"^TML_KWS_CLIP (.*)$", re.M)
 _SUMMARY = re.compile(r"^TML_KWS (.*)$", re.M)
-_HARNESS_HEADROOM = 16 << 10
 
 
 @dataclass(frozen=True)
@@ -168,25 +167,17 @@ def _write_clips(samples: np.ndarray, outputs: np.ndarray, out_dir: Path) -> lis
 def run_clips(objects: ObjectSet, app: Image, vectors: AudioVectors, work_dir: Path, *,
               timeout_s: float = qemu.DEFAULT_TIMEOUT_S) -> ClipRun:
     """Every clip through the audio firmware's own code in QEMU (as many per image as flash holds)."""
-    profile: Profile = objects.profile
-    board = qemu.board_memory(profile)
-    memory = MemoryRegions(profile.memory.flash_origin, board.flash_bytes, profile.memory.ram_origin,
-                           board.ram_bytes, profile.stack_bytes)
     samples, outputs = vectors.samples, vectors.outputs.reshape(len(vectors.outputs), -1)
-    batch = max(1, (board.flash_bytes - app.sizes.flash_bytes - _HARNESS_HEADROOM)
-                // (samples[0].nbytes + outputs[0].nbytes))
     per_clip, totals, first = [], dict(clips=0, mismatched_clips=0, mismatched_bytes=0), None
     start = time.monotonic()
-    for b, lo in enumerate(range(0, len(samples), batch)):
-        batch_dir = Path(work_dir) / f"kws_harness{b}"
-        sources = _write_clips(samples[lo:lo + batch], outputs[lo:lo + batch], batch_dir)
-        image = link(objects, sources, batch_dir / "kws_harness.elf", memory, [batch_dir])
-        run = qemu.run_elf(image.elf, profile, timeout_s=timeout_s)
-        result = verify.parse_result(run, image.elf, _SUMMARY)
+    batches = verify.run_in_batches(objects, app, len(samples), samples[0].nbytes + outputs[0].nbytes,
+                                    lambda lo, hi, folder: _write_clips(samples[lo:hi], outputs[lo:hi], folder),
+                                    work_dir, "kws_harness", pattern=_SUMMARY, timeout_s=timeout_s)
+    for lo, run, result, elf in batches:
         lines = [verify.fields(line) for line in _CLIP.findall(run.stdout + run.stderr)]
-        if len(lines) != result["clips"] or result["clips"] != len(samples[lo:lo + batch]):
-            raise TinymlError(f"audio verification image {image.elf} reported {len(lines)} clips of "
-                              f"{len(samples[lo:lo + batch])}: {(run.stdout + run.stderr)[-500:]!r}")
+        if len(lines) != result["clips"] or lo + len(lines) > len(samples):
+            raise TinymlError(f"audio verification image {elf} reported {len(lines)} clip lines for "
+                              f"{result['clips']} clips: {(run.stdout + run.stderr)[-500:]!r}")
         for key in totals:
             totals[key] += result[key]
         if result["mismatched_clips"] and first is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -79,6 +80,39 @@ def fields(line: str) -> dict[str, int]:
     return {k: int(v) for k, v in (kv.split("=") for kv in line.split())}
 
 
+def emulator_memory(profile: Profile) -> MemoryRegions:
+    """The emulated board's whole flash and RAM: a harness image holds its vectors beside the firmware."""
+    board = qemu.board_memory(profile)
+    return MemoryRegions(
+        profile.memory.flash_origin, board.flash_bytes, profile.memory.ram_origin, board.ram_bytes, profile.stack_bytes
+    )
+
+
+def run_in_batches(
+    objects: ObjectSet,
+    app: Image,
+    rows: int,
+    row_bytes: int,
+    write_batch: Callable[[int, int, Path], list[Path]],
+    work_dir: Path,
+    name: str,
+    *,
+    pattern: re.Pattern = _RESULT,
+    timeout_s: float = qemu.DEFAULT_TIMEOUT_S,
+) -> Iterator[tuple[int, qemu.QemuRun, dict[str, int], Path]]:
+    """Harness images for `rows` embedded rows, as many per image as the board's flash holds beside the
+    app: write_batch(lo, hi, folder) writes rows lo..hi and returns the image's sources. Yields, per image,
+    its first row, its QEMU run, its result line (`pattern`) and the ELF."""
+    memory = emulator_memory(objects.profile)
+    batch = max(1, (memory.flash_bytes - app.sizes.flash_bytes - _HARNESS_HEADROOM) // row_bytes)
+    for b, lo in enumerate(range(0, rows, batch)):
+        batch_dir = Path(work_dir) / f"{name}{b}"
+        sources = write_batch(lo, min(rows, lo + batch), batch_dir)
+        image = link(objects, sources, batch_dir / f"{name}.elf", memory, [batch_dir])
+        run = qemu.run_elf(image.elf, objects.profile, timeout_s=timeout_s)
+        yield lo, run, parse_result(run, image.elf, pattern), image.elf
+
+
 def verify(
     objects: ObjectSet,
     app: Image,
@@ -92,23 +126,14 @@ def verify(
     profile: Profile = objects.profile
     if len(inputs) != len(outputs) or len(inputs) == 0:
         raise TinymlError(f"test vectors: {len(inputs)} inputs and {len(outputs)} outputs; need the same, non-zero count")
-    board = qemu.board_memory(profile)
-    memory = MemoryRegions(
-        profile.memory.flash_origin, board.flash_bytes, profile.memory.ram_origin, board.ram_bytes, profile.stack_bytes
-    )
-    per_vector = inputs[0].nbytes + outputs[0].nbytes
-    room = board.flash_bytes - app.sizes.flash_bytes - _HARNESS_HEADROOM
-    batch = max(1, room // per_vector)
     ticks_per = profile.qemu.instructions_per_tick
     totals = dict(vectors=0, mismatched_vectors=0, mismatched_bytes=0, failed_invokes=0, ticks_total=0)
     first_mismatch, ticks_min, ticks_max = None, None, 0
     start = time.monotonic()
-    for b, lo in enumerate(range(0, len(inputs), batch)):
-        batch_dir = Path(work_dir) / f"harness{b}"
-        sources = _write_vectors(inputs[lo : lo + batch], outputs[lo : lo + batch], batch_dir)
-        image = link(objects, sources, batch_dir / "harness.elf", memory, [batch_dir])
-        run = qemu.run_elf(image.elf, profile, timeout_s=timeout_s)
-        result = parse_result(run, image.elf)
+    batches = run_in_batches(objects, app, len(inputs), inputs[0].nbytes + outputs[0].nbytes,
+                             lambda lo, hi, folder: _write_vectors(inputs[lo:hi], outputs[lo:hi], folder),
+                             work_dir, "harness", timeout_s=timeout_s)
+    for lo, run, result, elf in batches:
         for key in totals:
             totals[key] += result[key]
         if result["mismatched_vectors"] and first_mismatch is None:
@@ -116,7 +141,7 @@ def verify(
         ticks_min = result["ticks_min"] if ticks_min is None else min(ticks_min, result["ticks_min"])
         ticks_max = max(ticks_max, result["ticks_max"])
         if (run.returncode != 0) != bool(result["mismatched_vectors"]):
-            raise TinymlError(f"verification image {image.elf} exited {run.returncode} but reported {result}")
+            raise TinymlError(f"verification image {elf} exited {run.returncode} but reported {result}")
     return Verification(
         passed=totals["mismatched_vectors"] == 0 and totals["vectors"] == len(inputs),
         vectors=totals["vectors"],
