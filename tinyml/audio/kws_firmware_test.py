@@ -33,6 +33,13 @@ def clips(kws):
     return kws_firmware.reference_audio_vectors(kws.tflite, AUDIO, samples, labels, source="test clips")
 
 
+@pytest.mark.parametrize("max_piece", [0, 331])
+def test_on_the_host_every_clip_gives_tflite_micros_output(kws, clips, max_piece, tmp_path):
+    """The same C code built with gcc: one call per clip, and the clip fed in pieces of 1..331 samples."""
+    host = kws_firmware.run_host(kws.tflite, AUDIO, clips.samples, tmp_path, max_piece=max_piece)
+    np.testing.assert_array_equal(host, clips.outputs)
+
+
 @pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m3"])
 def test_every_clip_gives_tflite_micros_output(kws, clips, target, tmp_path):
     manifest = kws_firmware.build_audio_target(

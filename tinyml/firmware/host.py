@@ -13,6 +13,7 @@ import numpy as np
 
 from tinyml import paths
 from tinyml.errors import TinymlError
+from tinyml.firmware.build import APP_DIR, TENSOR_INPUT, AppInput
 from tinyml.firmware.codegen import GeneratedModel, runtime_include_dirs, runtime_sources
 
 HOST_MAIN = paths.FIRMWARE_DIR / "host" / "host_main.c"
@@ -20,17 +21,19 @@ CFLAGS = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fno-s
 
 
 def build_host(generated: GeneratedModel, out_dir, *, cc: str = "gcc", extra_flags=(),
-               optimized: bool = False) -> Path:
+               optimized: bool = False, main: Path = HOST_MAIN, app_input: AppInput = TENSOR_INPUT) -> Path:
     """Compile the harness executable; returns its path. With optimized, the optimized
     kernels are built instead of their reference twins: the host has no DSP
     extension, so this runs their plain-C form (as on Cortex-M3), not their SIMD
-    instructions (QEMU tests cover those)."""
+    instructions (QEMU tests cover those). Audio firmware passes its own `main`
+    (firmware/host/kws_host.c) and its `app_input` (the frontend's sources)."""
     if shutil.which(cc) is None:
         raise TinymlError(f"host C compiler '{cc}' not found", fix="apt-get install -y gcc")
-    exe = Path(out_dir) / ("model_host_optimized" if optimized else "model_host")
-    includes = [f"-I{d}" for d in [generated.include_dir, *runtime_include_dirs()]]
-    cmd = [cc, *CFLAGS, *extra_flags, *includes, "-o", str(exe),
-           str(HOST_MAIN), *map(str, generated.sources), *map(str, runtime_sources(optimized))]
+    exe = Path(out_dir) / (Path(main).stem + ("_optimized" if optimized else ""))
+    includes = [f"-I{d}" for d in [generated.include_dir, *runtime_include_dirs(), *app_input.include_dirs,
+                                   APP_DIR]]
+    cmd = [cc, *CFLAGS, *extra_flags, *includes, "-o", str(exe), str(main), *map(str, generated.sources),
+           *map(str, runtime_sources(optimized)), *map(str, app_input.sources)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinymlError(f"host build failed ({' '.join(cmd)}):\n{proc.stderr}")

@@ -99,12 +99,14 @@ def run_in_batches(
     *,
     pattern: re.Pattern = _RESULT,
     timeout_s: float = qemu.DEFAULT_TIMEOUT_S,
+    max_rows: int | None = None,
 ) -> Iterator[tuple[int, qemu.QemuRun, dict[str, int], Path]]:
     """Harness images for `rows` embedded rows, as many per image as the board's flash holds beside the
-    app: write_batch(lo, hi, folder) writes rows lo..hi and returns the image's sources. Yields, per image,
-    its first row, its QEMU run, its result line (`pattern`) and the ELF."""
+    app (at most `max_rows`): write_batch(lo, hi, folder) writes rows lo..hi and returns the image's
+    sources. Yields, per image, its first row, its QEMU run, its result line (`pattern`) and the ELF."""
     memory = emulator_memory(objects.profile)
     batch = max(1, (memory.flash_bytes - app.sizes.flash_bytes - _HARNESS_HEADROOM) // row_bytes)
+    batch = min(batch, max_rows or batch)
     for b, lo in enumerate(range(0, rows, batch)):
         batch_dir = Path(work_dir) / f"{name}{b}"
         sources = write_batch(lo, min(rows, lo + batch), batch_dir)
