@@ -93,3 +93,14 @@ def test_kws_metrics_config_reaches_the_converter(tmp_path):
     assert KwsConfig.model_validate_json(converter.exec_properties["kws"]) == config.evaluation.kws
     plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))["TFLMConverter"]
     assert plain.exec_properties["kws"] is None
+
+def test_audio_config_reaches_the_firmware_builder(tmp_path):
+    from tinyml.config import AudioConfig
+
+    audio = {"clip_ms": 1000, "frontend": {"sample_rate": 8000, "upper_band_limit": 3900.0}}
+    config = _config(example=None, path=str(tmp_path), format="wav", audio=audio)
+    builder = _components(create_pipeline(config, str(tmp_path), str(tmp_path)))["FirmwareBuilder"]
+    assert AudioConfig.model_validate_json(builder.exec_properties["audio"]) == config.data.audio
+    assert config.data.audio.frames == 49
+    plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))
+    assert plain["FirmwareBuilder"].exec_properties["audio"] is None
