@@ -59,3 +59,13 @@ def test_a_table_with_a_wrong_step_is_caught(tmp_path):
     shifted = feature_quant.FeatureQuantization(fq.base, fq.thresholds.copy())
     shifted.thresholds[100] += 1
     assert (shifted.apply(feature_quant.ALL_FEATURES) != quantize_values(feature_quant.ALL_FEATURES, q)).sum() == 1
+
+
+@pytest.mark.parametrize("scale,zero_point", CASES)
+def test_the_first_guess_is_at_most_one_step_off(scale, zero_point):
+    # Speed, not correctness: the compares fix any guess, each step off costs one more.
+    fq = feature_quant.feature_quantization(Quantization((scale,), (zero_point,)))
+    u = feature_quant.ALL_FEATURES.astype(np.int64)
+    guess = np.clip((u * fq.guess_mult + fq.guess_offset) >> 16, 0, len(fq.thresholds))
+    steps = np.searchsorted(fq.thresholds, feature_quant.ALL_FEATURES, side="right")
+    assert np.abs(guess - steps).max() <= 1
