@@ -223,11 +223,11 @@ def eval_(firmware_dir, data_dir, labels_csv, timeout_s, profiles_file):
     rate, clip = manifest.audio.config["frontend"]["sample_rate"], manifest.audio.clip_samples
     clips = [wav.fit_clip(wav.read_wav(f, rate), clip) for f in files]
     out, classes = _run_in_qemu(elf, profile, b"".join(c.astype("<i2").tobytes() for c in clips), timeout_s)
-    if len(classes) != len(clips):
-        raise TinymlError(f"the firmware reported {len(classes)} classes for {len(clips)} clips")
-    num_classes = int(np.prod(manifest.io.output.shape))
-    report = device_eval.argmax_rates(labels, np.array(classes), num_classes)
-    click.echo(f"{len(clips)} clips from {data_dir} on {profile.name}: accuracy {report.accuracy:.4f}")
+    outputs = np.frombuffer(out, np.dtype(manifest.io.output.dtype)).reshape(len(clips), -1)
+    if classes != outputs.argmax(axis=1).tolist():
+        raise TinymlError(f"the firmware's reported classes disagree with its {len(outputs)} outputs")
+    report = device_eval.argmax_rates(outputs, labels)
+    click.echo(f"{len(clips)} clips from {data_dir} on {profile.name}: accuracy {report['accuracy']:.4f}")
     click.echo(device_eval.format_rates(report))
 
 

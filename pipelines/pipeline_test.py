@@ -94,6 +94,7 @@ def test_kws_metrics_config_reaches_the_converter(tmp_path):
     plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))["TFLMConverter"]
     assert plain.exec_properties["kws"] is None
 
+
 def test_audio_config_reaches_the_firmware_builder(tmp_path):
     from tinyml.config import AudioConfig
 

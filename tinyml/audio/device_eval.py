@@ -1,19 +1,18 @@
 """Labelled clips for `tinyml firmware eval`, and the arg-max decision's accuracy, FAR and FRR per class.
 
-A clip counts as the class of its highest output, as on the device. For
-class k, the false reject rate is the share of k's clips given another class,
-and the false accept rate the share of the other classes' clips given k.
+A clip counts as the class of its highest output, as on the device; FAR and
+FRR are tinyml.metrics.kws's (a class with no clips scores 0).
 """
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from tinyml.errors import TinymlError
+from tinyml.metrics import kws
 
 _LEADING_LABEL = re.compile(r"^(\d+)_")
 
@@ -59,27 +58,16 @@ def _from_csv(folder: Path, path: Path) -> tuple[list[Path], np.ndarray]:
     return files, np.array(labels, np.int64)
 
 
-@dataclass(frozen=True)
-class ArgmaxRates:
-    accuracy: float
-    clips: np.ndarray  # per class: clips labelled with it
-    far: np.ndarray  # per class
-    frr: np.ndarray  # per class; NaN for a class with no clips
+def argmax_rates(outputs: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, and FAR and FRR per class (tinyml.metrics.kws.operating_point) at the arg-max decision:
+    each clip accepted as its arg-max class, whatever its score (the threshold is the lowest score)."""
+    scores = np.asarray(outputs).reshape(len(outputs), -1).astype(np.float64)
+    point = kws.operating_point(scores, labels, range(scores.shape[1]), float(scores.min()))
+    return {"accuracy": float(np.mean(scores.argmax(axis=1) == np.asarray(labels))), **point}
 
 
-def argmax_rates(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> ArgmaxRates:
-    labels, predicted = np.asarray(labels), np.asarray(predicted)
-    classes = np.arange(num_classes)[:, None]
-    is_class, said_class = labels[None, :] == classes, predicted[None, :] == classes
-    positives, negatives = is_class.sum(axis=1), (~is_class).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frr = (is_class & ~said_class).sum(axis=1) / positives
-        far = (~is_class & said_class).sum(axis=1) / negatives
-    return ArgmaxRates(float(np.mean(labels == predicted)), positives, far, frr)
-
-
-def format_rates(rates: ArgmaxRates) -> str:
+def format_rates(rates: dict) -> str:
     lines = ["class  clips    FAR     FRR"]
-    for k, (n, far, frr) in enumerate(zip(rates.clips, rates.far, rates.frr)):
-        lines.append(f"{k:>5}  {n:>5}  {far:.4f}  " + ("   -" if np.isnan(frr) else f"{frr:.4f}"))
+    for k, r in rates["per_keyword"].items():
+        lines.append(f"{k:>5}  {r['clips']:>5}  {r['far']:.4f}  {r['frr']:.4f}")
     return "\n".join(lines)
