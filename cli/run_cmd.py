@@ -1,6 +1,8 @@
 """`tinyml run`: the whole pipeline on this machine, with progress and a summary."""
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from pathlib import Path
 
@@ -132,6 +134,8 @@ def print_report(console, report) -> None:
             console.print(f"DET plot: {report.directory / report.kws['det_plot']}")
         if (report.directory / HTML_REPORT_FILE).is_file():
             console.print(f"open the report: {(report.directory / HTML_REPORT_FILE).as_uri()}")
+    if report.log:
+        console.print(f"log: {report.log}")
     if s.error:
         # Messages hold '[train]'-style tags that rich would take for markup.
         console.print(f"[red]error:[/] {escape(s.error)}")
@@ -141,7 +145,8 @@ def print_report(console, report) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Pipeline config (YAML). Default: the bundled digits example.")
 @ROOT_OPTION
-@click.option("--verbose", is_flag=True, help="Show TFX's and Beam's own logs.")
+@click.option("--verbose", is_flag=True,
+              help="Show TensorFlow's, TFX's and Beam's own output; without it, it goes to the run's run.log.")
 @profiles_option
 def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path | None) -> None:
     """Run the pipeline locally (LocalDagRunner, SQLite ML Metadata) and summarise the run.
@@ -153,7 +158,8 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
     from pipelines.data_prep import prepare_data
     from tinyml.config import load_config
     from tinyml.profiles import overridden
-    from tinyml.runs.layout import RunsLayout
+    from cli.run_log import output_to
+    from tinyml.runs.layout import RunsLayout, new_run_id
 
     console = Console(stderr=True)
     config = load_config(config_path, profiles=profiles_file)
@@ -163,27 +169,27 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
     console.print(f"pipeline [bold]{config.name}[/], runs root {layout.root}")
     # Before TensorFlow loads (a minute under load), so bad input is refused in seconds.
     data_path = prepare_data(config, layout.root)
-    if not console.is_terminal:
-        console.print("loading TensorFlow and TFX...")
-    with console.status("loading TensorFlow and TFX..."):
-        from pipelines.local_runner import run_local
-        from tinyml.runs.report import build_report, write_report
+    run_id = new_run_id()
+    log = None if verbose else layout.run_log(config.name, run_id)
+    with contextlib.nullcontext(sys.stderr) if verbose else output_to(log) as terminal:
+        console = Console(file=terminal)
+        if not console.is_terminal:
+            console.print("loading TensorFlow and TFX...")
+        with console.status("loading TensorFlow and TFX..."):
+            from pipelines.local_runner import run_local
+            from tinyml.runs.report import build_report, write_report
 
-    if not verbose:
-        import logging
+        progress = _Progress(console)
+        try:
+            summary = run_local(config, layout.root, on_event=progress, run_id=run_id, data_path=data_path)
+        finally:
+            progress.stop()
+        report = build_report(summary, config)
+        report.log = log
+        write_report(report, layout.reports_dir(config.name, summary.run_id))
+        from tinyml.runs.html_report import write_html_report
 
-        # TensorFlow's deprecation warnings would break up the progress lines.
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    progress = _Progress(console)
-    try:
-        summary = run_local(config, layout.root, on_event=progress, verbose=verbose, data_path=data_path)
-    finally:
-        progress.stop()
-    report = build_report(summary, config)
-    write_report(report, layout.reports_dir(config.name, summary.run_id))
-    from tinyml.runs.html_report import write_html_report
-
-    write_html_report(layout, config.name, summary.run_id)
+        write_html_report(layout, config.name, summary.run_id)
     print_report(Console(), report)
     if summary.status != "succeeded":
         raise SystemExit(1)

@@ -1,8 +1,6 @@
 """Runs the pipeline on this machine: LocalDagRunner, SQLite ML Metadata."""
 from __future__ import annotations
 
-import datetime
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,17 +14,13 @@ from pipelines.data_location import data_location
 from pipelines.data_prep import prepare_data
 from pipelines.run_progress import ExecutionWatcher
 from tinyml.runs import run_marker
-from tinyml.runs.layout import RunsLayout
+from tinyml.runs.layout import RunsLayout, new_run_id
 from pipelines.pipeline import create_pipeline
 from tinyml.runs.summary import RunSummary, summarize_run
 from tinyml.config import PipelineConfig
 
 # Beam's multi-processing mode is about 2x slower on a 2-core machine.
 LOCAL_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
-
-
-def new_run_id() -> str:
-    return datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
 
 
 def build_local_pipeline(
@@ -58,7 +52,6 @@ def run_local(
     root: Path,
     on_event: Callable[[str, str], None] | None = None,
     run_id: str | None = None,
-    verbose: bool = False,
     data_path: Path | None = None,
 ) -> RunSummary:
     """Runs the whole pipeline once. Failures are recorded in the summary, not raised,
@@ -69,14 +62,8 @@ def run_local(
     # Our own run id, so the summary can find this run in ML Metadata.
     runtime_parameter_utils.substitute_runtime_parameter(ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
 
-    absl_logger = logging.getLogger("absl")
-    previous = absl_logger.propagate
-    quiet = logging.NullHandler()  # with no handler at all, logging's last resort would print TFX's warnings
     watcher = None
     if on_event:
-        # Progress replaces TFX's log stream; failures are reported from the summary.
-        absl_logger.propagate = verbose
-        absl_logger.addHandler(quiet)
         watcher = ExecutionWatcher(layout.metadata_path(config.name), config.name, run_id, on_event)
         watcher.start()
     error = None
@@ -89,8 +76,6 @@ def run_local(
     except Exception as e:  # any component failure: summarise what ran, then report it
         error = f"{type(e).__name__}: {e}"
     finally:
-        absl_logger.propagate = previous
-        absl_logger.removeHandler(quiet)
         if watcher:
             watcher.stop()
     summary = summarize_run(layout.metadata_path(config.name), config.name, run_id, marker)

@@ -89,7 +89,7 @@ def first_run(tmp_path_factory):
     config, root = _write_config(tmp, evaluation={"min_accuracy": 0.85}, **_data_with_a_rare_class(tmp)), tmp / "runs"
     result = _tinyml_run(config, root)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return tmp, config, root, _report(root, result.stdout), result.stdout
+    return tmp, config, root, _report(root, result.stdout), result
 
 
 def _metadata(root: Path) -> Path:
@@ -120,7 +120,8 @@ def _files_digest(directory: Path) -> dict[str, str]:
 
 
 def test_run_succeeds_blessed_with_per_slice_metrics(first_run):
-    _, _, root, report, stdout = first_run
+    _, _, root, report, result = first_run
+    stdout = result.stdout
     assert report["status"] == "succeeded"
     assert report["blessed"] is True
     assert set(report["metrics"]) == {"overall", "ink_density=low", "ink_density=medium", "ink_density=high"}
@@ -176,7 +177,8 @@ def test_every_reported_metric_equals_a_direct_scikit_learn_computation(first_ru
 
     from pipelines.evaluation_testing import stored_per_class
 
-    _, _, root, report, stdout = first_run
+    _, _, root, report, result = first_run
+    stdout = result.stdout
     labels, predicted, ink = _eval_predictions(root, report["run_id"])
     # The case under test: a class with examples that the model never predicts.
     assert (labels == RARE_CLASS).any() and not (predicted == RARE_CLASS).any()
@@ -209,6 +211,23 @@ def test_every_reported_metric_equals_a_direct_scikit_learn_computation(first_ru
         assert cli[name] == pytest.approx([accuracy_score(y, p), *macro], abs=5e-4 + 1e-9), ("CLI", name)
     assert report["metrics"]["overall"]["per_class"][str(RARE_CLASS)]["recall"] == 0.0
     assert report["confusion_matrix"] == confusion_matrix(labels, predicted, labels=range(NUM_CLASSES)).tolist()
+
+
+# What `tinyml run` without --verbose may print to stderr: its own progress lines, nothing else.
+_PROGRESS_LINE = re.compile(r"pipeline \S+, runs root \S+|loading TensorFlow and TFX\.\.\.|\w+ (running|finished in [\d.]+ s)")
+
+
+def test_output_is_progress_lines_only_and_everything_else_is_in_the_run_log(first_run):
+    _, _, root, report, result = first_run
+    assert [line for line in result.stderr.splitlines() if not _PROGRESS_LINE.fullmatch(line)] == []
+    assert "Trainer finished in" in result.stderr
+    log = root / "reports" / PIPELINE / report["run_id"] / "run.log"
+    assert report["log"] == str(log)
+    assert f"log:{log}" in "".join(result.stdout.split())  # rich folds long paths over lines
+    assert "Epoch" not in result.stdout
+    text = log.read_text()
+    # Keras's per-epoch lines (model.fit, verbose=2) and the Trainer's TensorFlow output landed there.
+    assert "Epoch 12/12" in text
 
 
 def test_unchanged_rerun_hits_the_cache(first_run):

@@ -2,12 +2,19 @@
 place those paths are made."""
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_ROOT = Path("tinyml_runs")
 SUMMARY_FILE = "summary.json"  # a run's report, in its reports folder
 HTML_REPORT_FILE = "report.html"  # the same, for people, beside it
+RUN_LOG_FILE = "run.log"  # everything a run printed, in its reports folder
+
+
+def new_run_id() -> str:
+    """Known before TensorFlow loads, so the run's log file can catch what loading it prints."""
+    return datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,9 @@ class RunsLayout:
     def run_marker(self, pipeline: str, run_id: str) -> Path:
         """The nodes a run was started with, locked while it runs (tinyml/runs/run_marker.py)."""
         return self.reports_dir(pipeline, run_id) / "run.json"
+
+    def run_log(self, pipeline: str, run_id: str) -> Path:
+        return self.reports_dir(pipeline, run_id) / RUN_LOG_FILE
 
     def summary_path(self, pipeline: str, run_id: str) -> Path:
         return self.reports_dir(pipeline, run_id) / SUMMARY_FILE

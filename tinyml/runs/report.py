@@ -37,6 +37,7 @@ class RunReport:
     config: dict | None = None
     code_version: str | None = None
     directory: Path | None = None
+    log: Path | None = None  # what the run printed, when `tinyml run` kept it out of the terminal
 
     def as_dict(self) -> dict:
         s = self.summary
@@ -57,6 +58,7 @@ class RunReport:
             "kws": self.kws,
             "config": self.config,
             "code_version": self.code_version,
+            "log": str(self.log) if self.log else None,
         }
 
 
