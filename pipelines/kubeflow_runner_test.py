@@ -51,7 +51,7 @@ def compiled(tmp_path_factory):
 def retraining(tmp_path_factory):
     """Scheduled retraining: spans, drift check, releases into a GCS store."""
     return _compile(tmp_path_factory, _config(data={**SPAN_DATA, "drift": {"features": ["label"]}},
-                                              release={"store": STORE}))
+                                              release={"store": STORE}, beam_args=list(BEAM_ARGS)))
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +182,27 @@ def test_image_command_beam_args_and_no_wheels(compiled):
     text = json.dumps(job)
     assert "_wheels" not in text and "module_file" not in text
     assert "pipelines.examples.digits.model.run_fn" in text  # code by import path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which, beam_nodes", [
+    ("compiled", {"CsvExampleGen", "StatisticsGen", "Transform", "Evaluator"}),
+    ("retraining", {"CsvExampleGen", "StatisticsGen", "Transform", "Evaluator"}),  # the Evaluator a ReleaseEvaluator
+])
+def test_every_beam_based_component_carries_the_configs_beam_args(which, beam_nodes, request):
+    from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
+
+    job, config = request.getfixturevalue(which)
+    # Which nodes run Beam, as the pipeline object says, so a new Beam-based component is checked too.
+    pipeline = build_kubeflow_pipeline(config, ROOT)
+    beam = {n.id for n in pipeline.components if isinstance(getattr(n, "executor_spec", None), BeamExecutorSpec)}
+    assert beam == beam_nodes
+    for node in beam:
+        args = _container(job, node)["args"]
+        # TFX appends them to the executor's arguments, in the config's order.
+        assert BEAM_ARGS[0] in args, (node, args)
+        first = args.index(BEAM_ARGS[0])
+        assert args[first:first + len(BEAM_ARGS)] == list(BEAM_ARGS), (node, args)
 
 
 @pytest.mark.slow
