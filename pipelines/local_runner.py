@@ -5,11 +5,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tfx import v1 as tfx
 from tfx.dsl.compiler import compiler
 from tfx.dsl.compiler import constants
 from tfx.orchestration.portable import runtime_parameter_utils
 
+from pipelines.tfx_api import tfx
 from pipelines.data_location import data_location
 from pipelines.data_prep import prepare_data
 from pipelines.run_progress import ExecutionWatcher

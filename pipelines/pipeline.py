@@ -10,10 +10,10 @@ import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
-from tfx import v1 as tfx
 from tfx.orchestration.data_types import RuntimeParameter
 from tfx.proto import example_gen_pb2
 
+from pipelines.tfx_api import tfx
 from components.artifact_types import DataBaseline, ReleaseRecord
 from components.data_gate.component import DataGate
 from components.drift_gate.component import DriftGate
