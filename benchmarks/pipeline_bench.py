@@ -1,12 +1,14 @@
-"""Pipeline benchmark: the bundled example on a fresh runs root, then the same
-command again (TFX's cache), each as a user runs it: `tinyml run` in its own
-process, Python start-up included.
+"""Pipeline benchmark: `tinyml run` as a user runs it (its own process, Python start-up
+included) on the bundled example's data ×1, ×10, ×100 (benchmarks/scaled_data.py), fresh,
+plus a cached re-run at ×1; at each scale the same data through a plain TFX pipeline of the
+standard components (benchmarks/plain_tfx.py), the anchor our time is a ratio of; and the
+commands that need no TensorFlow.
 
-Per run: wall time, time per component (from the run's summary.json), peak
-RSS of the process. Prints a table with the issue's targets, writes JSON and a
-bar chart (PNG) beside it.
+Per run: wall time, time per component (from ML Metadata), peak RSS of the process, and the
+load average around it (the machine may be shared). Prints a table with the issue's targets,
+writes JSON and a plot (PNG) beside it.
 
-    python -m benchmarks.pipeline_bench --out bench/pipeline.json
+    python -m benchmarks.pipeline_bench --out bench/pipeline.json [--scales 1,10,100]
 """
 from __future__ import annotations
 
@@ -19,75 +21,163 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
+from benchmarks.plain_tfx import PIPELINE as PLAIN_PIPELINE
+from benchmarks.scaled_data import write_scaled_csv
+from pipelines.examples.digits import data as digits_data
 from tinyml import node_ids
-from tinyml.runs.layout import RunsLayout
+from tinyml.config import DEFAULT_CONFIG
+from tinyml.runs.layout import RunsLayout, new_run_id
 
-# Issue 2 (fresh, cached; wall seconds incl. Python start-up) and issue 3
-# (seconds the converter adds).
-TARGETS = {"fresh_wall_s": 120.0, "cached_wall_s": 35.0, "converter_s": 15.0}
+# Issue 16 (wall seconds incl. Python start-up; RSS and anchor as ratios) and issue 3 (seconds the converter adds).
+TARGETS = {"fresh_wall_s": 120.0, "cached_wall_s": 20.0, "command_wall_s": 1.0, "converter_s": 15.0,
+           "rss_x100_over_x1": 1.5, "ratio_to_plain_tfx": 1.1}
+TINYML = str(Path(sys.executable).with_name("tinyml"))
+ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def timed_run(root: Path, config: Path | None) -> dict:
-    """One `tinyml run` in a child process: wall seconds, peak RSS and its summary."""
-    cmd = [str(Path(sys.executable).with_name("tinyml")), "run", "--root", str(root)]
-    if config:
-        cmd += ["--config", str(config)]
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+def timed(cmd: list[str], log: Path, check: bool = True) -> dict:
+    """Runs `cmd` in a child process: wall seconds, its peak RSS, the load average before and after."""
+    load_before = os.getloadavg()[0]
     start = time.monotonic()
-    with open(root.parent / f"{root.name}.log", "ab") as log:
-        child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    with open(log, "ab") as out:
+        child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=ENV)
         # wait4 gives this child's own resource use, not all children's so far.
         _, status, usage = os.wait4(child.pid, 0)
     wall = time.monotonic() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"`{' '.join(cmd)}` failed; see {log.name}")
+    if check and os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed; see {log}")
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+            "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def components(root: Path, pipeline: str, run_id: str) -> dict:
+    from tinyml.runs.summary import summarize_run
+
+    summary = summarize_run(RunsLayout(root).metadata_path(pipeline), pipeline, run_id)
+    return {c.node_id: {"state": c.state, "seconds": c.seconds} for c in summary.components}
+
+
+def tinyml_run(root: Path, config: Path | None) -> dict:
+    cmd = [TINYML, "run", "--root", str(root), *(["--config", str(config)] if config else [])]
+    result = timed(cmd, root.parent / f"{root.name}.log")
     summary = max(RunsLayout(root).summary_paths(), key=lambda p: p.stat().st_mtime)
     report = json.loads(summary.read_text())
-    return {
-        "wall_s": round(wall, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        "run_id": report["run_id"],
-        "components": {c["id"]: {"state": c["state"], "seconds": c["seconds"]} for c in report["components"]},
+    return {**result, "run_id": report["run_id"],
+            "components": {c["id"]: {"state": c["state"], "seconds": c["seconds"]} for c in report["components"]},
+            "firmware": firmware_digests(report)}
+
+
+def firmware_digests(report: dict) -> dict:
+    """Per target, the sha256 of the model and of firmware.bin: the same seed must give the same bytes."""
+    from tinyml.firmware.manifest import read_manifest, sha256_file
+
+    return {target: {"model_sha256": read_manifest(Path(fw["directory"])).model.sha256,
+                     "firmware_bin_sha256": sha256_file(Path(fw["directory"]) / "firmware.bin")}
+            for target, fw in report["firmware"].items()}
+
+
+def plain_tfx_run(root: Path, config: Path | None) -> dict:
+    run_id = new_run_id()
+    cmd = [sys.executable, "-m", "benchmarks.plain_tfx", "--root", str(root), "--run-id", run_id,
+           *(["--config", str(config)] if config else [])]
+    result = timed(cmd, root.parent / f"{root.name}.log")
+    return {**result, "run_id": run_id, "components": components(root, PLAIN_PIPELINE, run_id)}
+
+
+def scaled_config(tmp: Path, factor: int) -> Path:
+    """The bundled config on the digits ×factor (the data path instead of the bundled example)."""
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["data"].update(example=None, path=str(write_scaled_csv(tmp / f"data-x{factor}" / "digits.csv", factor)),
+                       schema_path=str(DEFAULT_CONFIG.parent / raw["data"]["schema_path"]))
+    path = tmp / f"config-x{factor}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def light_commands(root: Path, run_id: str, tmp: Path) -> dict:
+    """Commands that need no TensorFlow, on the runs root the benchmark made."""
+    commands = {
+        "tinyml --help": [TINYML, "--help"],
+        "tinyml runs": [TINYML, "runs", "--root", str(root)],
+        "tinyml releases": [TINYML, "releases", "--root", str(root)],  # none yet: says so, exit 2
+        "tinyml firmware pull --run": [TINYML, "firmware", "pull", "--run", run_id, "--root", str(root),
+                                       "-o", str(tmp / "pulled")],
     }
+    return {name: timed(cmd, tmp / "commands.log", check=name != "tinyml releases") for name, cmd in commands.items()}
 
 
-def verdicts(fresh: dict, cached: dict) -> dict:
-    converter = fresh["components"].get(node_ids.TFLM_CONVERTER, {}).get("seconds", float("nan"))
-    return {
-        "fresh_wall_s": {"value": fresh["wall_s"], "target": TARGETS["fresh_wall_s"], "ok": fresh["wall_s"] <= TARGETS["fresh_wall_s"]},
-        "cached_wall_s": {"value": cached["wall_s"], "target": TARGETS["cached_wall_s"], "ok": cached["wall_s"] <= TARGETS["cached_wall_s"]},
-        "converter_s": {"value": converter, "target": TARGETS["converter_s"], "ok": converter <= TARGETS["converter_s"]},
+def verdicts(results: dict) -> dict:
+    scales = results["scales"]
+    one = scales["1"]
+    checks = {
+        "fresh_wall_s": (one["fresh"]["wall_s"], TARGETS["fresh_wall_s"]),
+        "cached_wall_s": (one["cached"]["wall_s"], TARGETS["cached_wall_s"]),
+        "converter_s": (one["fresh"]["components"].get(node_ids.TFLM_CONVERTER, {}).get("seconds", float("nan")),
+                        TARGETS["converter_s"]),
+        "slowest_command_wall_s": (max(c["wall_s"] for c in results["commands"].values()), TARGETS["command_wall_s"]),
     }
+    for scale, s in scales.items():
+        checks[f"x{scale}_ratio_to_plain_tfx"] = (s["ratio_to_plain_tfx"], TARGETS["ratio_to_plain_tfx"])
+    if "100" in scales:
+        checks["rss_x100_over_x1"] = (scales["100"]["fresh"]["peak_rss_mb"] / one["fresh"]["peak_rss_mb"],
+                                      TARGETS["rss_x100_over_x1"])
+    return {name: {"value": round(v, 3), "target": t, "ok": v <= t} for name, (v, t) in checks.items()}
 
 
-def print_table(fresh: dict, cached: dict, checks: dict) -> None:
-    print(f"{'component':<32}{'fresh s':>10}{'cached s':>10}  cached state")
-    for node, f in fresh["components"].items():
-        c = cached["components"].get(node, {})
-        print(f"{node:<32}{f['seconds']:>10.1f}{c.get('seconds', float('nan')):>10.1f}  {c.get('state', '-')}")
-    print(f"{'wall (incl. start-up)':<32}{fresh['wall_s']:>10.1f}{cached['wall_s']:>10.1f}")
-    print(f"{'peak RSS MB':<32}{fresh['peak_rss_mb']:>10.0f}{cached['peak_rss_mb']:>10.0f}")
-    for name, v in checks.items():
-        print(f"{name}: {v['value']:.1f} (target <= {v['target']:g}) {'OK' if v['ok'] else 'MISSED'}")
+def print_table(results: dict) -> None:
+    for scale, s in results["scales"].items():
+        runs = {k: s[k] for k in ("fresh", "cached", "plain_tfx") if k in s}
+        print(f"\n×{scale}: {s['rows']} rows" + " " * 8 + "".join(f"{k + ' s':>14}" for k in runs))
+        nodes = dict.fromkeys(n for r in runs.values() for n in r["components"])
+        for node in nodes:
+            cells = "".join(f"{r['components'][node]['seconds']:>14.1f}" if node in r["components"] else f"{'-':>14}"
+                            for r in runs.values())
+            print(f"  {node:<30}{cells}")
+        for key, label in (("wall_s", "wall (incl. start-up)"), ("cpu_s", "CPU s"), ("peak_rss_mb", "peak RSS MB")):
+            print(f"  {label:<30}" + "".join(f"{r[key]:>14.1f}" for r in runs.values()))
+        print(f"  {'load average (before, after)':<30}" + "".join(f"{str(r['load_avg']):>14}" for r in runs.values()))
+    print()
+    for name, c in results["commands"].items():
+        print(f"{name:<32}{c['wall_s']:>8.2f} s  (load {c['load_avg'][0]})")
+    for name, v in results["targets"].items():
+        print(f"{name}: {v['value']:g} (target <= {v['target']:g}) {'OK' if v['ok'] else 'MISSED'}")
 
 
-def plot(fresh: dict, cached: dict, png: Path) -> None:
+def plot(results: dict, png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    nodes = list(fresh["components"])
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    y = range(len(nodes))
-    ax.barh([i + 0.2 for i in y], [fresh["components"][n]["seconds"] for n in nodes], 0.4, label=f"fresh (wall {fresh['wall_s']:.0f} s)")
-    ax.barh([i - 0.2 for i in y], [cached["components"].get(n, {}).get("seconds", 0) for n in nodes], 0.4,
-            label=f"cached re-run (wall {cached['wall_s']:.0f} s)")
-    ax.set_yticks(list(y), nodes)
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds inside the runner")
-    ax.set_title("bundled example: time per component")
-    ax.legend(loc="lower right")
+    scales = results["scales"]
+    fig, (ax_nodes, ax_growth) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1.6, 1]})
+    runs = [(f"×{k} ours", s["fresh"]) for k, s in scales.items()] + [(f"×{k} plain TFX", s["plain_tfx"])
+                                                                      for k, s in scales.items()]
+    runs.insert(1, ("×1 ours, cached", scales["1"]["cached"]))
+    nodes = list(dict.fromkeys(n for _, r in runs for n in r["components"]))
+    height = 0.8 / len(runs)
+    for i, (label, r) in enumerate(runs):
+        ax_nodes.barh([j + i * height for j in range(len(nodes))],
+                      [r["components"].get(n, {}).get("seconds", 0) for n in nodes], height,
+                      label=f"{label} (wall {r['wall_s']:.0f} s)")
+    ax_nodes.set_yticks([j + 0.4 - height / 2 for j in range(len(nodes))], nodes)
+    ax_nodes.invert_yaxis()
+    ax_nodes.set_xscale("symlog")
+    ax_nodes.set_xlabel("seconds per component")
+    ax_nodes.legend(fontsize=7, loc="lower right")
+    factors = [int(k) for k in scales]
+    ax_growth.plot(factors, [scales[str(f)]["fresh"]["wall_s"] for f in factors], "o-", label="ours: wall s")
+    ax_growth.plot(factors, [scales[str(f)]["plain_tfx"]["wall_s"] for f in factors], "s--", label="plain TFX: wall s")
+    ax_growth.plot(factors, [scales[str(f)]["fresh"]["peak_rss_mb"] for f in factors], "^-", label="ours: peak RSS MB")
+    ax_growth.set_xscale("log")
+    ax_growth.set_yscale("log")
+    ax_growth.set_xlabel("data × (rows)")
+    ax_growth.legend(fontsize=8)
+    load = [r["load_avg"][0] for _, r in runs]
+    fig.suptitle(f"pipeline benchmark on {results['cpus']} CPUs, load average {min(load):.1f}..{max(load):.1f}")
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)
@@ -96,21 +186,35 @@ def plot(fresh: dict, cached: dict, png: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("bench/pipeline.json"))
-    parser.add_argument("--config", type=Path, default=None, help="Pipeline config (default: the bundled example).")
+    parser.add_argument("--scales", default="1,10,100", help="Data factors, comma-separated; 1 is always run.")
     args = parser.parse_args(argv)
+    factors = sorted({1, *(int(f) for f in args.scales.split(","))})
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    results = {"cpus": os.cpu_count(), "scales": {}}
+    base_rows = len(digits_data.load()[1])
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
-        root = Path(tmp) / "runs"
-        print("fresh run...", flush=True)
-        fresh = timed_run(root, args.config)
-        print("cached re-run...", flush=True)
-        cached = timed_run(root, args.config)
-    checks = verdicts(fresh, cached)
-    print_table(fresh, cached, checks)
-    results = {"fresh": fresh, "cached": cached, "targets": checks, "cpus": os.cpu_count()}
+        tmp = Path(tmp)
+        for factor in factors:
+            # ×1 is the bundled example exactly as `make run` runs it.
+            config = None if factor == 1 else scaled_config(tmp, factor)
+            root = tmp / f"runs-x{factor}"
+            print(f"×{factor}: fresh run...", flush=True)
+            scale = {"fresh": tinyml_run(root, config)}
+            if factor == 1:
+                print("×1: cached re-run...", flush=True)
+                scale["cached"] = tinyml_run(root, config)
+                results["commands"] = light_commands(root, scale["fresh"]["run_id"], tmp)
+            print(f"×{factor}: plain TFX pipeline...", flush=True)
+            scale["plain_tfx"] = plain_tfx_run(tmp / f"plain-x{factor}", config)
+            scale["ratio_to_plain_tfx"] = round(scale["fresh"]["wall_s"] / scale["plain_tfx"]["wall_s"], 3)
+            scale["rows"] = base_rows * factor
+            results["scales"][str(factor)] = scale
+            args.out.write_text(json.dumps(results, indent=2) + "\n")  # what is done so far survives a failure
+    results["targets"] = verdicts(results)
+    print_table(results)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     png = args.out.with_suffix(".png")
-    plot(fresh, cached, png)
+    plot(results, png)
     print(f"wrote {args.out} and {png}")
     return 0
 

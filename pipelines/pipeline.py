@@ -31,7 +31,7 @@ from tinyml.errors import TinymlError
 from tinyml.profiles import profiles_to_json
 
 
-def _split_config(config: PipelineConfig) -> example_gen_pb2.Output:
+def split_config(config: PipelineConfig) -> example_gen_pb2.Output:
     # Split first, before any statistics are computed, so eval data never
     # shapes the schema or the Transform vocabulary. ExampleGen hashes the
     # whole example (exact duplicates stay together) or the group feature.
@@ -150,7 +150,7 @@ def create_pipeline(
     example_gen = example_gen_cls(
         input_base=data_root,
         input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]),
-        output_config=_split_config(config),
+        output_config=split_config(config),
     ).with_id(node_ids.CSV_EXAMPLE_GEN if config.data.format == "csv" else node_ids.IMPORT_EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
