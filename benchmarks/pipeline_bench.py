@@ -23,7 +23,6 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.plain_tfx import PIPELINE as PLAIN_PIPELINE
 from benchmarks.scaled_data import write_scaled_csv
 from pipelines.examples.digits import data as digits_data
 from tinyml import node_ids
@@ -38,7 +37,9 @@ ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def timed(cmd: list[str], log: Path, check: bool = True) -> dict:
-    """Runs `cmd` in a child process: wall seconds, its peak RSS, the load average before and after."""
+    """Runs `cmd` in a child process: wall seconds, its peak RSS, the load average before and after.
+
+    A child's peak RSS starts at this process's RSS when it forks, so this process imports no TensorFlow."""
     load_before = os.getloadavg()[0]
     start = time.monotonic()
     with open(log, "ab") as out:
@@ -84,7 +85,8 @@ def plain_tfx_run(root: Path, config: Path | None) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.plain_tfx", "--root", str(root), "--run-id", run_id,
            *(["--config", str(config)] if config else [])]
     result = timed(cmd, root.parent / f"{root.name}.log")
-    return {**result, "run_id": run_id, "components": components(root, PLAIN_PIPELINE, run_id)}
+    (pipeline,) = RunsLayout(root).pipelines()  # named in plain_tfx, not imported: that would load TFX here
+    return {**result, "run_id": run_id, "components": components(root, pipeline, run_id)}
 
 
 def scaled_config(tmp: Path, factor: int) -> Path:
