@@ -8,6 +8,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from google.protobuf import text_format
 
 from pipelines import spans
+from pipelines.data_location import wav_examples_dir
 from tinyml.config import PipelineConfig
 from tinyml.data.preflight import CsvExpectations, check_csv, refuse_byte_order_mark
 from tinyml.errors import TinymlError
@@ -34,6 +35,8 @@ def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
     With spans the location keeps its {SPAN}; the newest span is the one checked (ExampleGen reads it).
     """
     data_path = config.data_path(runs_root)
+    if config.data.format == "wav":
+        return ingest_wav(config, runs_root)
     if config.data.spans:
         _, newest = spans.latest_span(data_path)
         _check(config, newest)
@@ -46,6 +49,22 @@ def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
         return data_path
     _check(config, data_path)
     return data_path
+
+
+def ingest_wav(config: PipelineConfig, runs_root: Path) -> Path:
+    """The config's WAV folder as tf.Examples under the runs root; every file is checked first."""
+    from tinyml.audio import wav_folder
+
+    def beside_config(path: str | None) -> Path | None:
+        return None if path is None else Path(config.source_dir) / path
+
+    audio = config.data.audio
+    clips, ingestion = wav_folder.read_folder(
+        config.data_path(runs_root), audio, config.data.label, config.data.num_classes,
+        listing=beside_config(audio.listing), metadata=beside_config(audio.metadata))
+    out = Path(wav_examples_dir(config, runs_root))
+    wav_folder.write_examples(clips, ingestion, out)
+    return out
 
 
 def _check(config: PipelineConfig, data_path: Path) -> None:

@@ -62,6 +62,7 @@ def test_every_copied_file_exists_and_reaches_the_build_context():
             assert not dockerignored(source), f"COPY {source}: excluded by .dockerignore"
     # What the image needs at run time is not ignored away.
     for needed in ("tinyml/kubeflow/entrypoint.py", "cli/main.py", "firmware/profiles.yaml", "pipelines/examples/digits/schema.pbtxt",
+                   "pipelines/examples/spoken_digits/schema.pbtxt",
                    "components/artifact_types.py", "requirements.lock", "setup.py"):
         assert (REPO_ROOT / needed).exists() and not dockerignored(needed), needed
     assert dockerignored(".venv/bin/python") and dockerignored("tinyml/kubeflow/client_test.py")

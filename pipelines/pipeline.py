@@ -6,6 +6,7 @@ live with each example and are referenced by import path.
 from __future__ import annotations
 
 import hashlib
+import json
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from pipelines.eval_config import build_eval_config
 from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelStrategy, LatestReleasedModelStrategy
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
 from tinyml import node_ids
+from tinyml.audio.tf_frontend import load_op
 from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
 from tinyml.profiles import profiles_to_json
@@ -142,6 +144,10 @@ def create_pipeline(
     `trainer_config` (the Trainer's custom_config, default
     trainer_custom_config(config)) may be RuntimeParameters, set per run.
     """
+    if config.data.audio:
+        # LocalDagRunner runs every component in this process: the frontend op
+        # must be registered before the Evaluator loads a model holding it.
+        load_op()
     if config.release and not release_store:
         raise ValueError("the config has 'release': pass release_store")
     if without_resolvers and config.data.spans and config.data.spans.select == "window":
@@ -207,7 +213,8 @@ def create_pipeline(
         examples=training_examples,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=config.model.preprocessing_fn,
-        custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn)},
+        custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn),
+                       **({"audio": config.data.audio.model_dump()} if config.data.audio else {})},
     ).with_id(node_ids.TRANSFORM)
     transform.add_upstream_node(data_gate)
     if config.data.drift:
@@ -254,6 +261,7 @@ def create_pipeline(
         profiles=user_profiles,
         min_slice_examples=config.evaluation.min_slice_examples,
         kws=config.evaluation.kws,
+        audio=json.dumps(config.data.audio.model_dump()) if config.data.audio else None,
     ).with_id(node_ids.TFLM_CONVERTER)
     firmware = FirmwareBuilder(
         tflite_model=converter.outputs["tflite_model"],

@@ -96,6 +96,9 @@ class DataConfig(_Strict):
     def _audio_with_wav(self):
         if (self.format == "wav") != (self.audio is not None):
             raise ValueError("format 'wav' and the 'audio' section go together: set both or neither")
+        if self.audio and self.audio.file_pattern is None and self.audio.listing is None:
+            raise ValueError("audio: set 'file_pattern' (a regex on file names) or 'listing' (a CSV) "
+                             "to give each WAV file its label")
         return self
 
     @model_validator(mode="after")
@@ -309,6 +312,29 @@ class AudioConfig(_Strict):
 
     clip_ms: int = Field(1000, ge=10, le=60_000)
     frontend: FrontendConfig = FrontendConfig()
+    # Each file's label and metadata (data.path is the WAV folder): a regex the
+    # whole file name must match, one named group per feature, the label's
+    # named as data.label; or a CSV listing (relative to the config's folder)
+    # with a 'file' column, the label's column and any metadata columns.
+    file_pattern: str | None = None
+    listing: str | None = None
+    # Metadata per value of `metadata_key` (e.g. speaker -> accent): a JSON
+    # object of objects or a CSV with a `metadata_key` column; relative to the config's folder.
+    metadata: str | None = None
+    metadata_key: str | None = None
+
+    @model_validator(mode="after")
+    def _label_rule(self):
+        if self.file_pattern is not None and self.listing is not None:
+            raise ValueError("set one of 'file_pattern' (a regex on file names) or 'listing' (a CSV), not both")
+        if (self.metadata is None) != (self.metadata_key is None):
+            raise ValueError("'metadata' and 'metadata_key' go together: set both or neither")
+        if self.file_pattern is not None:
+            try:
+                re.compile(self.file_pattern)
+            except re.error as e:
+                raise ValueError(f"file_pattern '{self.file_pattern}' is not a regex: {e}") from e
+        return self
 
     @property
     def clip_samples(self) -> int:

@@ -57,6 +57,9 @@ class TFLMConverterSpec(types.ComponentSpec):
         "profiles": ExecutionParameter(type=str, optional=True),
         # JSON of evaluation.kws (tinyml.config.KwsConfig): FAR/FRR, DET curves and their gate.
         "kws": ExecutionParameter(type=str, optional=True),
+        # JSON of AudioConfig.model_dump() for an audio model: the converter
+        # also writes audio_vectors.npz (raw eval clips and the int8 outputs).
+        "audio": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "model": ChannelParameter(type=standard_artifacts.Model),
@@ -87,6 +90,7 @@ class TFLMConverter(base_component.BaseComponent):
         profiles: str | None = None,
         min_slice_examples: int = EvaluationConfig().min_slice_examples,
         kws: KwsConfig | None = None,
+        audio: str | None = None,
     ):
         config = config or ConverterConfig()
         super().__init__(spec=TFLMConverterSpec(
@@ -101,6 +105,7 @@ class TFLMConverter(base_component.BaseComponent):
             **config.model_dump(),
             min_slice_examples=min_slice_examples,
             kws=kws.model_dump_json() if kws else None,
+            audio=audio,
             tflite_model=types.Channel(type=TFLiteModel),
             firmware_blessing=types.Channel(type=standard_artifacts.ModelBlessing),
         ))

@@ -10,6 +10,8 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from tinyml.artifact_properties import is_blessed
+from tinyml.audio.tf_frontend import load_op
+from tinyml.audio.wav_folder import AUDIO_KEY
 from tinyml.config import ConverterConfig, KwsConfig
 from tinyml.converter import examples_io, float_model
 from tinyml.converter.conversion import EvalData, convert
@@ -50,6 +52,9 @@ class Executor(base_executor.BaseExecutor):
 
         import tensorflow_transform as tft
 
+        if exec_properties.get("audio"):
+            load_op()  # the SavedModel's serving signature holds the frontend op
+
         config = _config(exec_properties)
         label = exec_properties["label_key"]
         slices = json.loads(exec_properties["slice_features"])
@@ -61,10 +66,12 @@ class Executor(base_executor.BaseExecutor):
         eval_dir = artifact_utils.get_split_uri(examples, "eval")
 
         representative = examples_io.sample_split(train_dir, spec, net.input_name, config.representative_examples)
-        columns = examples_io.read_split(eval_dir, spec, [net.input_name], [label, *slices])
         kws = KwsConfig.model_validate_json(exec_properties["kws"]) if exec_properties.get("kws") else None
+        # An audio model's raw clips pass through Transform beside its features (audio_vectors.npz).
+        raw = [AUDIO_KEY] if exec_properties.get("audio") else []
+        columns = examples_io.read_split(eval_dir, spec, [net.input_name, *raw], [label, *slices])
         eval_data = EvalData(columns[net.input_name], columns[label], {s: columns[s] for s in slices},
-                             source=eval_dir)
+                             source=eval_dir, samples=columns[AUDIO_KEY] if raw else None)
         report = convert(net, representative, train_dir, eval_data, config, targets, out,
                          progress=lambda step: logging.info("TFLMConverter: %s", step),
                          min_slice_examples=exec_properties["min_slice_examples"], kws=kws)

@@ -5,6 +5,9 @@ import numpy as np
 
 from tinyml.config import FrontendConfig
 
+# The op's registered name, as it appears in graphs that hold it.
+OP_NAME = "AudioMicrofrontend"
+
 
 def op_kwargs(config: FrontendConfig) -> dict:
     """The op's attributes for `config` (uint16 output, one frame per row)."""
@@ -20,12 +23,24 @@ def op_kwargs(config: FrontendConfig) -> dict:
     )
 
 
+def load_op():
+    """The op's Python module; importing it registers the op's kernel, which any graph holding the op
+    (a transform graph, a SavedModel with one inside) needs before it loads."""
+    from tensorflow.lite.experimental.microfrontend.python.ops import audio_microfrontend_op
+
+    return audio_microfrontend_op
+
+
+def frames_op(samples, config: FrontendConfig):
+    """The op on one int16 clip tensor [n]: uint16 [frames, num_channels], in a graph or eagerly."""
+    import tensorflow as tf
+
+    return load_op().audio_microfrontend(samples, out_type=tf.uint16, **op_kwargs(config))
+
+
 def features(samples: np.ndarray, config: FrontendConfig) -> np.ndarray:
     """uint16 [frames, num_channels] for int16 mono `samples`."""
     import tensorflow as tf
-    from tensorflow.lite.experimental.microfrontend.python.ops import audio_microfrontend_op
 
-    out = audio_microfrontend_op.audio_microfrontend(
-        tf.constant(np.asarray(samples, np.int16)), out_type=tf.uint16, **op_kwargs(config)
-    )
+    out = frames_op(tf.constant(np.asarray(samples, np.int16)), config)
     return out.numpy().reshape(-1, config.num_channels)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyml.config import ConverterConfig, EvaluationConfig, KwsConfig
+from tinyml.converter.audio_vectors import clip_count, write_audio_vectors
 from tinyml.converter.float_model import FloatModel
 from tinyml.converter.int8_check import require_int8
 from tinyml.converter.int8_eval import evaluate_int8
@@ -43,6 +44,8 @@ class EvalData:
     labels: np.ndarray | None = None  # int class indices [N]; None: no accuracy check
     slices: dict[str, np.ndarray] = field(default_factory=dict)  # feature -> values [N]
     source: str = "eval data"
+    # Audio models: the raw int16 clips [N, clip_samples] the inputs were computed from.
+    samples: np.ndarray | None = None
 
 
 def _steps(progress):
@@ -121,6 +124,12 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
     if not tflm.equal:
         reasons.append(tflm.message())
     np.savez(out_dir / TEST_VECTORS_FILE, inputs=int8_inputs[:n], outputs=micro)
+    audio = None
+    if eval_data.samples is not None and eval_data.labels is not None:
+        clips = clip_count(len(int8_inputs), config.test_vectors)
+        clip_outputs = micro if clips == n else tflm_outputs(tflite, tfl, int8_inputs[:clips])
+        audio = write_audio_vectors(out_dir, eval_data.samples[:clips], eval_data.labels[:clips], clip_outputs,
+                                    eval_data.source)
     write_model_array(tflite, out_dir)
 
     step("planning memory and checking target budgets")
@@ -136,6 +145,7 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
         "kws": kws_section,
         "tflm_check": tflm.to_dict(),
         "test_vectors": {"file": TEST_VECTORS_FILE, "examples": n},
+        **({"audio_vectors": audio} if audio else {}),
         "blessed": blessed,
         "blessed_targets": fitting if blessed else [],
         "reasons": reasons,

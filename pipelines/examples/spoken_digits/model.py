@@ -1,0 +1,124 @@
+"""The spoken digits keyword model (a small depthwise-separable CNN) and its TFX Trainer entry point.
+
+Input: the frontend's features as float32 [frames, channels] (49 x 40 for 1 s
+at 8 kHz), unscaled uint16 values; the first batch normalisation (folded
+into the convolution by the converter) takes care of their range. Only ops
+the on-device runtime implements.
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+from tfx_bsl.public import tfxio
+
+from pipelines.examples.spoken_digits import features
+from tinyml.audio.tf_frontend import load_op
+from tinyml.converter.float_model import TRANSFORMED_SIGNATURE
+
+OUTPUT_KEY = "probabilities"
+# Frames a training clip may be shifted by, either way (20 ms each): speakers
+# start at different times within the padded second.
+MAX_SHIFT_FRAMES = 5
+
+
+def _separable(x, filters: int, strides: int):
+    x = keras.layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(filters, 1, use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)
+    return keras.layers.ReLU()(x)
+
+
+def build_model(frames: int, channels: int, num_classes: int = features.NUM_CLASSES,
+                learning_rate: float = 0.003) -> keras.Model:
+    inputs = keras.Input(shape=(frames, channels), name=features.FEATURES_KEY)
+    x = keras.layers.Reshape((frames, channels, 1))(inputs)
+    x = keras.layers.Conv2D(32, (5, 4), strides=(2, 2), padding="same", use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = _separable(x, 32, 1)
+    x = _separable(x, 48, 2)
+    x = _separable(x, 48, 1)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.2)(x)
+    probabilities = keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_KEY)(x)
+    model = keras.Model(inputs, probabilities)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model
+
+
+def time_shift(batch: tf.Tensor, seed: int) -> tf.Tensor:
+    """Each clip's frames shifted by up to MAX_SHIFT_FRAMES either way, the gap filled with the clip's
+    quietest frame value (what the frontend gives for the padding's silence)."""
+    frames = tf.shape(batch)[1]
+    shifts = tf.random.stateless_uniform([tf.shape(batch)[0]], [seed, 1], -MAX_SHIFT_FRAMES, MAX_SHIFT_FRAMES + 1,
+                                         dtype=tf.int32)
+
+    def one(args):
+        clip, shift = args
+        floor = tf.reduce_min(clip)
+        index = tf.range(frames) - shift
+        valid = tf.logical_and(index >= 0, index < frames)
+        shifted = tf.gather(clip, tf.clip_by_value(index, 0, frames - 1))
+        return tf.where(valid[:, None], shifted, floor)
+
+    return tf.map_fn(one, (batch, shifts), fn_output_signature=batch.dtype)
+
+
+def _dataset(fn_args, files, tf_transform_output, batch_size: int, seed: int, label_key: str, train: bool):
+    options = tfxio.TensorFlowDatasetOptions(
+        batch_size=batch_size, label_key=label_key, num_epochs=1, shuffle=train, shuffle_seed=seed
+    )
+    dataset = fn_args.data_accessor.tf_dataset_factory(files, options, tf_transform_output.transformed_metadata.schema)
+    dataset = dataset.map(lambda f, y: (f[features.FEATURES_KEY], tf.reshape(y, [-1])))
+    if train:
+        dataset = dataset.enumerate().map(lambda i, xy: (time_shift(xy[0], seed + tf.cast(i, tf.int32)), xy[1]))
+    return dataset
+
+
+def _signatures(model: keras.Model, tf_transform_output, label_key: str, frames: int, channels: int):
+    tft_layer = model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = dict(tf_transform_output.raw_feature_spec())
+    raw_spec.pop(label_key, None)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(serialized):
+        transformed = tft_layer(tf.io.parse_example(serialized, raw_spec))
+        return {OUTPUT_KEY: model(transformed[features.FEATURES_KEY])}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, frames, channels], tf.float32, name=features.FEATURES_KEY)])
+    def serve_transformed(x):
+        return {OUTPUT_KEY: model(x)}
+
+    return {"serving_default": serve_examples, TRANSFORMED_SIGNATURE: serve_transformed}
+
+
+def run_fn(fn_args) -> None:
+    """TFX Trainer entry point; hyperparameters come from `fn_args.custom_config`."""
+    load_op()  # the transform graph inside the serving signature holds the frontend op
+    cfg = fn_args.custom_config or {}
+    seed = int(cfg.get("seed", 0))
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    label_key = cfg.get("label_key", features.LABEL_KEY)
+    batch_size = int(cfg.get("batch_size", 32))
+
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    frames, channels = tf_transform_output.transformed_feature_spec()[features.FEATURES_KEY].shape
+    train = _dataset(fn_args, fn_args.train_files, tf_transform_output, batch_size, seed, label_key, train=True)
+    evaluation = _dataset(fn_args, fn_args.eval_files, tf_transform_output, batch_size, seed, label_key, train=False)
+
+    model = build_model(frames, channels, int(cfg.get("num_classes", features.NUM_CLASSES)),
+                        float(cfg.get("learning_rate", 0.003)))
+    model.fit(train, validation_data=evaluation, epochs=int(cfg.get("epochs", 20)), verbose=2)
+    model.save(
+        fn_args.serving_model_dir,
+        save_format="tf",
+        signatures=_signatures(model, tf_transform_output, label_key, frames, channels),
+    )

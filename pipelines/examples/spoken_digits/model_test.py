@@ -1,0 +1,34 @@
+import numpy as np
+import tensorflow as tf
+
+from pipelines.examples.spoken_digits import features, model
+
+
+def test_model_maps_features_to_class_probabilities():
+    m = model.build_model(49, 40)
+    probs = m.predict(np.random.default_rng(0).random((3, 49, 40), dtype=np.float32) * 600, verbose=0)
+    assert probs.shape == (3, features.NUM_CLASSES)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_model_is_small_enough_for_a_microcontroller():
+    assert model.build_model(49, 40).count_params() < 20_000
+
+
+def _shifted(clip: np.ndarray, shift: int) -> np.ndarray:
+    index = np.arange(len(clip)) - shift
+    out = clip[np.clip(index, 0, len(clip) - 1)].copy()
+    out[(index < 0) | (index >= len(clip))] = clip.min()
+    return out
+
+
+def test_time_shift_moves_frames_by_up_to_the_limit_and_fills_with_the_quietest_value():
+    clip = np.arange(1, 11, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)  # frame i holds i + 1
+    shifted = model.time_shift(tf.constant(np.stack([clip] * 64)), seed=3).numpy()
+    shifts = []
+    for out in shifted:
+        matches = [s for s in range(-model.MAX_SHIFT_FRAMES, model.MAX_SHIFT_FRAMES + 1)
+                   if np.array_equal(out, _shifted(clip, s))]
+        assert len(matches) == 1
+        shifts.append(matches[0])
+    assert len(set(shifts)) >= 8

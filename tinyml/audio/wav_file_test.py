@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from tinyml.audio.wav_file import fit_clip, read_wav
+from tinyml.audio.wav_testing import write_float_wav, write_wav
+from tinyml.errors import TinymlError
+
+
+def test_reads_16_bit_mono_samples_exactly(tmp_path):
+    samples = np.array([0, 1, -1, 32767, -32768, 1234], np.int16)
+    got = read_wav(write_wav(tmp_path / "a.wav", samples), 8000)
+    assert got.dtype == np.int16 and got.tolist() == samples.tolist()
+
+
+def test_another_sample_rate_is_refused_naming_both_rates(tmp_path):
+    path = write_wav(tmp_path / "a.wav", np.zeros(160), rate=16000)
+    with pytest.raises(TinymlError, match=r"a\.wav: sample rate 16000 Hz.* 8000 Hz.*not resampled") as e:
+        read_wav(path, 8000)
+    assert "sox" in str(e.value) and "sample_rate: 16000" in str(e.value)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(channels=2), "2 channels"),
+    (dict(width=1), "8-bit"),
+    (dict(width=3), "24-bit"),
+])
+def test_stereo_8_and_24_bit_are_refused(tmp_path, kwargs, message):
+    path = write_wav(tmp_path / "a.wav", np.arange(100), **kwargs)
+    with pytest.raises(TinymlError, match=f"a\\.wav: {message}.*\n  fix: convert it"):
+        read_wav(path, 8000)
+
+
+def test_float_wav_is_refused(tmp_path):
+    path = write_float_wav(tmp_path / "f.wav", np.linspace(-1, 1, 100))
+    with pytest.raises(TinymlError, match=r"f\.wav: a float or compressed WAV.*16-bit PCM mono"):
+        read_wav(path, 8000)
+
+
+def test_empty_file_is_refused(tmp_path):
+    (tmp_path / "e.wav").write_bytes(b"")
+    with pytest.raises(TinymlError, match=r"e\.wav: empty or truncated WAV header"):
+        read_wav(tmp_path / "e.wav", 8000)
+
+
+def test_wav_without_samples_is_refused(tmp_path):
+    with pytest.raises(TinymlError, match=r"z\.wav: no samples"):
+        read_wav(write_wav(tmp_path / "z.wav", []), 8000)
+
+
+def test_truncated_file_is_refused_with_both_lengths(tmp_path):
+    path = write_wav(tmp_path / "t.wav", np.arange(1000))
+    path.write_bytes(path.read_bytes()[:-500])
+    with pytest.raises(TinymlError, match=r"t\.wav: truncated: the header says 1000 samples, the file holds 750"):
+        read_wav(path, 8000)
+
+
+def test_text_file_is_not_a_wav(tmp_path):
+    (tmp_path / "x.wav").write_text("not audio at all, just some text here")
+    with pytest.raises(TinymlError, match=r"x\.wav: not a readable WAV file"):
+        read_wav(tmp_path / "x.wav", 8000)
+
+
+def test_fit_clip_pads_with_zeros_and_crops():
+    short = fit_clip(np.array([5, 6], np.int16), 4)
+    assert short.tolist() == [5, 6, 0, 0] and short.dtype == np.int16
+    assert fit_clip(np.arange(6, dtype=np.int16), 4).tolist() == [0, 1, 2, 3]
