@@ -16,7 +16,7 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::FutureWarning
 
-.PHONY: install python-deps system-deps lock test test-fast run bench-pipeline bench-firmware bench-frontend clean
+.PHONY: install python-deps system-deps lock test test-fast run bench-pipeline bench-firmware bench-frontend bench-kws clean
 
 install: python-deps system-deps
 
@@ -65,6 +65,9 @@ bench-firmware: install
 
 bench-frontend: install
 	$(PY) -m benchmarks.frontend_bench --out bench/frontend.json
+
+bench-kws: install
+	$(PY) -m benchmarks.kws_bench --out bench/kws.json
 
 clean:
 	rm -rf build bench .pytest_cache

@@ -117,6 +117,10 @@ def print_report(console, report) -> None:
         console.print("[yellow]data split: warned[/] (data.split.check: warn):")
         for problem in report.split_check["problems"]:
             console.print(f"  - {escape(problem)}")
+    if report.ingestion:
+        ing = report.ingestion
+        console.print(f"audio: {ing['files']} WAV files, {ing['cropped']} cropped and {ing['padded']} padded "
+                      f"to {ing['clip_samples']} samples")
     if report.release is not None:
         rel = report.release
         if rel["released"]:
@@ -185,6 +189,10 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
         finally:
             progress.stop()
         report = build_report(summary, config)
+        if config.data.format == "wav":
+            from tinyml.audio.wav_folder import read_ingestion
+
+            report.ingestion = read_ingestion(data_path)
         report.log = log
         write_report(report, layout.reports_dir(config.name, summary.run_id))
         from tinyml.runs.html_report import write_html_report

@@ -215,6 +215,9 @@ def create_pipeline(
         preprocessing_fn=config.model.preprocessing_fn,
         custom_config={"code_fingerprint": code_fingerprint(config.model.preprocessing_fn),
                        **({"audio": config.data.audio.model_dump()} if config.data.audio else {})},
+        # Pre- and post-transform statistics of raw audio (thousands of values
+        # per example) would cost more than the transform; StatisticsGen has them.
+        disable_statistics=config.data.audio is not None,
     ).with_id(node_ids.TRANSFORM)
     transform.add_upstream_node(data_gate)
     if config.data.drift:

@@ -96,9 +96,6 @@ class DataConfig(_Strict):
     def _audio_with_wav(self):
         if (self.format == "wav") != (self.audio is not None):
             raise ValueError("format 'wav' and the 'audio' section go together: set both or neither")
-        if self.audio and self.audio.file_pattern is None and self.audio.listing is None:
-            raise ValueError("audio: set 'file_pattern' (a regex on file names) or 'listing' (a CSV) "
-                             "to give each WAV file its label")
         return self
 
     @model_validator(mode="after")

@@ -136,6 +136,9 @@ def read_folder(folder: Path, audio: AudioConfig, label: str, num_classes: int,
         raise TinymlError(f"WAV folder {folder} does not exist", fix="set data.path to a folder of WAV files")
     if listing is not None:
         features = _from_listing(listing, label, num_classes)
+    elif audio.file_pattern is None:
+        raise TinymlError(f"no label rule for the WAV files in {folder}",
+                          fix="set audio.file_pattern (a regex on file names) or audio.listing (a CSV)")
     else:
         names = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".wav")
         features = _from_pattern(names, audio.file_pattern, label, num_classes)

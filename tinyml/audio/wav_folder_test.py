@@ -58,6 +58,11 @@ def test_a_file_name_the_rule_cannot_parse_is_named(tmp_path):
         wav_folder.read_folder(folder, AUDIO, "label", 10)
 
 
+def test_a_folder_without_a_label_rule_is_refused(tmp_path):
+    with pytest.raises(TinymlError, match=r"(?s)no label rule for the WAV files in .*wavs.*audio\.file_pattern"):
+        wav_folder.read_folder(_folder(tmp_path), AudioConfig(clip_ms=100, frontend=FRONTEND), "label", 10)
+
+
 def test_a_label_outside_the_classes_is_named(tmp_path):
     with pytest.raises(TinymlError, match=r"2_ann_2\.wav: label '2' .* not a class index 0\.\.1"):
         wav_folder.read_folder(_folder(tmp_path), AUDIO, "label", 2)

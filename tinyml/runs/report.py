@@ -36,6 +36,8 @@ class RunReport:
     # The config the run used and the code that ran it (the HTML report shows both).
     config: dict | None = None
     code_version: str | None = None
+    # WAV input: files read, cropped and padded to the clip length (tinyml.audio.wav_folder.Ingestion).
+    ingestion: dict | None = None
     directory: Path | None = None
     log: Path | None = None  # what the run printed, when `tinyml run` kept it out of the terminal
 
@@ -59,6 +61,7 @@ class RunReport:
             "config": self.config,
             "code_version": self.code_version,
             "log": str(self.log) if self.log else None,
+            "ingestion": self.ingestion,
         }
 
 

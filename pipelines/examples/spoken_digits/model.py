@@ -57,18 +57,12 @@ def time_shift(batch: tf.Tensor, seed: int) -> tf.Tensor:
     """Each clip's frames shifted by up to MAX_SHIFT_FRAMES either way, the gap filled with the clip's
     quietest frame value (what the frontend gives for the padding's silence)."""
     frames = tf.shape(batch)[1]
-    shifts = tf.random.stateless_uniform([tf.shape(batch)[0]], [seed, 1], -MAX_SHIFT_FRAMES, MAX_SHIFT_FRAMES + 1,
-                                         dtype=tf.int32)
-
-    def one(args):
-        clip, shift = args
-        floor = tf.reduce_min(clip)
-        index = tf.range(frames) - shift
-        valid = tf.logical_and(index >= 0, index < frames)
-        shifted = tf.gather(clip, tf.clip_by_value(index, 0, frames - 1))
-        return tf.where(valid[:, None], shifted, floor)
-
-    return tf.map_fn(one, (batch, shifts), fn_output_signature=batch.dtype)
+    shifts = tf.random.stateless_uniform([tf.shape(batch)[0], 1], [seed, 1], -MAX_SHIFT_FRAMES,
+                                         MAX_SHIFT_FRAMES + 1, dtype=tf.int32)
+    index = tf.range(frames)[None, :] - shifts  # [batch, frames]: the source frame of each frame
+    shifted = tf.gather(batch, tf.clip_by_value(index, 0, frames - 1), batch_dims=1)
+    valid = tf.logical_and(index >= 0, index < frames)[:, :, None]
+    return tf.where(valid, shifted, tf.reduce_min(batch, axis=[1, 2], keepdims=True))
 
 
 def _dataset(fn_args, files, tf_transform_output, batch_size: int, seed: int, label_key: str, train: bool):
