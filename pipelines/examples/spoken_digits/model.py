@@ -1,9 +1,9 @@
 """The spoken digits keyword model (a small depthwise-separable CNN) and its TFX Trainer entry point.
 
 Input: the frontend's features as float32 [frames, channels] (49 x 40 for 1 s
-at 8 kHz), unscaled uint16 values; the first batch normalisation (folded
-into the convolution by the converter) takes care of their range. Only ops
-the on-device runtime implements.
+at 8 kHz), unscaled uint16 values (0 to about 700 with the log scale); the
+model scales them first, a constant the converter folds into the input's
+quantization. Only ops the on-device runtime implements.
 """
 from __future__ import annotations
 
@@ -17,31 +17,35 @@ from tinyml.audio.tf_frontend import load_op
 from tinyml.converter.float_model import TRANSFORMED_SIGNATURE
 
 OUTPUT_KEY = "probabilities"
+# Log-scaled features stay below this; scaled to about 0..3 they keep batch
+# normalisation's moving statistics steady (unscaled, eval accuracy swung by
+# 40 points from one epoch to the next).
+FEATURE_SCALE = 1 / 256
 # Frames a training clip may be shifted by, either way (20 ms each): speakers
 # start at different times within the padded second.
 MAX_SHIFT_FRAMES = 5
 
 
+def _normalized(x):
+    return keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=0.9)(x))
+
+
 def _separable(x, filters: int, strides: int):
-    x = keras.layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False)(x)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.ReLU()(x)
-    x = keras.layers.Conv2D(filters, 1, use_bias=False)(x)
-    x = keras.layers.BatchNormalization()(x)
-    return keras.layers.ReLU()(x)
+    x = _normalized(keras.layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False)(x))
+    return _normalized(keras.layers.Conv2D(filters, 1, use_bias=False)(x))
 
 
 def build_model(frames: int, channels: int, num_classes: int = features.NUM_CLASSES,
-                learning_rate: float = 0.003) -> keras.Model:
+                learning_rate: float = 0.003, width: int = 16) -> keras.Model:
     inputs = keras.Input(shape=(frames, channels), name=features.FEATURES_KEY)
-    x = keras.layers.Reshape((frames, channels, 1))(inputs)
-    x = keras.layers.Conv2D(32, (5, 4), strides=(2, 2), padding="same", use_bias=False)(x)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.ReLU()(x)
-    x = _separable(x, 32, 1)
-    x = _separable(x, 48, 2)
-    x = _separable(x, 48, 1)
-    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Rescaling(FEATURE_SCALE)(keras.layers.Reshape((frames, channels, 1))(inputs))
+    x = _normalized(keras.layers.Conv2D(width, (5, 4), strides=(2, 2), padding="same", use_bias=False)(x))
+    x = _separable(x, width, 1)
+    x = _separable(x, width, 2)
+    # Flattened, not globally pooled: where in frequency the energy lies tells
+    # the digits apart (measured, speaker split: 0.80 flattened vs 0.60 pooled).
+    x = keras.layers.AveragePooling2D(2)(x)
+    x = keras.layers.Flatten()(x)
     x = keras.layers.Dropout(0.2)(x)
     probabilities = keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_KEY)(x)
     model = keras.Model(inputs, probabilities)
@@ -51,6 +55,15 @@ def build_model(frames: int, channels: int, num_classes: int = features.NUM_CLAS
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
+
+
+def cosine_decay(model: keras.Model, epochs: int) -> keras.callbacks.Callback:
+    """The learning rate falls from its start to near zero over the epochs, so the last epochs settle."""
+    import math
+
+    start = float(keras.backend.get_value(model.optimizer.learning_rate))
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: start * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
 
 
 def time_shift(batch: tf.Tensor, seed: int) -> tf.Tensor:
@@ -110,7 +123,8 @@ def run_fn(fn_args) -> None:
 
     model = build_model(frames, channels, int(cfg.get("num_classes", features.NUM_CLASSES)),
                         float(cfg.get("learning_rate", 0.003)))
-    model.fit(train, validation_data=evaluation, epochs=int(cfg.get("epochs", 20)), verbose=2)
+    epochs = int(cfg.get("epochs", 20))
+    model.fit(train, validation_data=evaluation, epochs=epochs, verbose=2, callbacks=[cosine_decay(model, epochs)])
     model.save(
         fn_args.serving_model_dir,
         save_format="tf",
