@@ -28,3 +28,31 @@ def test_labels_outside_the_model_classes_are_refused(tmp_path):
     y[5] = 9  # the model has 4 classes
     with pytest.raises(TinymlError, match="label 9 at example 5 is not a class index"):
         convert(net, x, "train", EvalData(x, y), ConverterConfig(), [get_profile("cortex-m4f")], tmp_path / "out")
+
+
+def test_audio_model_gets_raw_clips_with_labels_and_the_tflm_outputs_of_at_least_200_clips(tmp_path):
+    from tinyml.converter.audio_vectors import AUDIO_VECTORS_FILE
+
+    x, y = testing.digits_like_data(n=260)
+    sm = testing.save_transformed_signature(testing.train_cnn(x, y), tmp_path / "sm")
+    net = float_model.from_saved_model(sm, testing.SIGNATURE)
+    clips = np.random.default_rng(1).integers(-32768, 32768, (260, 80)).astype(np.int64)
+    out = tmp_path / "out"
+    report = convert(net, x, "train", EvalData(x, y, samples=clips), ConverterConfig(test_vectors=20),
+                     [get_profile("cortex-m4f")], out)
+    vectors = np.load(out / AUDIO_VECTORS_FILE)
+    assert report["audio_vectors"] == {"file": AUDIO_VECTORS_FILE, "examples": 200, "clip_samples": 80}
+    assert vectors["samples"].dtype == np.int16 and np.array_equal(vectors["samples"], clips[:200])
+    assert vectors["labels"].dtype == np.int64 and np.array_equal(vectors["labels"], y[:200])
+    test_vectors = np.load(out / "test_vectors.npz")
+    assert len(test_vectors["outputs"]) == 20 and vectors["outputs"].shape == (200, *test_vectors["outputs"].shape[1:])
+    # The first 20 clips' outputs are the test vectors' outputs (the same int8 inputs, the same interpreter).
+    assert vectors["outputs"].dtype == np.int8 and np.array_equal(vectors["outputs"][:20], test_vectors["outputs"])
+
+
+def test_no_audio_vectors_without_raw_clips(tmp_path):
+    x, y = testing.digits_like_data(n=64)
+    sm = testing.save_transformed_signature(testing.train_cnn(x, y), tmp_path / "sm")
+    report = convert(float_model.from_saved_model(sm, testing.SIGNATURE), x, "train", EvalData(x, y),
+                     ConverterConfig(), [get_profile("cortex-m4f")], tmp_path / "out")
+    assert "audio_vectors" not in report and not (tmp_path / "out" / "audio_vectors.npz").exists()
