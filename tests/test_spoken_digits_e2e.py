@@ -83,6 +83,12 @@ def test_int8_model_is_accurate_on_unheard_speakers_and_blessed(run):
     assert summary["blessed"] is True and summary["metrics"]["overall"]["accuracy"] >= config.evaluation.min_accuracy
 
 
+def test_false_accept_and_reject_rates_per_digit_reach_the_summary(run):
+    _, summary, _ = run
+    assert summary["kws"]["keywords"] == list(range(10)) and summary["kws"]["int8"]
+    assert (Path(summary["kws"]["conversion_report"]).parent).is_dir()
+
+
 def test_firmware_built_and_verified_for_the_target(run):
     from tinyml.firmware.manifest import read_manifest
 
