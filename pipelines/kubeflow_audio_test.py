@@ -41,7 +41,8 @@ def test_compiled_audio_pipeline_reads_the_ingested_examples_and_passes_the_audi
     assert json.loads(example_gen["input_config"])["splits"][0]["pattern"] == EXAMPLES_FILE
     executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
     for task in ("Transform", "Trainer", "Evaluator", "TFLMConverter"):
-        assert executors[f"{task}_executor"]["container"]["command"] == IMAGE_COMMAND
+        command = executors[f"{task}_executor"]["container"]["command"]
+        assert command[:len(IMAGE_COMMAND)] == IMAGE_COMMAND
 
 
 def test_the_image_entrypoint_registers_the_frontend_op():
