@@ -5,7 +5,8 @@ configured (eval speakers never heard in training), and with the same clips
 split at random (group_feature off), which leaks every eval speaker's voice
 into training. Reports float and int8 accuracy of both (from the converter's
 report), the time per component and wall time, and what the speaker-split
-run's manifest says of the firmware per target (flash, RAM, instructions).
+run's manifest says of the firmware per target (flash, RAM, instructions; for
+audio firmware also benchmarks.kws_device_bench's frontend and model numbers).
 Prints a table, writes JSON.
 
     python -m benchmarks.kws_bench --out bench/kws.json
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.kws_device_bench import device_numbers
 from benchmarks.pipeline_bench import timed_run
 from tinyml import paths
 from tinyml.firmware.manifest import built_targets, read_manifest
@@ -66,6 +68,8 @@ def firmware(root: Path) -> dict:
                 "instructions_per_inference": m.performance.instructions_per_inference,
                 "estimated_latency_ms": m.performance.estimated_latency_ms,
                 "verified": m.verification.passed, "verified_vectors": m.verification.vectors,
+                # Audio firmware: the frontend and the model measured apart, the device's accuracy.
+                "device": device_numbers(m) if m.audio is not None else None,
             }
     return out
 
