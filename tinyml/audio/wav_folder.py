@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyml.audio.wav_file import fit_clip, read_wav
+from tinyml.audio.wav import fit_clip, read_wav
 from tinyml.config import AudioConfig
 from tinyml.errors import TinymlError
 

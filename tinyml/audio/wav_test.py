@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tinyml.audio.wav_file import fit_clip, read_wav
+from tinyml.audio.wav import fit_clip, read_wav
 from tinyml.audio.wav_testing import write_float_wav, write_wav
 from tinyml.errors import TinymlError
 
@@ -14,15 +14,15 @@ def test_reads_16_bit_mono_samples_exactly(tmp_path):
 
 def test_another_sample_rate_is_refused_naming_both_rates(tmp_path):
     path = write_wav(tmp_path / "a.wav", np.zeros(160), rate=16000)
-    with pytest.raises(TinymlError, match=r"a\.wav: sample rate 16000 Hz.* 8000 Hz.*not resampled") as e:
+    with pytest.raises(TinymlError, match=r"a\.wav: sample rate is 16000 Hz.* 8000 Hz; it is not resampled") as e:
         read_wav(path, 8000)
-    assert "sox" in str(e.value) and "sample_rate: 16000" in str(e.value)
+    assert "sox" in str(e.value)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(channels=2), "2 channels"),
-    (dict(width=1), "8-bit"),
-    (dict(width=3), "24-bit"),
+    (dict(channels=2), "channels is 2"),
+    (dict(width=1), "sample width is 8 bits"),
+    (dict(width=3), "sample width is 24 bits"),
 ])
 def test_stereo_8_and_24_bit_are_refused(tmp_path, kwargs, message):
     path = write_wav(tmp_path / "a.wav", np.arange(100), **kwargs)
@@ -32,31 +32,31 @@ def test_stereo_8_and_24_bit_are_refused(tmp_path, kwargs, message):
 
 def test_float_wav_is_refused(tmp_path):
     path = write_float_wav(tmp_path / "f.wav", np.linspace(-1, 1, 100))
-    with pytest.raises(TinymlError, match=r"f\.wav: a float or compressed WAV.*16-bit PCM mono"):
+    with pytest.raises(TinymlError, match=r"(?s)f\.wav: not a PCM WAV file.*16-bit signed integer PCM, mono"):
         read_wav(path, 8000)
 
 
 def test_empty_file_is_refused(tmp_path):
     (tmp_path / "e.wav").write_bytes(b"")
-    with pytest.raises(TinymlError, match=r"e\.wav: empty or truncated WAV header"):
+    with pytest.raises(TinymlError, match=r"(?s)e\.wav: cannot read the WAV header.*empty or truncated"):
         read_wav(tmp_path / "e.wav", 8000)
 
 
 def test_wav_without_samples_is_refused(tmp_path):
-    with pytest.raises(TinymlError, match=r"z\.wav: no samples"):
+    with pytest.raises(TinymlError, match=r"z\.wav: the WAV file holds no samples"):
         read_wav(write_wav(tmp_path / "z.wav", []), 8000)
 
 
 def test_truncated_file_is_refused_with_both_lengths(tmp_path):
     path = write_wav(tmp_path / "t.wav", np.arange(1000))
     path.write_bytes(path.read_bytes()[:-500])
-    with pytest.raises(TinymlError, match=r"t\.wav: truncated: the header says 1000 samples, the file holds 750"):
+    with pytest.raises(TinymlError, match=r"t\.wav: truncated: the header promises 1000 samples, the file holds 750"):
         read_wav(path, 8000)
 
 
 def test_text_file_is_not_a_wav(tmp_path):
     (tmp_path / "x.wav").write_text("not audio at all, just some text here")
-    with pytest.raises(TinymlError, match=r"x\.wav: not a readable WAV file"):
+    with pytest.raises(TinymlError, match=r"x\.wav: not a PCM WAV file"):
         read_wav(tmp_path / "x.wav", 8000)
 
 
