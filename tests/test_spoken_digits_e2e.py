@@ -101,7 +101,7 @@ def test_firmware_built_and_verified_for_the_target(run):
 
 def test_audio_vectors_are_the_int8_models_outputs_on_the_ops_features_of_the_raw_clips(run):
     from tinyml.audio.tf_frontend import features
-    from tinyml.converter.int8_runner import quantize_values
+    from tinyml.tflite.quantization import quantize_values
     from tinyml.converter.tflm_check import tflm_outputs
     from tinyml.tflite.model import read_model
 
