@@ -149,12 +149,15 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
         '#include "model_data.h"\n#include "model_plan.h"\n#include "tml_kernels.h"\n\n',
         "static int8_t tml_arena[TML_ARENA_BYTES] __attribute__((aligned(16)));\n\n",
         op_definitions(model, calls),
+        # The profile image (tinyml/firmware/op_profile.py) includes this file with its own TML_OP,
+        # a timer read around each call; the released image calls the kernels bare.
+        "#ifndef TML_OP\n#define TML_OP(k, call) call\n#endif\n\n",
     ]
     parts.append(f"int8_t *tml_model_input(void) {{ return tml_arena + {in_off}; }}\n\n")
     parts.append(f"const int8_t *tml_model_output(void) {{ return tml_arena + {out_off}; }}\n\n")
     parts.append("int tml_model_run(void) {\n")
     for k, call in enumerate(calls):
-        parts.append(f"  {call.function}(&op{k});\n")
+        parts.append(f"  TML_OP({k}, {call.function}(&op{k}));\n")
     parts.append("  return 0;\n}\n\n")
     parts.append(
         "int tml_model_invoke(const int8_t *input, int8_t *output) {\n"

@@ -95,6 +95,19 @@ class VerificationRecord(_Record):
     seconds: float | None = None
 
 
+class OpProfileRecord(_Record):
+    """One op's row of the per-operator profile (tinyml.firmware.op_profile.OpProfile)."""
+
+    index: int
+    op: str
+    input_shapes: list[list[int]]
+    output_shape: list[int]
+    macs: int
+    instructions: float
+    instructions_per_mac: float | None
+    share: float
+
+
 class PackageRecord(_Record):
     """The C library source package beside the image (tinyml.firmware.package); its archive is also in `files`."""
 
@@ -156,6 +169,7 @@ class FirmwareManifest(_Record):
     timings: dict = {}
     package: PackageRecord | None = None  # None: built without a source package (older builds)
     audio: AudioRecord | None = None  # firmware that takes raw audio
+    op_profile: list[OpProfileRecord] | None = None  # None: compile-only target, or built before profiling
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"
@@ -193,6 +207,7 @@ def build_manifest(
     timings: dict | None = None,
     package: dict | None = None,
     audio: dict | None = None,
+    op_profile: list[dict] | None = None,
 ) -> FirmwareManifest:
     """The manifest of one target's firmware; `files` are the released files (hashed as they are)."""
     sizes = image.sizes
@@ -234,6 +249,7 @@ def build_manifest(
         "timings": timings or {},
         "package": package,
         "audio": audio,
+        "op_profile": op_profile,
     })
 
 

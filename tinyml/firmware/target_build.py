@@ -21,11 +21,13 @@ import numpy as np
 from tinyml.errors import TinymlError
 from tinyml.firmware import manifest as manifest_mod
 from tinyml.firmware.build import TENSOR_INPUT, AppInput, ModelBuild, build_model
+from tinyml.firmware.op_profile import profile_ops
 from tinyml.firmware.package import DEFAULT_PREFIX, ImageMemory, write_package
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.toolchain import find_toolchain
 from tinyml.firmware.verify import verify
 from tinyml.profiles import Profile
+from tinyml.tflite.model import read_model
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,6 @@ def tflm_outputs(tflite: bytes, inputs: np.ndarray) -> np.ndarray:
     from tflite_micro.python.tflite_micro import runtime
 
     from tinyml.tflite.memory_plan import plan_memory
-    from tinyml.tflite.model import read_model
 
     model = read_model(tflite)
     inp, out = model.input_tensors()[0], model.output_tensors()[0]
@@ -132,7 +133,7 @@ def build_target(
                             source=source, app_input=app_input)
         build_s = time.monotonic() - start
         gen = built.generated
-        verification = None
+        verification = op_profile = None
         if profile.emulated:
             if vectors is None:
                 raise TinymlError(
@@ -153,6 +154,9 @@ def build_target(
                     f"first at vector {result.first_mismatch}; {result.failed_invokes} invoke errors)",
                     fix="no firmware was released for this target; report the model to the runtime maintainers",
                 )
+            op_profile = [row.as_dict() for row in profile_ops(
+                read_model(tflite, source=source), built.objects, inputs, outputs, work / "profile",
+                timeout_s=timeout_s)]
         audio = audio_check(built, work) if audio_check else None
         built.app.write_binaries(toolchain)
         staging = work / "release"
@@ -177,6 +181,7 @@ def build_target(
             timings={"build_s": round(build_s, 3), "build_and_verify_s": round(time.monotonic() - start, 3)},
             package={"archive": package.archive.name, "sha256": package.sha256, "prefix": package.prefix},
             audio=audio,
+            op_profile=op_profile,
         )
         manifest_mod.write_manifest(staging, manifest)
         # Only the released files are (over)written: anything else in out_dir stays.

@@ -40,7 +40,7 @@ class Verification:
         return asdict(self)
 
 
-def _write_vectors(inputs: np.ndarray, outputs: np.ndarray, out_dir: Path) -> list[Path]:
+def write_vectors(inputs: np.ndarray, outputs: np.ndarray, out_dir: Path) -> list[Path]:
     """The vectors as raw files pulled in with .incbin (fast to assemble, unlike a C array initialiser)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "inputs.bin").write_bytes(inputs.astype(np.int8).tobytes())
@@ -133,7 +133,7 @@ def verify(
     first_mismatch, ticks_min, ticks_max = None, None, 0
     start = time.monotonic()
     batches = run_in_batches(objects, app, len(inputs), inputs[0].nbytes + outputs[0].nbytes,
-                             lambda lo, hi, folder: _write_vectors(inputs[lo:hi], outputs[lo:hi], folder),
+                             lambda lo, hi, folder: write_vectors(inputs[lo:hi], outputs[lo:hi], folder),
                              work_dir, "harness", timeout_s=timeout_s)
     for lo, run, result, elf in batches:
         for key in totals:
