@@ -144,18 +144,38 @@ def convert(saved_model, signature, keras_file, data_path, eval_data, input_key,
         raise SystemExit(1)
 
 
+def _profile_ops(tflite: bytes, model, profile, source: str) -> list[dict]:
+    import tempfile
+
+    from tinyml.firmware.build import build_model
+    from tinyml.firmware.op_profile import PROFILE_VECTORS, profile_ops
+    from tinyml.firmware.target_build import reference_vectors
+
+    with tempfile.TemporaryDirectory(prefix="tinyml-profile-") as tmp:
+        built = build_model(tflite, profile, Path(tmp), source=source)
+        vectors = reference_vectors(tflite, PROFILE_VECTORS)
+        n = len(vectors.inputs)
+        rows = profile_ops(model, built.objects, vectors.inputs.reshape(n, -1), vectors.outputs.reshape(n, -1),
+                           Path(tmp) / "profile")
+    return [row.as_dict() for row in rows]
+
+
 @click.command(epilog=epilog("inspect"))
 @click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", "targets", multiple=True, help="Target profile to check (repeatable). Default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
+@click.option("--profile", "op_profile", is_flag=True,
+              help="Build the firmware and measure instructions per op in QEMU on the emulated targets chosen "
+                   "with --target (default cortex-m4f).")
 @signature_option
 @profiles_option
-def inspect(model_path, targets, as_json, signature, profiles_file):
+def inspect(model_path, targets, as_json, op_profile, signature, profiles_file):
     """Show a .tflite model's ops, sizes, memory plan and budget verdict per target."""
     from rich.console import Console
     from rich.table import Table
 
     from tinyml.converter.report import describe_model
+    from tinyml.firmware.op_profile import format_table
     from tinyml.tflite.model import read_model
 
     target_profiles = _targets(targets, profiles_file)
@@ -163,6 +183,14 @@ def inspect(model_path, targets, as_json, signature, profiles_file):
         model = read_model(tflite, source=str(model_path))
         with _status("probing TFLM's smallest arena..."):
             report = describe_model(tflite, model, path, target_profiles)
+        if op_profile:
+            measured = [p for p in (target_profiles if targets else _targets(("cortex-m4f",), profiles_file))
+                        if p.emulated]
+            if not measured:
+                raise TinymlError("--profile measures in QEMU, but none of the chosen targets is emulated",
+                                  fix="add --target with an emulated target, e.g. --target cortex-m4f")
+            with _status("building and profiling the firmware in QEMU..."):
+                report["op_profile"] = {p.name: _profile_ops(tflite, model, p, str(model_path)) for p in measured}
     console = Console()
     if as_json:
         console.print_json(json.dumps(report))
@@ -182,5 +210,8 @@ def inspect(model_path, targets, as_json, signature, profiles_file):
         for problem in report["int8_problems"]:
             console.print(f"[red]not full int8:[/] {problem}")
         _print_targets(console, report["targets"])
+        for name, rows in report.get("op_profile", {}).items():
+            console.print(f"per-op profile on {name} (instructions per invoke, QEMU):", highlight=False)
+            console.print("\n".join(format_table(rows)), highlight=False, markup=False)
     if not all(v["fits"] for v in report["targets"].values()):
         raise SystemExit(1)

@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from tinyml.errors import TinymlError
 from tinyml.tflite.model import read_model
 from tinyml.tflite.testing import shared_models
 
@@ -74,3 +75,30 @@ def test_convert_refuses_an_empty_representative_dataset(tmp_path):
     np.savez(tmp_path / "empty.npz", image=np.zeros((0, 64), np.float32))
     with pytest.raises(TinymlError, match="representative dataset .* is empty"):
         _run(["convert", "--keras", str(keras), "--data", str(tmp_path / "empty.npz"), "-o", str(tmp_path / "o")])
+
+
+@pytest.mark.qemu
+def test_inspect_profile_measures_every_op_in_qemu(tmp_path):
+    from tinyml.tflite.testing import small_cnn
+
+    path = tmp_path / "cnn.tflite"
+    path.write_bytes(small_cnn())
+    code, out = _run(["inspect", str(path), "--target", "cortex-m3", "--profile", "--json"])
+    rows = json.loads(out)["op_profile"]["cortex-m3"]
+    assert code == 0
+    assert [r["op"] for r in rows] == [op.opcode for op in read_model(path.read_bytes()).operators]
+    conv = rows[0]
+    assert conv["op"] == "CONV_2D" and conv["macs"] == 8 * 8 * 8 * 9 and conv["instructions"] > conv["macs"]
+    assert sum(r["share"] for r in rows) == pytest.approx(1.0)
+    code, out = _run(["inspect", str(path), "--target", "cortex-m4f", "--profile"])
+    assert code == 0 and "per-op profile on cortex-m4f" in out and "ins/MAC" in out and "DEPTHWISE_CONV_2D" in out
+
+
+def test_inspect_profile_needs_an_emulated_target(tmp_path):
+    from tinyml.tflite.testing import small_cnn
+
+    path = tmp_path / "cnn.tflite"
+    path.write_bytes(small_cnn())
+    with pytest.raises(TinymlError, match="none of the chosen targets is emulated") as error:
+        _run(["inspect", str(path), "--target", "nrf52840", "--profile"])
+    assert "--target cortex-m4f" in error.value.fix
