@@ -46,6 +46,11 @@ def test_float_output_model_releases_verified(tmp_path, target):
     assert manifest.io.output.model_dump() == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
                                                "zero_point": None}
     assert manifest.io.ops[-1] == "DEQUANTIZE"
+    # The per-op profile: one row per op, measured in the (unreleased) profile image.
+    assert [row.op for row in manifest.op_profile] == manifest.io.ops
+    assert manifest.op_profile[0].op == "CONV_2D" and manifest.op_profile[0].macs == (4 * 3 * 4) * (3 * 3 * 3)
+    assert sum(row.share for row in manifest.op_profile) == pytest.approx(1.0)
+    assert "profile.elf" not in manifest.files
     # The source package is released beside the image, its sha256 in the manifest.
     assert manifest.package.model_dump() == {"archive": "tinyml_model.tar.gz", "prefix": "tinyml_",
                                              "sha256": sha256_file(tmp_path / "out" / "tinyml_model.tar.gz")}
@@ -58,6 +63,7 @@ def test_every_profile_builds_and_the_emulated_ones_verify(target, tmp_path):
     vectors = target_build.reference_vectors(tflite, count=3) if profile.emulated else None
     manifest = target_build.build_target(tflite, profile, tmp_path / "out", vectors=vectors)
     assert manifest.verification.passed is (True if profile.emulated else None)
+    assert (manifest.op_profile is not None) is profile.emulated
     assert manifest.memory.flash_bytes <= profile.flash_bytes
     assert sorted(manifest.files) == ["firmware.bin", "firmware.elf", "firmware.hex", "tinyml_model.tar.gz"]
     assert manifest.package.sha256 == manifest.files["tinyml_model.tar.gz"].sha256
