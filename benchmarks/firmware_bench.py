@@ -6,7 +6,8 @@ flash minus the model array, instructions per inference (SysTick under QEMU
 -icount), build + verification time and whether every output byte matched
 the tflite-micro interpreter; and the arena against the classic activation
 lower bound (largest sum of live tensors) with the bytes in-place placement
-saves (tinyml/tflite/memory_plan.py). Prints a table with the ratios the issue
+saves (tinyml/tflite/memory_plan.py); and the per-op profile (instructions,
+MACs, instructions per MAC, share) of each model on each target. Prints a table with the ratios the issue
 sets as targets, writes JSON and a bar chart (PNG) beside it.
 
     python -m benchmarks.firmware_bench --out bench/firmware.json
@@ -24,6 +25,7 @@ import numpy as np
 
 from tinyml import paths
 from tinyml.firmware import target_build
+from tinyml.firmware.op_profile import format_table
 from tinyml.profiles import get_profile
 from tinyml.tflite.memory_plan import plan_memory
 from tinyml.tflite.model import read_model
@@ -102,6 +104,7 @@ def measure(name: str, tflite: bytes, target: str, work: Path, vectors: target_b
         "build_and_verify_s": round(seconds, 3),
         "outputs_identical": bool(manifest.verification.passed),
         "vectors": manifest.verification.vectors,
+        "op_profile": [row.model_dump() for row in manifest.op_profile],
     }
 
 
@@ -213,6 +216,10 @@ def main(argv=None) -> int:
                 results.setdefault(name, {})[target] = {"measured": measured, **ratios(name, target, measured)}
 
     print_table(results)
+    for model, by_target in results.items():
+        for target, r in by_target.items():
+            print(f"\n{model} on {target}: per-op profile (instructions per invoke)")
+            print("\n".join(format_table(r["measured"]["op_profile"])))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"tflm_anchors": TFLM_ANCHORS, "limits": LIMITS, "kb": KB, "results": results}
     args.out.write_text(json.dumps(report, indent=2) + "\n")
