@@ -190,6 +190,20 @@ def _activation_model(rng, layers):
     return (int(rng.integers(1, 20)),), [layers.Dense(int(rng.integers(1, 16))), layers.Activation(kind)]
 
 
+def _squeeze_model(rng, layers):
+    # The conv's size-1 row (or column) is dropped: a RESHAPE that _build rewrites as SQUEEZE.
+    n, c, f = (int(v) for v in rng.integers(1, 9, 3))
+    shape = (1, n, c) if rng.integers(2) else (n, 1, c)
+    return shape, [layers.Conv2D(f, 1, activation=_act(rng)), layers.Reshape((n, f)), layers.Softmax()]
+
+
+def _expand_dims_model(rng, layers):
+    # A size-1 axis is added ahead of the conv: a RESHAPE that _build rewrites as EXPAND_DIMS.
+    n, c, f = (int(v) for v in rng.integers(1, 9, 3))
+    expanded = (1, n, c) if rng.integers(2) else (n, 1, c)
+    return (n, c), [layers.Reshape(expanded), layers.Conv2D(f, 1, activation=_act(rng))]
+
+
 RECIPES = {
     "conv": (_conv_model, 10),
     "depthwise": (_depthwise_model, 10),
@@ -205,7 +219,11 @@ RECIPES = {
     "conv_channels": (_conv_channels_model, len(_CONV_CHANNELS)),
     "depthwise_channels": (_depthwise_channels_model, len(_DEPTHWISE_CHANNELS)),
     "dense_wide": (_dense_wide_model, len(_DENSE_SHAPES)),
+    "squeeze": (_squeeze_model, 3),
+    "expand_dims": (_expand_dims_model, 3),
 }
+# Recipes whose RESHAPEs are rewritten as the op they stand for (the converter folds it into RESHAPE).
+REWRITTEN = {"squeeze": "SQUEEZE", "expand_dims": "EXPAND_DIMS"}
 # Recipes whose seed indexes a list of cases (passed as a third argument).
 STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
 OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "conv_channels", "depthwise_channels", "dense_wide")
@@ -229,7 +247,8 @@ def _build(name, seed):
             y = layer(y)
     model = tf.keras.Model(x, y)
     spread = float(rng.choice([0.5, 1.0, 4.0]))
-    return testing.convert_int8(model, input_shape, seed=seed, low=-spread, high=spread)
+    tflite = testing.convert_int8(model, input_shape, seed=seed, low=-spread, high=spread)
+    return testing.reshapes_as(tflite, REWRITTEN[name]) if name in REWRITTEN else tflite
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +263,7 @@ def built(tmp_path_factory):
             out = tmp_path_factory.mktemp(f"{name}{seed}")
             generated = generate_sources(tflite, out)
             exes = {"reference": build_host(generated, out)}
-            if name in OPTIMIZED_RECIPES:
+            if name in OPTIMIZED_RECIPES or name in REWRITTEN:
                 exes["optimized"] = build_host(generated, out, optimized=True)
             cache[name, seed] = (tflite, generated, exes)
         return cache[name, seed]
@@ -275,7 +294,7 @@ def test_generated_model_matches_tflm(built, name, seed):
     expected_op = {"conv": "CONV_2D", "depthwise": "DEPTHWISE_CONV_2D", "dense": "FULLY_CONNECTED",
                    "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL", "concat": "CONCATENATION", "pad": "PAD",
                    "mean": "MEAN", "conv_channels": "CONV_2D", "depthwise_channels": "DEPTHWISE_CONV_2D",
-                   "dense_wide": "FULLY_CONNECTED"}.get(name)
+                   "dense_wide": "FULLY_CONNECTED", **REWRITTEN}.get(name)
     if expected_op:
         assert expected_op in generated.ops
     for kernels, exe in exes.items():
@@ -290,8 +309,8 @@ KERNEL_TARGETS = {"cortex-m4f": True, "cortex-m33": True, "cortex-m3": False}
 @pytest.mark.qemu
 @pytest.mark.parametrize("target", sorted(KERNEL_TARGETS))
 def test_optimized_kernels_match_tflm_in_qemu(built, tmp_path, target):
-    """Every case of the optimized kernels' ops, the small CNN, a float-output model
-    and the shared models in one image per target."""
+    """Every case of the optimized kernels' ops and of the ops rewritten from RESHAPE, the small
+    CNN, a float-output model and the shared models in one image per target."""
     fixture_model.skip_without_tools()
     profile = get_profile(target)
     assert profile.dsp_simd == KERNEL_TARGETS[target]

@@ -317,3 +317,25 @@ def test_a_model_the_runtime_cannot_run_is_refused(tmp_path):
     with pytest.raises(TinymlError, match="not a full int8 model"):
         export_package(float_model, get_profile("cortex-m4f"), tmp_path / "out", prefix="kws_")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("opcode", ["SQUEEZE", "EXPAND_DIMS"])
+def test_the_package_of_a_shape_op_carries_the_reshape_kernel(opcode):
+    """SQUEEZE and EXPAND_DIMS run as tml_reshape: the op-to-file map must copy reshape.c."""
+    import tensorflow as tf
+
+    from tinyml.firmware.codegen import plan_model
+    from tinyml.firmware.package import _runtime_files
+    from tinyml.tflite.testing import convert_int8, reshapes_as
+
+    layers = tf.keras.layers
+    if opcode == "SQUEEZE":
+        x = layers.Input((1, 3, 4), batch_size=1)
+        y = layers.Reshape((3, 2))(layers.Conv2D(2, 1)(x))
+    else:
+        x = layers.Input((3, 4), batch_size=1)
+        y = layers.Conv2D(2, 1)(layers.Reshape((1, 3, 4))(x))
+    tflite = reshapes_as(convert_int8(tf.keras.Model(x, y), tuple(x.shape[1:])), opcode)
+    planned = plan_model(tflite)
+    assert opcode in planned.ops
+    assert {"reshape.c", "conv_2d.c"} <= {p.name for p in _runtime_files(planned)}

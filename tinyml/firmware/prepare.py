@@ -417,6 +417,9 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     "AVERAGE_POOL_2D": average_pool_2d,
     "MAX_POOL_2D": max_pool_2d,
     "RESHAPE": reshape,
+    # Both only change the shape, so they are reshapes in the plan (aliased, usually no copy).
+    "SQUEEZE": reshape,
+    "EXPAND_DIMS": reshape,
     "SOFTMAX": softmax,
     "ADD": add,
     "MUL": mul,

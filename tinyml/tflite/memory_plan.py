@@ -3,11 +3,11 @@
 The firmware uses this plan as is, so the arena size is known at build time.
 A tensor is live from the op that produces it (op 0 for graph inputs) to the
 last op that reads it (the last op for graph outputs). Tensors whose lifetimes
-overlap never share bytes, with one exception below. RESHAPE only reinterprets
-its input, so its output aliases the input: both become one buffer with the
-union of their lifetimes. Buffers are placed greedily, largest first, at the
-lowest offset that does not collide with an already placed buffer that is live
-at the same time.
+overlap never share bytes, with one exception below. RESHAPE (like SQUEEZE
+and EXPAND_DIMS) only reinterprets its input, so its output aliases the input:
+both become one buffer with the union of their lifetimes. Buffers are placed
+greedily, largest first, at the lowest offset that does not collide with an
+already placed buffer that is live at the same time.
 
 In-place placement (as MCUNet/TinyEngine do) lets a windowed op's output
 overlap the part of its input it has already consumed, which takes the arena
@@ -44,7 +44,7 @@ import numpy as np
 from tinyml.tflite.padding import padding
 from tinyml.tflite.model import DTYPE_SIZES, Operator, TfliteModel
 
-ALIASING_OPS = frozenset({"RESHAPE"})
+ALIASING_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 # Ops whose kernels keep the raster-order contract above.
 WINDOWED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"})
 DEFAULT_ALIGNMENT = 4  # the runtime reads int8 data byte-wise or with 32-bit loads

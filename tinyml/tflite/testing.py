@@ -147,3 +147,47 @@ def append_requantize(tflite: bytes, scale: float, zero_point: int) -> bytes:
     builder = flatbuffers.Builder(len(tflite) + 1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def reshapes_as(tflite: bytes, opcode: str) -> bytes:
+    """The model with every RESHAPE that only drops (SQUEEZE) or adds (EXPAND_DIMS) one size-1
+    dimension rewritten as that op: the converter itself folds both into RESHAPE."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
+    graph = model.subgraphs[0]
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, opcode)
+    code.version = 1
+    model.operatorCodes.append(code)
+    rewritten = 0
+    for op in graph.operators:
+        if model.operatorCodes[op.opcodeIndex].builtinCode != schema.BuiltinOperator.RESHAPE:
+            continue
+        small, big = [list(graph.tensors[t].shape) for t in (op.outputs[0], op.inputs[0])]
+        if opcode == "EXPAND_DIMS":
+            small, big = big, small
+        axes = [a for a in range(len(big)) if big[:a] + big[a + 1:] == small and big[a] == 1]
+        if not axes:
+            continue
+        op.opcodeIndex = len(model.operatorCodes) - 1
+        if opcode == "SQUEEZE":
+            op.inputs = [op.inputs[0]]
+            op.builtinOptionsType, op.builtinOptions = schema.BuiltinOptions.SqueezeOptions, schema.SqueezeOptionsT()
+            op.builtinOptions.squeezeDims = [axes[0]]
+        else:
+            axis = schema.TensorT()
+            axis.shape, axis.type, axis.name = [1], schema.TensorType.INT32, b"expand_axis"
+            axis.buffer = len(model.buffers)
+            model.buffers.append(schema.BufferT())
+            model.buffers[-1].data = list(np.array([axes[0]], "<i4").tobytes())
+            graph.tensors.append(axis)
+            op.inputs = [op.inputs[0], len(graph.tensors) - 1]
+            op.builtinOptionsType = schema.BuiltinOptions.ExpandDimsOptions
+            op.builtinOptions = schema.ExpandDimsOptionsT()
+        rewritten += 1
+    assert rewritten, f"no RESHAPE in the model can be written as {opcode}"
+    builder = flatbuffers.Builder(len(tflite) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
