@@ -204,6 +204,12 @@ def _expand_dims_model(rng, layers):
     return (n, c), [layers.Reshape(expanded), layers.Conv2D(f, 1, activation=_act(rng))]
 
 
+def _relu_model(rng, layers):
+    # A ReLU straight after the input cannot be fused into a producer: a standalone RELU or RELU6.
+    relu = layers.ReLU(max_value=6.0 if rng.integers(2) else None)
+    return (int(rng.integers(1, 20)),), [relu, layers.Dense(int(rng.integers(1, 12)))]
+
+
 RECIPES = {
     "conv": (_conv_model, 10),
     "depthwise": (_depthwise_model, 10),
@@ -219,11 +225,14 @@ RECIPES = {
     "conv_channels": (_conv_channels_model, len(_CONV_CHANNELS)),
     "depthwise_channels": (_depthwise_channels_model, len(_DEPTHWISE_CHANNELS)),
     "dense_wide": (_dense_wide_model, len(_DENSE_SHAPES)),
+    "relu": (_relu_model, 6),
     "squeeze": (_squeeze_model, 3),
     "expand_dims": (_expand_dims_model, 3),
 }
 # Recipes whose RESHAPEs are rewritten as the op they stand for (the converter folds it into RESHAPE).
 REWRITTEN = {"squeeze": "SQUEEZE", "expand_dims": "EXPAND_DIMS"}
+# Recipes of ops with reference kernels only, also run in QEMU beside the optimized ones.
+QEMU_RECIPES = ("relu", *REWRITTEN)
 # Recipes whose seed indexes a list of cases (passed as a third argument).
 STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
 OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "conv_channels", "depthwise_channels", "dense_wide")
@@ -263,7 +272,7 @@ def built(tmp_path_factory):
             out = tmp_path_factory.mktemp(f"{name}{seed}")
             generated = generate_sources(tflite, out)
             exes = {"reference": build_host(generated, out)}
-            if name in OPTIMIZED_RECIPES or name in REWRITTEN:
+            if name in OPTIMIZED_RECIPES or name in QEMU_RECIPES:
                 exes["optimized"] = build_host(generated, out, optimized=True)
             cache[name, seed] = (tflite, generated, exes)
         return cache[name, seed]
@@ -297,6 +306,8 @@ def test_generated_model_matches_tflm(built, name, seed):
                    "dense_wide": "FULLY_CONNECTED", **REWRITTEN}.get(name)
     if expected_op:
         assert expected_op in generated.ops
+    if name == "relu":
+        assert generated.ops[0] in ("RELU", "RELU6")
     for kernels, exe in exes.items():
         _compare(tflite, generated, exe, seed, kernels)
 
@@ -309,8 +320,7 @@ KERNEL_TARGETS = {"cortex-m4f": True, "cortex-m33": True, "cortex-m3": False}
 @pytest.mark.qemu
 @pytest.mark.parametrize("target", sorted(KERNEL_TARGETS))
 def test_optimized_kernels_match_tflm_in_qemu(built, tmp_path, target):
-    """Every case of the optimized kernels' ops and of the ops rewritten from RESHAPE, the small
-    CNN, a float-output model and the shared models in one image per target."""
+    """Every case of the optimized kernels' ops and of QEMU_RECIPES, the small CNN, a float-output model and the shared models in one image per target."""
     fixture_model.skip_without_tools()
     profile = get_profile(target)
     assert profile.dsp_simd == KERNEL_TARGETS[target]
@@ -401,7 +411,7 @@ def test_cases_cover_the_parameter_space(built):
                            ("act", "NONE"), ("dilated", True), ("strided", True)]:
             assert (opcode, key, value) in seen, (opcode, key, value)
     assert ("DEPTHWISE_CONV_2D", "multiplier", True) in seen
-    assert {"LOGISTIC", "TANH", ("ADD", "act", "RELU"), ("ADD", "broadcast", True), ("ADD", "broadcast", False),
+    assert {"LOGISTIC", "TANH", "RELU", "RELU6", ("ADD", "act", "RELU"), ("ADD", "broadcast", True), ("ADD", "broadcast", False),
             ("MUL", "broadcast", True), ("MUL", "broadcast", False)} <= seen
     assert ("MAX_POOL_2D", "strided", True) in seen and ("AVERAGE_POOL_2D", "strided", True) in seen
 

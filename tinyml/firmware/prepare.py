@@ -365,14 +365,31 @@ def concatenation(op, ctx):
         [("inputs", "int8_t *const", [ctx.pointer(i) for i in op.inputs]), ("copy_bytes", "int32_t", copy)])
 
 
-def quantize(op, ctx):
-    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+def _requantize_fields(op, ctx, in_q: tuple[float, int], out_q: tuple[float, int]) -> dict[str, str]:
+    """An int8 -> int8 element-wise op's pointers, size and requantization from in_q to out_q."""
     _require_int8(op, ctx, op.inputs[0], op.outputs[0])
-    (s_in, z_in), (s_out, z_out) = _q(inp), _q(out)
+    (s_in, z_in), (s_out, z_out) = in_q, out_q
     m, s = qz.quantize_multiplier(s_in / s_out)
-    return KernelCall("tml_quantize", "tml_quantize_params", {
-        "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]), "size": str(inp.num_elements),
-        "input_zero_point": str(z_in), "output_zero_point": str(z_out), "multiplier": str(m), "shift": str(s)})
+    return {"input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]),
+            "size": str(ctx.tensor(op.inputs[0]).num_elements),
+            "input_zero_point": str(z_in), "output_zero_point": str(z_out), "multiplier": str(m), "shift": str(s)}
+
+
+def quantize(op, ctx):
+    fields = _requantize_fields(op, ctx, _q(ctx.tensor(op.inputs[0])), _q(ctx.tensor(op.outputs[0])))
+    return KernelCall("tml_quantize", "tml_quantize_params", fields)
+
+
+def relu(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if op.opcode == "RELU":
+        fields = _requantize_fields(op, ctx, _q(inp), _q(out))
+        lo, hi = qz.activation_range("RELU", *_q(out))
+    else:
+        # TFLM's int8 RELU6 clamps in the input's quantization and ignores the output's.
+        fields = _requantize_fields(op, ctx, _q(inp), _q(inp))
+        lo, hi = qz.activation_range("RELU6", *_q(inp))
+    return KernelCall("tml_relu", "tml_relu_params", {**fields, "act_min": str(lo), "act_max": str(hi)})
 
 
 def dequantize(op, ctx):
@@ -430,4 +447,6 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     "DEQUANTIZE": dequantize,
     "LOGISTIC": logistic,
     "TANH": tanh,
+    "RELU": relu,
+    "RELU6": relu,
 }

@@ -129,6 +129,13 @@ typedef struct {
   int32_t size, input_zero_point, output_zero_point, multiplier, shift;
 } tml_quantize_params;
 
+/* RELU and RELU6 as standalone ops: requantize, then clamp to [act_min, act_max]. */
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t size, input_zero_point, output_zero_point, multiplier, shift, act_min, act_max;
+} tml_relu_params;
+
 /* DEQUANTIZE int8 -> float32; the one kernel with a float tensor (a model's output). */
 typedef struct {
   const int8_t *input;
@@ -164,6 +171,7 @@ void tml_pad(const tml_pad_params *p);
 void tml_mean(const tml_mean_params *p);
 void tml_concatenation(const tml_concatenation_params *p);
 void tml_quantize(const tml_quantize_params *p);
+void tml_relu(const tml_relu_params *p);
 void tml_dequantize(const tml_dequantize_params *p);
 void tml_logistic(const tml_sigmoid_params *p);
 void tml_tanh(const tml_sigmoid_params *p);
