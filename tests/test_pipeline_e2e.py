@@ -319,11 +319,14 @@ def test_report_html_is_readable_in_a_real_browser_at_laptop_and_phone_width(fir
     rows = [r.text for r in visible(driver, "#slice-metrics tr")]
     overall = report["metrics"]["overall"]
     assert f"overall {overall['example_count']} {overall['accuracy']:.3f}" in rows[1]
-    # Charts laid out with a real size: per-slice bars, float and int8 confusion matrices, the quantization drop.
+    # Charts laid out with a real size: per-slice bars, float and int8 confusion matrices, the quantization drop,
+    # and the firmware's instructions per operator, one bar per op of the manifest's profile.
     charts = visible(driver, "svg.chart")
-    assert len(charts) == 4 and all(c.size["height"] > 100 for c in charts)
-    device = visible(driver, "table.device")[0].text
+    assert len(charts) == 5 and all(c.size["height"] > 100 for c in charts)
+    assert charts[-1].get_attribute("aria-label") == "instructions per operator"
     manifest = read_manifest(Path(report["firmware"]["cortex-m4f"]["directory"]))
+    assert manifest.op_profile and all(o.op in charts[-1].text for o in manifest.op_profile)
+    device = visible(driver, "table.device")[0].text
     assert f"flash {manifest.memory.flash_bytes:,} B / {manifest.memory.flash_budget_bytes:,} B" in device
     assert f"passed: {manifest.verification.vectors} vectors bit-identical" in device
     keep(screenshot(driver, tmp / "report.png"))

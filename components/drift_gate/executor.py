@@ -21,6 +21,7 @@ from tfx.utils import io_utils
 from tinyml.artifact_properties import SPAN
 from tinyml.artifact_properties import span as span_of
 from tinyml.errors import TinymlError
+from tinyml.file_names import DRIFT_FILE
 
 SPLIT = "train"
 STATS_FILE = "FeatureStats.pb"
@@ -60,16 +61,25 @@ def with_comparators(
     return schema
 
 
+def measurements(anomalies: anomalies_pb2.Anomalies) -> list[dict]:
+    """Every distance TFDV measured, by feature: {feature, kind (drift|skew), type, value, threshold}."""
+    return [
+        {"feature": ".".join(d.path.step), "kind": kind,
+         "type": anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(m.type), "value": m.value, "threshold": m.threshold}
+        for d in sorted(anomalies.drift_skew_info, key=lambda d: tuple(d.path.step))
+        for kind in ("drift", "skew")
+        for m in getattr(d, f"{kind}_measurements")
+    ]
+
+
 def comparator_lines(anomalies: anomalies_pb2.Anomalies) -> tuple[list[str], list[str]]:
     """(drift, skew): one line per feature over a threshold, with the distance and the threshold."""
     def lines(kind):
         return [
-            f"feature '{d.path.step[0]}': {anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(m.type)} "
-            f"{m.value:.3f} > {m.threshold:g}"
-            for d in sorted(anomalies.drift_skew_info, key=lambda d: tuple(d.path.step))
-            for m in getattr(d, kind) if m.value > m.threshold
+            f"feature '{m['feature']}': {m['type']} {m['value']:.3f} > {m['threshold']:g}"
+            for m in measurements(anomalies) if m["kind"] == kind and m["value"] > m["threshold"]
         ]
-    return lines("drift_measurements"), lines("skew_measurements")
+    return lines("drift"), lines("skew")
 
 
 def read_reference(store: str) -> tuple[str, int | None] | None:
@@ -89,6 +99,13 @@ def write_reference(store: str, statistics: str, span: int | None) -> None:
     with tf.io.gfile.GFile(tmp, "w") as f:
         json.dump({"span": span, "statistics": statistics}, f)
     tf.io.gfile.rename(tmp, os.path.join(store, REFERENCE_FILE), overwrite=True)
+
+
+def _write_drift(uri: str, span, reference_span, serving_path, measured: list[dict]) -> None:
+    tf.io.gfile.makedirs(uri)
+    with tf.io.gfile.GFile(os.path.join(uri, DRIFT_FILE), "w") as f:
+        json.dump({"span": span, "reference_span": reference_span, "serving_path": serving_path,
+                   "measurements": measured}, f, indent=2)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -120,6 +137,8 @@ class Executor(base_executor.BaseExecutor):
                 tfdv.load_stats_binary(current_path), with_comparators(schema, thresholds, skew_features),
                 previous_statistics=previous, serving_statistics=serving,
             )
+            # Written before the verdict: the report shows the distances of a passing span too.
+            _write_drift(baseline.uri, span, reference[1] if reference else None, serving_path, measurements(found))
             drift, skew = comparator_lines(found)
             logging.info("DriftGate: span %s: %d drifted, %d skewed feature(s)", span, len(drift), len(skew))
             heads = []

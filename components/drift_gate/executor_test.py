@@ -49,7 +49,13 @@ def test_first_span_passes_and_becomes_the_reference(tmp_path):
 
 def test_a_clean_span_passes_a_drifted_one_stops_the_run_naming_the_features(tmp_path):
     reference = _run(tmp_path, _statistics(tmp_path, "s1", 1))
-    assert _run(tmp_path, _statistics(tmp_path, "s2", 2), reference).get_int_custom_property("span") == 2
+    passed = _run(tmp_path, _statistics(tmp_path, "s2", 2), reference)
+    assert passed.get_int_custom_property("span") == 2
+    # The distances of a passing span are kept for the run report: every compared feature, under its threshold.
+    record = json.loads(open(os.path.join(passed.uri, "drift.json")).read())
+    assert (record["span"], record["reference_span"]) == (2, 1)
+    assert {m["feature"] for m in record["measurements"]} == {*write_spans.DRIFT_PIXELS, "label"}
+    assert all(m["kind"] == "drift" and 0 <= m["value"] <= m["threshold"] for m in record["measurements"])
     with pytest.raises(drift_executor.DataDriftError, match=r"span 2 drifted from span 1") as e:
         _run(tmp_path, _statistics(tmp_path, "s2bad", 2, corrupt="drift"), reference)
     named = {p for p in write_spans.DRIFT_PIXELS if f"feature '{p}': JENSEN_SHANNON_DIVERGENCE" in str(e.value)}

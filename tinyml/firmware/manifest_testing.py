@@ -10,9 +10,10 @@ from tinyml.profiles import get_profile
 
 
 def firmware_folder(folder: Path, model: bytes = b"TFL3 stand-in model", target: str = "cortex-m4f",
-                    package: bool = False) -> Path:
+                    package: bool = False, **manifest_fields) -> Path:
     """A small firmware folder: two files and a complete manifest.json listing their sha256s;
-    with `package`, also a source package archive (tinyml_model.tar.gz holding a README).
+    with `package`, also a source package archive (tinyml_model.tar.gz holding a README);
+    `manifest_fields` add optional manifest records (e.g. op_profile, audio).
 
     The store reads only the files' and the model's sha256s; the sizes are the files' own, the
     budgets `target`'s, and there was no verification (as for a compile-only target).
@@ -44,5 +45,6 @@ def firmware_folder(folder: Path, model: bytes = b"TFL3 stand-in model", target:
         "performance": {"instructions_per_inference": None, "estimated_latency_ms": None, "basis": "not measured"},
         "verification": {"passed": None, "reason": "a test folder: not verified"},
         "package": record,
+        **manifest_fields,
     }))
     return folder

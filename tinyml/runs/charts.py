@@ -70,3 +70,38 @@ def quantization_drop(float_acc: dict[str, float], int8_acc: dict[str, float]) -
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("accuracy, float vs int8 (converter's eval)", fontsize=10)
     return _svg(fig, "quantization drop")
+
+
+def op_profile(ops: list[dict]) -> str:
+    """Instructions per operator in invoke order, one bar each, labelled with its share of the total."""
+    labels = [f"{o['index']} {o['op']}" for o in ops]
+    values = [o["instructions"] for o in ops]
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(ops) + 0.9))
+    y = np.arange(len(ops))
+    ax.barh(y, values, color="#4c72b0")
+    for i, o in enumerate(ops):
+        ax.text(values[i], i, f" {100 * o['share']:.1f} %", va="center", fontsize=7)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(values) * 1.18 if values and max(values) > 0 else 1)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel("instructions per inference", fontsize=8)
+    ax.set_title("where an inference spends its instructions (per operator)", fontsize=10)
+    return _svg(fig, "instructions per operator")
+
+
+def drift(measurements: list[dict]) -> str:
+    """Each compared feature's distance against its threshold: a bar per feature, the threshold a tick."""
+    labels = [f"{m['feature']} ({m['kind']})" for m in measurements]
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(measurements) + 0.9))
+    y = np.arange(len(measurements))
+    over = [m["value"] > m["threshold"] for m in measurements]
+    ax.barh(y, [m["value"] for m in measurements], color=["#c44e52" if o else "#55a868" for o in over])
+    ax.scatter([m["threshold"] for m in measurements], y, marker="|", s=160, color="black", label="threshold")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel("distance to the reference (Jensen-Shannon or L-infinity, 0..1)", fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("drift: each feature against its threshold", fontsize=10)
+    return _svg(fig, "drift per feature")

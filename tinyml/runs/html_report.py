@@ -85,6 +85,9 @@ def context(page: RunPage) -> dict:
         "kws": s.get("kws"),
         "det_plot": _data_uri(page.image(s["kws"]["det_plot"])) if s.get("kws") else None,
         "lineage": next((m.lineage for m in page.manifests.values() if m.lineage), {}),
+        "drift_chart": charts.drift(page.drift["measurements"]) if page.drift and page.drift["measurements"] else None,
+        "op_charts": {t: charts.op_profile([o.model_dump() for o in m.op_profile])
+                      for t, m in page.manifests.items() if m.op_profile},
     }
 
 

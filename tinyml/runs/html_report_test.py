@@ -95,3 +95,48 @@ def test_float_vs_int8_from_the_converters_metrics():
     # The int8 matrix has the one example of class 1 predicted as 0.
     assert "float model" in shown["confusion_float"] and "int8 model" in shown["confusion_int8"]
     assert _quantization({"metrics": None}) is None
+
+
+def test_device_section_shows_the_per_operator_profile_and_the_audio_split(tmp_path):
+    ops = [{"index": 0, "op": "CONV_2D", "input_shapes": [[1, 8, 8, 1], [8, 3, 3, 1]], "output_shape": [1, 8, 8, 8],
+            "macs": 4608, "instructions": 30000.0, "instructions_per_mac": 6.51, "share": 0.75},
+           {"index": 1, "op": "FULLY_CONNECTED", "input_shapes": [[1, 512], [10, 512]], "output_shape": [1, 10],
+            "macs": 5120, "instructions": 10000.0, "instructions_per_mac": 1.95, "share": 0.25}]
+    audio = {"config": {"clip_ms": 1000}, "clip_samples": 8000, "frames": 49,
+             "frontend": {"flash_bytes": 5446, "ram_bytes": 1244, "instructions": 1_200_000.0},
+             "model": {"flash_bytes": 25702, "ram_bytes": 4436, "instructions": 380_000.0},
+             "frontend_instructions_per_second": 1_200_000.0, "latency_ms_per_second": 8.7,
+             "verification": {"passed": True, "reference": "audio_vectors.npz", "clips": 200, "mismatched_clips": 0,
+                              "mismatched_bytes": 0, "first_mismatch": None, "device_accuracy": 0.835,
+                              "evaluator_accuracy": 0.83, "seconds": 3.0}}
+    assembled_run(tmp_path, "r1", manifest_fields={"op_profile": ops, "audio": audio})
+    html = write_html_report(RunsLayout(tmp_path), PIPELINE, "r1").read_text()
+    text = _text(html)
+    assert "0 CONV_2D 1×8×8×1, 8×3×3×1 → 1×8×8×8 4,608 30,000 6.51 75.0 %" in text
+    assert "1 FULLY_CONNECTED 1×512, 10×512 → 1×10 5,120 10,000 1.95 25.0 %" in text
+    assert 'aria-label="instructions per operator"' in html
+    assert "audio frontend + feature quantization 5,446 B 1,244 B 1,200,000 per clip" in text
+    assert "model (runtime, array, arena) 25,702 B 4,436 B 380,000 per inference" in text
+    assert "200 of 200 identical to audio_vectors.npz; device accuracy 0.835 (Evaluator, float: 0.830)" in text
+
+    assembled_run(tmp_path, "r2")
+    text = _text(write_html_report(RunsLayout(tmp_path), PIPELINE, "r2").read_text())
+    assert "per operator" not in text and "raw audio in" not in text
+
+
+def test_data_section_shows_the_drift_distances_of_a_passing_span(tmp_path):
+    from tinyml.runs.html_report import render
+    from tinyml.runs.run_page import gather
+
+    assembled_run(tmp_path, "r1")
+    page = gather(RunsLayout(tmp_path), PIPELINE, "r1")
+    page.summary["components"].append({"id": "DriftGate", "state": "complete", "seconds": 1.0})
+    page.drift = {"span": 3, "reference_span": 2, "serving_path": None, "measurements": [
+        {"feature": "pixel_26", "kind": "drift", "type": "JENSEN_SHANNON_DIVERGENCE", "value": 0.04, "threshold": 0.1},
+        {"feature": "label", "kind": "drift", "type": "L_INFTY", "value": 0.012, "threshold": 0.05}]}
+    html = render(page)
+    text = _text(html)
+    assert "DriftGate complete: span 3 against span 2, no feature over its threshold." in text
+    assert "pixel_26 reference span jensen shannon divergence 0.040 0.100" in text
+    assert "label reference span l infty 0.012 0.050" in text
+    assert 'aria-label="drift per feature"' in html

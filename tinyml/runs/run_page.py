@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tinyml import node_ids
 from tinyml.errors import TinymlError
-from tinyml.file_names import CONVERSION_REPORT_FILE, SPLIT_CHECK_FILE
+from tinyml.file_names import CONVERSION_REPORT_FILE, DRIFT_FILE, SPLIT_CHECK_FILE
 from tinyml.firmware.manifest import FirmwareManifest, read_manifest
 from tinyml.runs.layout import RunsLayout
 
@@ -33,6 +33,7 @@ class RunPage:
     statistics: dict[str, DataStats] = field(default_factory=dict)  # split -> stats
     anomalies: dict[str, list[str]] = field(default_factory=dict)  # split -> anomaly lines
     split_check: dict | None = None
+    drift: dict | None = None  # the DriftGate's distances per feature (drift.json), when it compared spans
     conversion: dict | None = None
     manifests: dict[str, FirmwareManifest] = field(default_factory=dict)
     artifacts: dict[str, int] = field(default_factory=dict)  # "Component.output" -> ML Metadata artifact id
@@ -136,3 +137,6 @@ def _read_data(page: RunPage, outputs: dict[tuple[str, str], str]) -> None:
     gate = outputs.get((node_ids.DATA_GATE, "report"))
     if gate and (Path(gate) / SPLIT_CHECK_FILE).is_file():
         page.split_check = json.loads((Path(gate) / SPLIT_CHECK_FILE).read_text())
+    baseline = outputs.get((node_ids.DRIFT_GATE, "baseline"))
+    if baseline and (Path(baseline) / DRIFT_FILE).is_file():
+        page.drift = json.loads((Path(baseline) / DRIFT_FILE).read_text())

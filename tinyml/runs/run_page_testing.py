@@ -13,14 +13,16 @@ from tinyml.runs.summary import ComponentRun, RunSummary
 PIPELINE = "digits"
 
 
-def assembled_run(root: Path, run_id: str, accuracy: float = 0.95, **summary_fields) -> Path:
+def assembled_run(root: Path, run_id: str, accuracy: float = 0.95, manifest_fields: dict | None = None,
+                  **summary_fields) -> Path:
     """Run `run_id` of PIPELINE under `root`: blessed, two slices, firmware for cortex-m4f; returns
-    its firmware folder. `summary_fields` replace fields of summary.json (e.g. kws, release)."""
+    its firmware folder. `summary_fields` replace fields of summary.json (e.g. kws, release);
+    `manifest_fields` add records to the firmware's manifest (e.g. op_profile, audio)."""
     import json
 
     layout = RunsLayout(root)
     firmware_dir = layout.pipeline_root(PIPELINE) / "FirmwareBuilder" / "firmware" / run_id
-    firmware_folder(firmware_dir / "cortex-m4f", model=run_id.encode())
+    firmware_folder(firmware_dir / "cortex-m4f", model=run_id.encode(), **(manifest_fields or {}))
     per_class = {0: {"precision": 1.0, "recall": accuracy, "f1": 0.97}, 1: {"precision": accuracy, "recall": 1.0, "f1": 0.97}}
     slices = {name: SliceMetrics(n, accuracy, accuracy, accuracy, accuracy, per_class)
               for name, n in ((OVERALL, 200), ("ink_density=low", 90), ("ink_density=high", 110))}
