@@ -9,6 +9,8 @@ Layout of the package folder `<prefix>model/` (and of its .tar.gz):
     kernels/    the runtime files this model needs, unchanged: its kernels (the
                 optimized ones, as the reference image uses), fixed-point helpers, headers
     tflm/       model_data.cc/.h with g_model / g_model_len, for TFLM users
+    (audio models: the frontend, its generated tables, the feature quantization and the
+    one-call KWS code also go to kernels/, and src/<prefix>audio.c exports raw-PCM calls)
     CMakeLists.txt, <prefix>model.mk, library.properties, toolchain-<target>.cmake, README.md
 
 Every include inside the package is relative, so no include path but `src/`
@@ -25,12 +27,16 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import codegen, package_c, package_files
-from tinyml.firmware.build import Image, build_model
+from tinyml.firmware.build import TENSOR_INPUT, Image, build_model
 from tinyml.firmware.model_array import write_model_array
 from tinyml.profiles import Profile
+
+if TYPE_CHECKING:
+    from tinyml.config import AudioConfig
 
 DEFAULT_PREFIX = "tinyml_"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -84,10 +90,11 @@ def _runtime_files(planned: codegen.PlannedModel) -> list[Path]:
     return files
 
 
-def _copy_runtime(sources: list[Path], kernels_dir: Path) -> None:
+def _copy_runtime(sources: list[Path], kernels_dir: Path, include_dirs: tuple[Path, ...] = ()) -> None:
     """Copies the runtime files and every header they include, flat into kernels/, and checks that
     each quoted include resolves there (the runtime's own `../kernels/x.h` included)."""
     headers = sorted((codegen.RUNTIME_DIR / "include").glob("*.h"))
+    search = (codegen.RUNTIME_DIR / "include", *include_dirs)
     pending, done = [*sources, *headers], set()
     while pending:
         path = pending.pop()
@@ -96,7 +103,7 @@ def _copy_runtime(sources: list[Path], kernels_dir: Path) -> None:
         done.add(path.name)
         shutil.copy2(path, kernels_dir / path.name)
         for included in _QUOTED_INCLUDE.findall(path.read_text()):
-            found = next((p for p in (path.parent / included, codegen.RUNTIME_DIR / "include" / included)
+            found = next((p for p in (path.parent / included, *(d / included for d in search))
                           if p.is_file()), None)
             if found is None or (kernels_dir / included).resolve().parent != kernels_dir.resolve():
                 raise TinymlError(f"{path} includes \"{included}\", which a flat kernels/ folder cannot resolve",
@@ -123,9 +130,21 @@ def archive_folder(folder: Path) -> Path:
     return archive
 
 
+def _audio_sources(tflite: bytes, audio: "AudioConfig", prefix: str, planned: codegen.PlannedModel,
+                   gen_dir: Path, source: str) -> tuple[list[Path], tuple[Path, ...]]:
+    """The audio firmware's C sources for this model (tinyml.audio.kws_firmware.app_input) and their
+    include folders, plus a model_plan.h that points the KWS code at the package's own API."""
+    from tinyml.audio import kws_firmware
+
+    app_in = kws_firmware.app_input(tflite, audio, gen_dir, source)
+    (gen_dir / "model_plan.h").write_text(package_c.kws_plan_shim(prefix, planned))
+    return list(app_in.sources), app_in.include_dirs
+
+
 def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str, memory: ImageMemory,
-                  source: str = "model.tflite") -> Package:
-    """Write `<out_dir>/<prefix>model/` and its .tar.gz; an existing package of that name is replaced."""
+                  source: str = "model.tflite", audio: "AudioConfig | None" = None) -> Package:
+    """Write `<out_dir>/<prefix>model/` and its .tar.gz; an existing package of that name is replaced.
+    With `audio`, the package also takes raw PCM: the frontend for that config runs before the model."""
     check_prefix(prefix)
     planned = codegen.plan_model(tflite, source=source, data_symbol=f"{prefix}model_data",
                                  arena_symbol=f"{prefix}arena")
@@ -136,7 +155,11 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
     src.mkdir(parents=True)
     kernels.mkdir()
     runtime = _runtime_files(planned)
-    _copy_runtime(runtime, kernels)
+    with tempfile.TemporaryDirectory(prefix="tinyml-package-audio-") as gen_dir:
+        audio_files, include_dirs = (_audio_sources(tflite, audio, prefix, planned, Path(gen_dir), source)
+                                     if audio else ([], ()))
+        runtime += audio_files
+        _copy_runtime(runtime, kernels, include_dirs)
     digest = planned.digest
     (src / f"{prefix}names.h").write_text(
         package_c.names_header(prefix, package_c.runtime_symbols(sorted(kernels.glob("*.h"))), digest))
@@ -145,8 +168,11 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
         wrapper = src / f"{prefix}rt_{path.stem}.c"
         wrapper.write_text(package_c.wrapper_source(prefix, f"kernels/{path.name}", digest))
         wrappers.append(wrapper)
-    (src / f"{prefix}model.h").write_text(package_c.public_header(prefix, planned, profile.name))
+    (src / f"{prefix}model.h").write_text(package_c.public_header(prefix, planned, profile.name, audio))
     (src / f"{prefix}model.c").write_text(package_c.plan_source(prefix, planned))
+    if audio:
+        wrappers.append(src / f"{prefix}audio.c")
+        wrappers[-1].write_text(package_c.audio_source(prefix, digest))
     data_c, _ = write_model_array(planned.tflite, src, symbol=f"{prefix}model_data")
     (folder / "tflm").mkdir()
     tflm_source, tflm_header = package_c.tflm_model_data(planned.tflite, digest)
@@ -160,10 +186,18 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
 
 
 def export_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str,
-                   source: str = "model.tflite") -> tuple[Package, ImageMemory]:
+                   source: str = "model.tflite", audio: "AudioConfig | None" = None) -> tuple[Package, ImageMemory]:
     """The package for a bring-your-own model: the reference image is built (not verified) for the
-    README's memory numbers and the target's budget check, so the target's toolchain is needed."""
+    README's memory numbers and the target's budget check, so the target's toolchain is needed.
+    With `audio`, that image is the audio firmware (frontend included) and so is the package."""
     check_prefix(prefix)
     with tempfile.TemporaryDirectory(prefix=f"tinyml-export-{profile.name}-") as tmp:
-        memory = ImageMemory.of_image(build_model(tflite, profile, Path(tmp), source=source).app)
-    return write_package(tflite, profile, out_dir, prefix=prefix, memory=memory, source=source), memory
+        app_input = TENSOR_INPUT
+        if audio:
+            from tinyml.audio import kws_firmware
+
+            app_input = kws_firmware.app_input(tflite, audio, Path(tmp) / "audio", source)
+        memory = ImageMemory.of_image(build_model(tflite, profile, Path(tmp), source=source,
+                                                  app_input=app_input).app)
+    return (write_package(tflite, profile, out_dir, prefix=prefix, memory=memory, source=source, audio=audio),
+            memory)

@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from tinyml.firmware.toolchain import find_toolchain
 from tinyml.firmware.verify import verify
 from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
+
+if TYPE_CHECKING:
+    from tinyml.config import AudioConfig
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,7 @@ def build_target(
     package_prefix: str = DEFAULT_PREFIX,
     app_input: AppInput = TENSOR_INPUT,
     audio_check: Callable[[ModelBuild, Path], dict] | None = None,
+    audio: "AudioConfig | None" = None,
 ) -> manifest_mod.FirmwareManifest:
     """Build, check and package the firmware for one target; returns its manifest.
 
@@ -123,7 +127,8 @@ def build_target(
     once the model has passed the generator's checks (op set, int8).
     Audio firmware (tinyml.audio.kws_firmware) passes its `app_input` and an
     `audio_check`: run after the tensor-level verification, it checks the whole
-    device (raw clips in) and returns the manifest's `audio` record.
+    device (raw clips in) and returns the manifest's `audio` record; its `audio`
+    config puts the frontend into the source package too.
     """
     toolchain = find_toolchain()
     with tempfile.TemporaryDirectory(prefix=f"tinyml-{profile.name}-") as tmp:
@@ -165,7 +170,7 @@ def build_target(
         # The same model as a C library for the user's own firmware: only its archive is released,
         # so a target folder holds files its manifest lists and nothing else.
         package = write_package(tflite, profile, work / "package", prefix=package_prefix,
-                                memory=ImageMemory.of_image(built.app), source=source)
+                                memory=ImageMemory.of_image(built.app), source=source, audio=audio)
         files.append(shutil.copy2(package.archive, staging / package.archive.name))
         manifest = manifest_mod.build_manifest(
             profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
