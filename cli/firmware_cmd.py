@@ -23,6 +23,12 @@ def _prefix_option(help_text: str):
     return click.option("--prefix", default="tinyml_", show_default=True, help=help_text)
 
 
+def _audio_option(effect: str):
+    return click.option("--audio", "audio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="YAML of the model's audio config (clip_ms, frontend: as data.audio of a pipeline "
+                             f"config): {effect}")
+
+
 def _summary(manifest) -> str:
     mem, perf, ver = manifest.memory, manifest.performance, manifest.verification
     lines = [
@@ -70,9 +76,7 @@ def _audio_summary(audio, clock_hz: int) -> str:
 @click.option("--board-source", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="C file with your board's I/O (compile-only targets): replaces the weak stubs.")
 @_prefix_option("Prefix of the C names in the source package built beside the image (see `firmware export`).")
-@click.option("--audio", "audio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML of the model's audio config (clip_ms, frontend: as data.audio of a pipeline config): "
-                   "the firmware then takes raw int16 PCM and runs the audio frontend before the model.")
+@_audio_option("the firmware then takes raw int16 PCM and runs the audio frontend before the model.")
 @click.option("--audio-vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="With --audio: raw clips and expected outputs (the converter's audio_vectors.npz). "
                    "Default: synthetic clips through the TensorFlow op and the tflite-micro interpreter.")
@@ -117,22 +121,25 @@ def build(model_path, target, out_dir, vectors, num_vectors, board_source, prefi
                 "into one firmware.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory for the package folder <prefix>model/ and <prefix>model.tar.gz.")
+@_audio_option("the package then also holds the audio frontend and takes raw int16 PCM (<prefix>audio_run).")
 @signature_option
 @profiles_option
-def export(model_path, target, prefix, out_dir, signature, profiles_file):
+def export(model_path, target, prefix, out_dir, audio_file, signature, profiles_file):
     """Export your own int8 .tflite model as a C library to build into your own firmware.
 
     The package holds the model, its plan, the runtime kernels it needs, one header, CMakeLists.txt,
     a Makefile fragment and an Arduino library layout. The reference image is built (not verified)
     for the memory numbers in its README, so the target's toolchain must be installed.
     """
+    from tinyml.config import load_audio_config
     from tinyml.firmware.package import check_prefix, export_package
     from tinyml.profiles import get_profile
 
     check_prefix(prefix)
     profile = get_profile(target, user_profiles(profiles_file))
+    audio = load_audio_config(audio_file) if audio_file else None
     tflite = read_tflite(model_path, signature)
-    package, memory = export_package(tflite, profile, out_dir, prefix=prefix, source=str(model_path))
+    package, memory = export_package(tflite, profile, out_dir, prefix=prefix, source=str(model_path), audio=audio)
     click.echo(f"target {profile.name}: arena {memory.arena_bytes} B, model array {memory.model_array_bytes} B; "
                f"reference image flash {memory.flash_bytes} B, RAM {memory.ram_bytes} B")
     click.echo(f"wrote {package.folder}/ and {package.archive} (sha256 {package.sha256})")

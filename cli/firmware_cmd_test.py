@@ -122,6 +122,24 @@ def test_export_writes_the_package_and_refuses_a_bad_prefix(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+
+@needs_tools
+def test_export_audio_puts_the_frontend_in_the_package_or_names_the_mismatch(tmp_path):
+    """micro_speech takes 49 x 40 features: one 1 s clip at 8 kHz with 30 ms windows every 20 ms."""
+    (tmp_path / "audio.yaml").write_text("clip_ms: 1000\nfrontend: {sample_rate: 8000, upper_band_limit: 3900}\n")
+    args = ("firmware", "export", "--model", _model("micro_speech_quantized.tflite"), "--target", "cortex-m3",
+            "--prefix", "kws_", "--audio")
+    done = tinyml(*args, tmp_path / "audio.yaml", "-o", tmp_path / "pkg")
+    assert done.returncode == 0, done.stderr
+    package = tmp_path / "pkg" / "kws_model"
+    assert "int kws_audio_run(const int16_t *pcm);" in (package / "src" / "kws_model.h").read_text()
+    assert (package / "kernels" / "tml_frontend_tables.c").is_file() and (package / "src" / "kws_audio.c").is_file()
+
+    (tmp_path / "half.yaml").write_text("clip_ms: 500\nfrontend: {sample_rate: 8000, upper_band_limit: 3900}\n")
+    done = tinyml(*args, tmp_path / "half.yaml", "-o", tmp_path / "bad")
+    assert done.returncode == 2 and "gives 24 frames x 40 channels per clip" in done.stderr and "fix:" in done.stderr
+    assert not (tmp_path / "bad").exists()
+
 def test_pull_package_only_from_a_release(tmp_path):
     from tinyml.releases.store import ReleaseStore
 
