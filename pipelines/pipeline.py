@@ -275,6 +275,7 @@ def create_pipeline(
         evaluation=evaluator.outputs["evaluation"],
         profiles=user_profiles,
         audio=config.data.audio.model_dump_json() if config.data.audio else None,
+        package_prefix=config.firmware.prefix,
     ).with_id(node_ids.FIRMWARE_BUILDER)
     release_nodes = []
     if config.release:

@@ -105,3 +105,11 @@ def test_audio_config_reaches_the_firmware_builder(tmp_path):
     assert config.data.audio.frames == 49
     plain = _components(create_pipeline(load_config(), str(tmp_path), str(tmp_path)))
     assert plain["FirmwareBuilder"].exec_properties["audio"] is None
+
+
+def test_firmware_prefix_reaches_the_firmware_builder(tmp_path):
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["firmware"] = {"prefix": "kws_"}
+    config = parse_config(raw, source_dir=str(DEFAULT_CONFIG.parent))
+    builder = _components(create_pipeline(config, str(tmp_path), str(tmp_path)))["FirmwareBuilder"]
+    assert builder.exec_properties["package_prefix"] == "kws_"

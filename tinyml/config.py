@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tinyml import paths
 from tinyml.errors import TinymlError
+from tinyml.firmware.c_prefix import DEFAULT_PREFIX, prefix_problem
 
 DEFAULT_CONFIG = paths.EXAMPLES_DIR / "digits" / "config.yaml"
 BUNDLED_EXAMPLES = ("digits",)
@@ -212,6 +213,22 @@ class ReleaseConfig(_Strict):
         return v.rstrip("/")
 
 
+class FirmwareConfig(_Strict):
+    """The firmware the pipeline releases per target."""
+
+    # Starts every C name in the source package (<prefix>model.tar.gz: kws_ -> kws_invoke), so
+    # several models link into one firmware; as `tinyml firmware export --prefix`.
+    prefix: str = DEFAULT_PREFIX
+
+    @field_validator("prefix")
+    @classmethod
+    def _c_prefix(cls, v: str) -> str:
+        problem = prefix_problem(v)
+        if problem:
+            raise ValueError(f"{v!r} {problem[0]}; {problem[1]}")
+        return v
+
+
 class FrontendConfig(_Strict):
     """Audio features as TensorFlow's audio microfrontend op computes them (the op's attributes).
 
@@ -402,6 +419,7 @@ class PipelineConfig(_Strict):
     converter: ConverterConfig = ConverterConfig()
     release: ReleaseConfig | None = None
     targets: tuple[str, ...] = ("cortex-m4f",)
+    firmware: FirmwareConfig = FirmwareConfig()
     # A YAML file of your own target profiles (same fields as
     # firmware/profiles.yaml), added to the bundled ones or replacing those of
     # the same name. Relative paths resolve against the config's folder.

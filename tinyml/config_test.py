@@ -170,3 +170,14 @@ def test_a_profiles_option_replaces_the_configs_file(tmp_path):
     other.write_text(_TINY.replace("tiny-m0", "tiny-m3"))
     config = load_config(_with_profiles(tmp_path, _TINY, targets=["tiny-m3"]), profiles=other)
     assert list(config.user_profiles()) == ["tiny-m3"]
+
+
+def test_firmware_prefix_must_be_a_c_identifier():
+    assert load_config().firmware.prefix == "tinyml_"
+    raw = _raw()
+    raw["firmware"] = {"prefix": "kws_"}
+    assert parse_config(raw, source="my.yaml").firmware.prefix == "kws_"
+    for bad in ("9kws_", "kws-", "__kws"):
+        raw["firmware"] = {"prefix": bad}
+        message = _error(raw)
+        assert "field 'firmware.prefix'" in message and repr(bad) in message and "e.g. kws_" in message

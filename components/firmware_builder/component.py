@@ -45,6 +45,8 @@ class FirmwareBuilderSpec(types.ComponentSpec):
         # JSON of the model's AudioConfig (config.data.audio): the firmware then takes raw PCM, and the
         # converter's audio_vectors.npz clips are checked through the whole device.
         "audio": ExecutionParameter(type=str, optional=True),
+        # Prefix of the C names in each target's source package (config firmware.prefix); default tinyml_.
+        "package_prefix": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "tflite_model": ChannelParameter(type=TFLiteModel),
@@ -73,6 +75,7 @@ class FirmwareBuilder(base_component.BaseComponent):
         verification_timeout_s: int | None = None,
         profiles: str | None = None,
         audio: str | None = None,
+        package_prefix: str | None = None,
     ):
         super().__init__(spec=FirmwareBuilderSpec(
             tflite_model=tflite_model,
@@ -84,5 +87,6 @@ class FirmwareBuilder(base_component.BaseComponent):
             profiles=profiles,
             verification_timeout_s=verification_timeout_s,
             audio=audio,
+            package_prefix=package_prefix,
             firmware=types.Channel(type=Firmware),
         ))

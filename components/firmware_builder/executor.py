@@ -10,6 +10,7 @@ from tfx.types import artifact_utils
 
 from tinyml.artifact_properties import custom_property, is_blessed, spans
 from tinyml.errors import TinymlError
+from tinyml.firmware.c_prefix import DEFAULT_PREFIX
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.target_build import TestVectors, build_target
 from tinyml.profiles import get_profile, profiles_from_json
@@ -114,6 +115,7 @@ class Executor(base_executor.BaseExecutor):
                     tflite, get_profile(name, user_profiles), out_root / name, vectors=vectors,
                     metrics=metrics, lineage=lineage, timeout_s=timeout_s,
                     source=str(src / "model.tflite"),
+                    package_prefix=exec_properties.get("package_prefix") or DEFAULT_PREFIX,
                 )
                 report["released"].append(name)
             except TinymlError as e:

@@ -36,7 +36,8 @@ def converted(tmp_path_factory):
     return out
 
 
-def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None, evaluation=None, audio=None):
+def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None, evaluation=None, audio=None,
+         package_prefix=None):
     tflite = TFLiteModel()
     tflite.uri = str(src)
     blessing = standard_artifacts.ModelBlessing()
@@ -51,19 +52,20 @@ def _run(src: Path, tmp_path: Path, targets, *, blessed=1, blessed_targets=None,
         {"tflite_model": [tflite], "firmware_blessing": [blessing], "model": [model],
          "evaluation": [evaluation] if evaluation else []},
         {"firmware": [firmware]},
-        {"targets": json.dumps(targets), **({"audio": audio} if audio else {})},
+        {"targets": json.dumps(targets), **({"audio": audio} if audio else {}),
+         **({"package_prefix": package_prefix} if package_prefix else {})},
     )
     return firmware, Path(firmware.uri)
 
 
 def test_releases_verified_firmware_per_target(converted, tmp_path):
-    firmware, root = _run(converted, tmp_path, ["cortex-m3", "nrf52840"])
+    firmware, root = _run(converted, tmp_path, ["cortex-m3", "nrf52840"], package_prefix="digits_")
     assert json.loads(firmware.get_string_custom_property("targets")) == ["cortex-m3", "nrf52840"]
     for target in ("cortex-m3", "nrf52840"):
         files = sorted(p.name for p in (root / target).iterdir())
-        assert files == ["firmware.bin", "firmware.elf", "firmware.hex", "manifest.json", "tinyml_model.tar.gz"]
+        assert files == ["digits_model.tar.gz", "firmware.bin", "firmware.elf", "firmware.hex", "manifest.json"]
         manifest = read_manifest(root / target)
-        assert manifest.package.sha256 == sha256_file(root / target / "tinyml_model.tar.gz")
+        assert manifest.package.sha256 == sha256_file(root / target / "digits_model.tar.gz")
         assert manifest.target.name == target
         assert manifest.files["firmware.elf"].sha256 == sha256_file(root / target / "firmware.elf")
         assert manifest.lineage["model_artifact_id"] == 42

@@ -32,14 +32,13 @@ from typing import TYPE_CHECKING
 from tinyml.errors import TinymlError
 from tinyml.firmware import codegen, package_c, package_files
 from tinyml.firmware.build import TENSOR_INPUT, Image, build_model
+from tinyml.firmware.c_prefix import prefix_problem
 from tinyml.firmware.model_array import write_model_array
 from tinyml.profiles import Profile
 
 if TYPE_CHECKING:
     from tinyml.config import AudioConfig
 
-DEFAULT_PREFIX = "tinyml_"
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUOTED_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -71,12 +70,9 @@ class Package:
 
 def check_prefix(prefix: str) -> str:
     """The prefix when it makes valid, unreserved C names; else TinymlError naming it."""
-    if not _IDENTIFIER.fullmatch(prefix or ""):
-        raise TinymlError(f"--prefix {prefix!r} is not a C identifier: every exported name starts with it",
-                          fix="use letters, digits and underscores, not starting with a digit, e.g. --prefix kws_")
-    if prefix.startswith("__") or re.match(r"_[A-Z]", prefix):
-        raise TinymlError(f"--prefix {prefix!r} starts like the names C reserves for the compiler ('__', '_' + capital)",
-                          fix="start with a letter, e.g. --prefix kws_")
+    problem = prefix_problem(prefix)
+    if problem:
+        raise TinymlError(f"--prefix {prefix!r} {problem[0]}", fix=f"{problem[1]} (--prefix kws_)")
     return prefix
 
 

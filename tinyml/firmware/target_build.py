@@ -21,8 +21,9 @@ import numpy as np
 from tinyml.errors import TinymlError
 from tinyml.firmware import manifest as manifest_mod
 from tinyml.firmware.build import TENSOR_INPUT, AppInput, ModelBuild, build_model
+from tinyml.firmware.c_prefix import DEFAULT_PREFIX
 from tinyml.firmware.op_profile import profile_ops
-from tinyml.firmware.package import DEFAULT_PREFIX, ImageMemory, write_package
+from tinyml.firmware.package import ImageMemory, write_package
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.toolchain import find_toolchain
 from tinyml.firmware.verify import verify
