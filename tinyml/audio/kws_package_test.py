@@ -2,15 +2,15 @@
 the feature quantization and the model in one call of the package's API, built with CMake on the
 host (C99, -pedantic) beside a second audio package with another prefix; every output byte equal
 to the tflite-micro interpreter's on the TensorFlow op's features of the same clip."""
-import subprocess
 import textwrap
 
 import numpy as np
 import pytest
 
 from tinyml.audio import kws_firmware, kws_testing
-from tinyml.firmware import fixture_model
+from tinyml.firmware import fixture_model, qemu
 from tinyml.firmware.package import export_package
+from tinyml.firmware.package_testing import bare_metal_project, cmake_build, outside_project, run_cmd
 from tinyml.profiles import get_profile
 
 fixture_model.skip_without_tools()
@@ -71,12 +71,6 @@ int main(int argc, char **argv) {
 """
 
 
-def _cmd(args, **kw) -> subprocess.CompletedProcess:
-    done = subprocess.run(list(map(str, args)), capture_output=True, **kw)
-    assert done.returncode == 0, f"{' '.join(map(str, args))}:\n{done.stdout[-2000:]!r}\n{done.stderr[-2000:]!r}"
-    return done
-
-
 @pytest.fixture(scope="module")
 def kws(tmp_path_factory):
     return kws_testing.cached_kws_model(tmp_path_factory)
@@ -91,7 +85,7 @@ def clips(kws):
 
 @pytest.fixture(scope="module")
 def packages(kws, tmp_path_factory):
-    """Both prefixes, exported as `tinyml firmware export --audio` does (the same model twice)."""
+    """Both prefixes, exported for cortex-m4f as `tinyml firmware export --audio` does (the same model twice)."""
     root = tmp_path_factory.mktemp("audio-packages")
     return {p: export_package(kws.tflite, get_profile("cortex-m4f"), root, prefix=p, audio=AUDIO)[0]
             for p in PREFIXES}
@@ -101,17 +95,12 @@ def packages(kws, tmp_path_factory):
 def host_app(packages, tmp_path_factory):
     work = tmp_path_factory.mktemp("outside")
     (work / "main.c").write_text(MAIN)
-    subdirs = "".join(f"add_subdirectory({pkg.folder} {p}model)\n" for p, pkg in packages.items())
-    (work / "CMakeLists.txt").write_text(textwrap.dedent("""\
-        cmake_minimum_required(VERSION 3.13)
-        project(outside C)
+    (work / "CMakeLists.txt").write_text(outside_project(packages, textwrap.dedent("""\
         set(CMAKE_C_STANDARD 99)
-        """) + subdirs + textwrap.dedent("""\
         add_executable(app main.c)
         target_link_libraries(app PRIVATE kws_model hey_model)
-        """))
-    _cmd(["cmake", "-S", work, "-B", work / "build", "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -pedantic"])
-    _cmd(["cmake", "--build", work / "build", "-j", "2"])
+        """), languages="C"))
+    cmake_build(work, work / "build", "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -pedantic")
     return work / "build"
 
 
@@ -119,7 +108,7 @@ def host_app(packages, tmp_path_factory):
 def test_raw_clips_through_two_prefixed_audio_packages_match_tflm(host_app, clips, max_piece):
     expected = clips.outputs.tobytes()
     for k, _ in enumerate(PREFIXES):
-        got = _cmd([host_app / "app", k, max_piece], input=clips.samples.astype("<i2").tobytes()).stdout
+        got = run_cmd([host_app / "app", k, max_piece], input=clips.samples.astype("<i2").tobytes()).stdout
         differ = np.count_nonzero(np.frombuffer(got, np.int8) != clips.outputs.reshape(-1)) if len(got) == len(
             expected) else f"{len(got)} of {len(expected)} bytes"
         assert got == expected, f"{PREFIXES[k]}: {differ} output bytes differ"
@@ -127,7 +116,7 @@ def test_raw_clips_through_two_prefixed_audio_packages_match_tflm(host_app, clip
 
 def test_every_symbol_of_an_audio_package_carries_its_prefix(host_app):
     for p in PREFIXES:
-        symbols = _cmd(["nm", "-g", "--defined-only", host_app / f"{p}model" / f"lib{p}model.a"]).stdout.decode()
+        symbols = run_cmd(["nm", "-g", "--defined-only", host_app / f"{p}model" / f"lib{p}model.a"]).stdout.decode()
         names = [line.split()[-1] for line in symbols.splitlines() if len(line.split()) == 3]
         assert f"{p}audio_run" in names and f"{p}tml_frontend_feed" in names and f"{p}tml_fe_window" in names
         assert all(n.startswith(p) for n in names), [n for n in names if not n.startswith(p)]
@@ -141,3 +130,37 @@ def test_audio_package_holds_the_frontend_and_its_header_the_pcm_calls(packages)
     header = (folder / "src" / "kws_model.h").read_text()
     assert "int kws_audio_run(const int16_t *pcm);" in header
     assert "#define KWS_CLIP_SAMPLES 8000" in header and "#define KWS_FRAMES 49" in header
+
+
+# A user's bare-metal app: PCM clips from the board, the package's one call, output bytes to the board.
+BOARD_APP = """\
+#include "board.h"
+#include "kws_model.h"
+
+static int16_t clip[KWS_CLIP_SAMPLES];
+
+int main(void) {
+  board_init();
+  if (kws_init() != 0) board_halt(2);
+  while (board_read_input((int8_t *)clip, sizeof clip)) {
+    if (kws_audio_run(clip) != 0) board_halt(1);
+    board_write_output(kws_output(), KWS_OUTPUT_BYTES);
+  }
+  board_halt(0);
+}
+"""
+
+
+@pytest.mark.qemu
+def test_audio_package_in_a_bare_metal_app_on_cortex_m4f_matches_tflm_in_qemu(packages, clips, tmp_path):
+    profile = get_profile("cortex-m4f")
+    project = tmp_path / "outside"
+    project.mkdir()
+    (project / "app.c").write_text(BOARD_APP)
+    build_dir = bare_metal_project(project, profile, {"kws_": packages["kws_"]},
+                                   {"app": (["app.c"], ["kws_model"], False)})
+    few = slice(0, 12)  # each clip is ~1.6 M instructions in the emulator
+    (tmp_path / "in.bin").write_bytes(clips.samples[few].astype("<i2").tobytes())
+    done = qemu.run_elf(build_dir / "app.elf", profile, args=("in.bin", "out.bin"), cwd=tmp_path, timeout_s=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.bin").read_bytes() == clips.outputs[few].tobytes()

@@ -8,8 +8,6 @@ Model A is micro_speech from ../shared/models (the project's small CNN where
 that is absent), model B a small CNN ending in DEQUANTIZE (float output)."""
 from __future__ import annotations
 
-import os
-import subprocess
 import tarfile
 import textwrap
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from tinyml.errors import TinymlError
 from tinyml.firmware import build, fixture_model, multi_model, qemu
 from tinyml.firmware.package import check_prefix, export_package
+from tinyml.firmware.package_testing import bare_metal_project, cmake_build, outside_project, run_cmd
 from tinyml.firmware.target_build import build_target, reference_vectors
 from tinyml.profiles import get_profile
 from tinyml.tflite.testing import SHARED_MODELS_DIR, small_cnn
@@ -30,15 +29,6 @@ PREFIXES = ("kws_", "vis_")
 TARGETS = ("cortex-m4f", "cortex-m3")
 
 
-def _cmd(args, cwd=None, **kw) -> subprocess.CompletedProcess:
-    done = subprocess.run(list(map(str, args)), cwd=cwd, capture_output=True, **kw)
-    assert done.returncode == 0, f"{' '.join(map(str, args))}:\n{done.stdout!r}\n{done.stderr!r}"
-    return done
-
-
-def _cmake_build(project: Path, build_dir: Path, *configure_args, env=None) -> None:
-    _cmd(["cmake", "-S", project, "-B", build_dir, *configure_args], env=env)
-    _cmd(["cmake", "--build", build_dir, "-j", "2"])
 
 
 @pytest.fixture(scope="module")
@@ -112,11 +102,6 @@ int main(int argc, char **argv) {
 """
 
 
-def _outside_project(packages: dict, body: str) -> str:
-    subdirs = "".join(f"add_subdirectory({pkg.folder} {p}model)\n" for p, pkg in packages.items())
-    return f"cmake_minimum_required(VERSION 3.13)\nproject(outside C CXX)\n{subdirs}{body}"
-
-
 def _quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """TFLite's input quantization: round half away from zero, add the zero point, saturate."""
     v = x.astype(np.float32) / np.float32(scale)
@@ -128,7 +113,7 @@ def test_host_cmake_build_matches_tflm_with_the_header_as_cpp17(packages, models
     project = tmp_path / "outside"
     project.mkdir()
     (project / "main.cpp").write_text(HOST_MAIN)
-    (project / "CMakeLists.txt").write_text(_outside_project(pkgs, textwrap.dedent("""\
+    (project / "CMakeLists.txt").write_text(outside_project(pkgs, textwrap.dedent("""\
         set(CMAKE_CXX_STANDARD 17)
         set(CMAKE_CXX_STANDARD_REQUIRED ON)
         add_executable(app main.cpp)
@@ -136,15 +121,15 @@ def test_host_cmake_build_matches_tflm_with_the_header_as_cpp17(packages, models
         target_link_libraries(app PRIVATE kws_model vis_model)
         """)))
     build_dir = tmp_path / "build"
-    _cmake_build(project, build_dir, "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -pedantic")
+    cmake_build(project, build_dir, "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -pedantic")
     app = build_dir / "app"
 
     for k, p in enumerate(PREFIXES):
         v = vectors[p]
-        got = _cmd([app, k, "r"], input=v.inputs.tobytes()).stdout
+        got = run_cmd([app, k, "r"], input=v.inputs.tobytes()).stdout
         assert got == v.outputs.tobytes(), f"{p}: {np.count_nonzero(np.frombuffer(got, np.uint8) != np.frombuffer(v.outputs.tobytes(), np.uint8))} bytes differ"
         # Every symbol the library defines carries its prefix: nothing left to clash.
-        symbols = _cmd(["nm", "-g", "--defined-only", build_dir / f"{p}model" / f"lib{p}model.a"]).stdout.decode()
+        symbols = run_cmd(["nm", "-g", "--defined-only", build_dir / f"{p}model" / f"lib{p}model.a"]).stdout.decode()
         names = [line.split()[-1] for line in symbols.splitlines() if len(line.split()) == 3]
         assert names and all(n.startswith(p) for n in names), names
 
@@ -157,7 +142,7 @@ def test_host_cmake_build_matches_tflm_with_the_header_as_cpp17(packages, models
     (scale_in,), (zp_in,) = inp.quantization.scales, inp.quantization.zero_points
     (scale_out,), (zp_out,) = out.quantization.scales, out.quantization.zero_points
     real = np.random.default_rng(0).uniform(-20, 30, size=(4, *inp.shape[1:])).astype(np.float32)
-    got = np.frombuffer(_cmd([app, 0, "f"], input=real.tobytes()).stdout, np.float32)
+    got = np.frombuffer(run_cmd([app, 0, "f"], input=real.tobytes()).stdout, np.float32)
     expected_q = tflm_outputs(models["kws_"], _quantize(real, scale_in, zp_in))
     expected = ((expected_q.astype(np.float32) - zp_out) * np.float32(scale_out)).reshape(-1)
     np.testing.assert_array_equal(got, expected)
@@ -186,9 +171,9 @@ def test_makefile_fragment_builds_as_c99_with_a_caller_given_arena(packages, vec
         "CFLAGS = -std=c99 -O1 -Wall -Wextra -Werror -pedantic $(KWS_MODEL_CFLAGS) $(VIS_MODEL_CFLAGS) "
         "-DVIS_EXTERNAL_ARENA=1\n"
         "app: main.c $(KWS_MODEL_SRCS) $(VIS_MODEL_SRCS)\n\t$(CC) $(CFLAGS) -o $@ $^\n")
-    _cmd(["make", "-s", "app"], cwd=tmp_path)
+    run_cmd(["make", "-s", "app"], cwd=tmp_path)
     v = vectors["vis_"]
-    assert _cmd([tmp_path / "app"], input=v.inputs.tobytes()).stdout == v.outputs.tobytes()
+    assert run_cmd([tmp_path / "app"], input=v.inputs.tobytes()).stdout == v.outputs.tobytes()
 
 
 # A user's bare-metal app: reads inputs from the board, runs the model, writes outputs (as firmware/app/main.c).
@@ -228,31 +213,12 @@ def arm_build(request, packages, vectors, tmp_path_factory):
     (project / "adapters.c").write_text("#include <string.h>\n#include \"kws_model.h\"\n#include \"vis_model.h\"\n\n"
                                         + "".join(_adapter(k, p) for k, p in enumerate(PREFIXES)))
     (project / "app.c").write_text(BOARD_APP)
-    # The harness embeds its vectors, so it gets the emulated board's whole memory; the app the part's.
-    for name, memory in (("harness", build.MemoryRegions(profile.memory.flash_origin, qemu.board_memory(profile).flash_bytes,
-                                                         profile.memory.ram_origin, qemu.board_memory(profile).ram_bytes,
-                                                         profile.stack_bytes)),
-                         ("app", build.MemoryRegions.of_profile(profile))):
-        (project / f"{name}_ld").mkdir()
-        (project / f"{name}_ld" / "memory.ld").write_text(memory.linker_script())
-    board = " ".join(str(s) for s in build.board_sources(profile))
-    includes = " ".join(str(d) for d in build.target_include_dirs(profile, work))
-    link = f"-nostartfiles --specs=nano.specs -T {build.COMMON_DIR / 'sections.ld'}"
-    (project / "CMakeLists.txt").write_text(_outside_project(pkgs, textwrap.dedent(f"""\
-        add_executable(harness.elf harness.c adapters.c {board})
-        target_include_directories(harness.elf PRIVATE {includes})
-        target_link_libraries(harness.elf PRIVATE kws_model vis_model)
-        target_link_options(harness.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/harness_ld)
-        add_executable(app.elf app.c {board})
-        target_include_directories(app.elf PRIVATE {includes})
-        target_link_libraries(app.elf PRIVATE kws_model)
-        target_link_options(app.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/app_ld)
-        """)))
-    toolchain_file = pkgs["kws_"].folder / f"toolchain-{profile.name}.cmake"
-    # CFLAGS add to the toolchain file's core flags (a -DCMAKE_C_FLAGS would replace them).
-    _cmake_build(project, work / "build", f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}",
-                 env={**os.environ, "CFLAGS": "-Wall -Wextra -Werror"})
-    return profile, work / "build", cases
+    build_dir = bare_metal_project(project, profile, pkgs, {
+        # The harness embeds its vectors, so it gets the emulated board's whole memory; the app the part's.
+        "harness": (["harness.c", "adapters.c"], ["kws_model", "vis_model"], True),
+        "app": (["app.c"], ["kws_model"], False),
+    })
+    return profile, build_dir, cases
 
 
 def test_two_prefixed_packages_in_one_bare_metal_binary_match_tflm_in_qemu(arm_build):
