@@ -296,5 +296,5 @@ def build_audio_target(
             return audio_record(audio, built, app_in, profile, run, audio_vectors, evaluator_accuracy)
 
         return target_build.build_target(tflite, profile, out_dir, vectors=vectors, app_input=app_in,
-                                         audio_check=check, audio=audio, timeout_s=timeout_s, source=source,
+                                         audio_check=check, package_audio=audio, timeout_s=timeout_s, source=source,
                                          **build_options)

@@ -5,6 +5,8 @@ a tiny CNN, full int8) is built as audio firmware for a core with DSP
 instructions and one without; ~100 real clips plus silence, full-scale
 clipping and DC offsets go through the whole device.
 """
+import tarfile
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,8 @@ def test_compile_only_target_reports_sizes_without_verification(kws, tmp_path):
     audio = manifest.audio
     assert audio.verification is None and audio.frontend.instructions is None and audio.latency_ms_per_second is None
     assert audio.frontend.flash_bytes > 0 and audio.frontend.ram_bytes > 1000 and audio.model.flash_bytes > 0
+    # The released C library takes raw PCM too: the frontend and the one-call entry are in it.
+    with tarfile.open(tmp_path / "fw" / manifest.package.archive) as tar:
+        names = set(tar.getnames())
+    assert {"tinyml_model/src/tinyml_audio.c", "tinyml_model/kernels/tml_frontend_tables.c",
+            "tinyml_model/kernels/kws.c"} <= names

@@ -190,7 +190,8 @@ def audio_source(prefix: str, digest: str) -> str:
             f'#include "../kernels/kws.h"\n#include "{p}model.h"\n\n'
             f"int {p}audio_run(const int16_t *pcm) {{ return tml_kws_run(pcm); }}\n\n"
             f"void {p}audio_begin(void) {{ tml_kws_begin(); }}\n\n"
-            f"uint32_t {p}audio_feed(const int16_t *samples, size_t count) {{ return tml_kws_feed(samples, count); }}\n")
+            f"uint32_t {p}audio_feed(const int16_t *samples, size_t count) {{\n"
+            "  return tml_kws_feed(samples, count);\n}\n")
 
 
 def tflm_model_data(tflite: bytes, digest: str) -> tuple[str, str]:

@@ -119,7 +119,7 @@ def build_target(
     package_prefix: str = DEFAULT_PREFIX,
     app_input: AppInput = TENSOR_INPUT,
     audio_check: Callable[[ModelBuild, Path], dict] | None = None,
-    audio: "AudioConfig | None" = None,
+    package_audio: "AudioConfig | None" = None,
 ) -> manifest_mod.FirmwareManifest:
     """Build, check and package the firmware for one target; returns its manifest.
 
@@ -128,8 +128,8 @@ def build_target(
     once the model has passed the generator's checks (op set, int8).
     Audio firmware (tinyml.audio.kws_firmware) passes its `app_input` and an
     `audio_check`: run after the tensor-level verification, it checks the whole
-    device (raw clips in) and returns the manifest's `audio` record; its `audio`
-    config puts the frontend into the source package too.
+    device (raw clips in) and returns the manifest's `audio` record; with
+    `package_audio` (its config) the source package holds the frontend too.
     """
     toolchain = find_toolchain()
     with tempfile.TemporaryDirectory(prefix=f"tinyml-{profile.name}-") as tmp:
@@ -171,7 +171,7 @@ def build_target(
         # The same model as a C library for the user's own firmware: only its archive is released,
         # so a target folder holds files its manifest lists and nothing else.
         package = write_package(tflite, profile, work / "package", prefix=package_prefix,
-                                memory=ImageMemory.of_image(built.app), source=source, audio=audio)
+                                memory=ImageMemory.of_image(built.app), source=source, audio=package_audio)
         files.append(shutil.copy2(package.archive, staging / package.archive.name))
         manifest = manifest_mod.build_manifest(
             profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
