@@ -47,12 +47,14 @@ lock:
 	@[ -x $(UV) ] || { echo "run 'make install' first"; exit 1; }
 	$(UV) pip compile -q --python $(PY) --python-version 3.10 requirements.in -o requirements.lock
 
+# --dist loadfile: a module's tests share one worker, so a module fixture (one pipeline run, one
+# firmware build) runs once, not once per worker.
 test: install
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 # Everything but the end-to-end runs marked slow.
 test-fast: install
-	$(VENV)/bin/pytest -n 2 -m "not slow"
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not slow"
 
 run: install
 	$(VENV)/bin/tinyml run

@@ -131,6 +131,7 @@ def export(model_path, target, prefix, out_dir, audio_file, signature, profiles_
     a Makefile fragment and an Arduino library layout. The reference image is built (not verified)
     for the memory numbers in its README, so the target's toolchain must be installed.
     """
+    from tinyml.audio import kws_firmware
     from tinyml.config import load_audio_config
     from tinyml.firmware.package import check_prefix, export_package
     from tinyml.profiles import get_profile
@@ -139,7 +140,8 @@ def export(model_path, target, prefix, out_dir, audio_file, signature, profiles_
     profile = get_profile(target, user_profiles(profiles_file))
     audio = load_audio_config(audio_file) if audio_file else None
     tflite = read_tflite(model_path, signature)
-    package, memory = export_package(tflite, profile, out_dir, prefix=prefix, source=str(model_path), audio=audio)
+    packaging = kws_firmware.packaging(tflite, audio, str(model_path)) if audio else None
+    package, memory = export_package(tflite, profile, out_dir, prefix=prefix, source=str(model_path), audio=packaging)
     click.echo(f"target {profile.name}: arena {memory.arena_bytes} B, model array {memory.model_array_bytes} B; "
                f"reference image flash {memory.flash_bytes} B, RAM {memory.ram_bytes} B")
     click.echo(f"wrote {package.folder}/ and {package.archive} (sha256 {package.sha256})")

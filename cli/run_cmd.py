@@ -165,7 +165,8 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
     from cli.run_log import output_to
     from tinyml.runs.layout import RunsLayout, new_run_id
 
-    console = Console(stderr=True)
+    # Progress lines whole, never broken at 80 columns (a long runs root would split a line in CI logs).
+    console = Console(stderr=True, soft_wrap=True)
     config = load_config(config_path, profiles=profiles_file)
     for name in overridden(config.user_profiles()):
         console.print(f"target profile '{name}' from {config.profiles_file()} replaces the bundled one")
@@ -176,7 +177,7 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
     run_id = new_run_id()
     log = None if verbose else layout.run_log(config.name, run_id)
     with contextlib.nullcontext(sys.stderr) if verbose else output_to(log) as terminal:
-        console = Console(file=terminal)
+        console = Console(file=terminal, soft_wrap=True)
         if not console.is_terminal:
             console.print("loading TensorFlow and TFX...")
         with console.status("loading TensorFlow and TFX..."):

@@ -298,7 +298,7 @@ def test_skewed_group_split_stops_at_the_data_gate_with_the_numbers(tmp_path):
 
 @pytest.fixture(scope="module")
 def browser_downloads(tmp_path_factory):
-    from tests.browser import chromium, missing_browser
+    from browser_support import chromium, missing_browser
 
     if missing_browser():
         pytest.fail(missing_browser())
@@ -308,7 +308,7 @@ def browser_downloads(tmp_path_factory):
 
 
 def test_report_html_is_readable_in_a_real_browser_at_laptop_and_phone_width(first_run, browser_downloads):
-    from tests.browser import PHONE, fits_width, keep, screenshot, visible
+    from browser_support import PHONE, fits_width, keep, screenshot, visible
 
     tmp, _, root, report, stdout = first_run
     driver, _ = browser_downloads
@@ -338,7 +338,7 @@ def test_report_html_is_readable_in_a_real_browser_at_laptop_and_phone_width(fir
 def test_ui_lists_runs_links_reports_and_downloads_verified_firmware(first_run, browser_downloads, tmp_path):
     from selenium.webdriver.common.by import By
 
-    from tests.browser import LAPTOP, keep, screenshot, tinyml_ui, visible, wait_for_download
+    from browser_support import LAPTOP, keep, screenshot, tinyml_ui, visible, wait_for_download
 
     tmp, _, root, report, _ = first_run
     driver, downloads = browser_downloads

@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tinyml import paths
+from tinyml.c_prefix import DEFAULT_PREFIX, prefix_problem
 from tinyml.errors import TinymlError
-from tinyml.firmware.c_prefix import DEFAULT_PREFIX, prefix_problem
 
 DEFAULT_CONFIG = paths.EXAMPLES_DIR / "digits" / "config.yaml"
 BUNDLED_EXAMPLES = ("digits",)

@@ -9,8 +9,8 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from tinyml.artifact_properties import custom_property, is_blessed, spans
+from tinyml.c_prefix import DEFAULT_PREFIX
 from tinyml.errors import TinymlError
-from tinyml.firmware.c_prefix import DEFAULT_PREFIX
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.target_build import TestVectors, build_target
 from tinyml.profiles import get_profile, profiles_from_json

@@ -27,6 +27,7 @@ from tinyml.errors import TinymlError
 from tinyml.firmware import qemu, target_build, verify
 from tinyml.firmware.build import APP_DIR, AppInput, Image, ModelBuild, ObjectSet
 from tinyml.firmware.manifest import FirmwareManifest, estimated_latency_ms
+from tinyml.firmware.package import AudioPackaging
 from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
 from tinyml.tflite.quantization import quantize_values
@@ -136,6 +137,11 @@ def app_input(tflite: bytes, audio: AudioConfig, gen_dir: Path, source: str = "m
     )
     return AppInput((*frontend_sources, FEATURE_QUANT_SOURCE, table, KWS_SOURCE), (host.INCLUDE_DIR, gen_dir),
                     AUDIO_APP_SOURCE)
+
+
+def packaging(tflite: bytes, audio: AudioConfig, source: str = "model.tflite") -> AudioPackaging:
+    """This model's audio firmware sources, for its source package (tinyml.firmware.package)."""
+    return AudioPackaging(audio, lambda gen_dir: app_input(tflite, audio, gen_dir, source))
 
 
 def run_host(tflite: bytes, audio: AudioConfig, samples: np.ndarray, work_dir: Path, *,
@@ -296,5 +302,5 @@ def build_audio_target(
             return audio_record(audio, built, app_in, profile, run, audio_vectors, evaluator_accuracy)
 
         return target_build.build_target(tflite, profile, out_dir, vectors=vectors, app_input=app_in,
-                                         audio_check=check, package_audio=audio, timeout_s=timeout_s, source=source,
+                                         audio_check=check, package_audio=packaging(tflite, audio, source), timeout_s=timeout_s, source=source,
                                          **build_options)

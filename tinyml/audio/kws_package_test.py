@@ -87,7 +87,8 @@ def clips(kws):
 def packages(kws, tmp_path_factory):
     """Both prefixes, exported for cortex-m4f as `tinyml firmware export --audio` does (the same model twice)."""
     root = tmp_path_factory.mktemp("audio-packages")
-    return {p: export_package(kws.tflite, get_profile("cortex-m4f"), root, prefix=p, audio=AUDIO)[0]
+    return {p: export_package(kws.tflite, get_profile("cortex-m4f"), root, prefix=p,
+                             audio=kws_firmware.packaging(kws.tflite, AUDIO))[0]
             for p in PREFIXES}
 
 

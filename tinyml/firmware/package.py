@@ -27,12 +27,12 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from tinyml.c_prefix import prefix_problem
 from tinyml.errors import TinymlError
 from tinyml.firmware import codegen, package_c, package_files
-from tinyml.firmware.build import TENSOR_INPUT, Image, build_model
-from tinyml.firmware.c_prefix import prefix_problem
+from tinyml.firmware.build import TENSOR_INPUT, AppInput, Image, build_model
 from tinyml.firmware.model_array import write_model_array
 from tinyml.profiles import Profile
 
@@ -40,6 +40,16 @@ if TYPE_CHECKING:
     from tinyml.config import AudioConfig
 
 _QUOTED_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+@dataclass(frozen=True)
+class AudioPackaging:
+    """What an audio model adds to its package: the config (the header's constants) and the maker of
+    the audio firmware's C sources in a folder (tinyml.audio.kws_firmware.packaging: the audio layer
+    sits above this one, so it hands its code down instead of being imported here)."""
+
+    config: AudioConfig
+    sources: Callable[[Path], AppInput]
 
 
 @dataclass(frozen=True)
@@ -126,19 +136,17 @@ def archive_folder(folder: Path) -> Path:
     return archive
 
 
-def _audio_sources(tflite: bytes, audio: "AudioConfig", prefix: str, planned: codegen.PlannedModel,
-                   gen_dir: Path, source: str) -> tuple[list[Path], tuple[Path, ...]]:
-    """The audio firmware's C sources for this model (tinyml.audio.kws_firmware.app_input) and their
-    include folders, plus a model_plan.h that points the KWS code at the package's own API."""
-    from tinyml.audio import kws_firmware
-
-    app_in = kws_firmware.app_input(tflite, audio, gen_dir, source)
+def _audio_sources(audio: AudioPackaging, prefix: str, planned: codegen.PlannedModel,
+                   gen_dir: Path) -> tuple[list[Path], tuple[Path, ...]]:
+    """The audio firmware's C sources for this model and their include folders, plus a model_plan.h
+    that points the KWS code at the package's own API."""
+    app_in = audio.sources(gen_dir)
     (gen_dir / "model_plan.h").write_text(package_c.kws_plan_shim(prefix, planned))
     return list(app_in.sources), app_in.include_dirs
 
 
 def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str, memory: ImageMemory,
-                  source: str = "model.tflite", audio: "AudioConfig | None" = None) -> Package:
+                  source: str = "model.tflite", audio: AudioPackaging | None = None) -> Package:
     """Write `<out_dir>/<prefix>model/` and its .tar.gz; an existing package of that name is replaced.
     With `audio`, the package also takes raw PCM: the frontend for that config runs before the model."""
     check_prefix(prefix)
@@ -152,8 +160,7 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
     kernels.mkdir()
     runtime = _runtime_files(planned)
     with tempfile.TemporaryDirectory(prefix="tinyml-package-audio-") as gen_dir:
-        audio_files, include_dirs = (_audio_sources(tflite, audio, prefix, planned, Path(gen_dir), source)
-                                     if audio else ([], ()))
+        audio_files, include_dirs = _audio_sources(audio, prefix, planned, Path(gen_dir)) if audio else ([], ())
         runtime += audio_files
         _copy_runtime(runtime, kernels, include_dirs)
     digest = planned.digest
@@ -164,7 +171,8 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
         wrapper = src / f"{prefix}rt_{path.stem}.c"
         wrapper.write_text(package_c.wrapper_source(prefix, f"kernels/{path.name}", digest))
         wrappers.append(wrapper)
-    (src / f"{prefix}model.h").write_text(package_c.public_header(prefix, planned, profile.name, audio))
+    header = package_c.public_header(prefix, planned, profile.name, audio.config if audio else None)
+    (src / f"{prefix}model.h").write_text(header)
     (src / f"{prefix}model.c").write_text(package_c.plan_source(prefix, planned))
     if audio:
         wrappers.append(src / f"{prefix}audio.c")
@@ -182,17 +190,13 @@ def write_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str
 
 
 def export_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: str,
-                   source: str = "model.tflite", audio: "AudioConfig | None" = None) -> tuple[Package, ImageMemory]:
+                   source: str = "model.tflite", audio: AudioPackaging | None = None) -> tuple[Package, ImageMemory]:
     """The package for a bring-your-own model: the reference image is built (not verified) for the
     README's memory numbers and the target's budget check, so the target's toolchain is needed.
     With `audio`, that image is the audio firmware (frontend included) and so is the package."""
     check_prefix(prefix)
     with tempfile.TemporaryDirectory(prefix=f"tinyml-export-{profile.name}-") as tmp:
-        app_input = TENSOR_INPUT
-        if audio:
-            from tinyml.audio import kws_firmware
-
-            app_input = kws_firmware.app_input(tflite, audio, Path(tmp) / "audio", source)
+        app_input = audio.sources(Path(tmp) / "audio") if audio else TENSOR_INPUT
         memory = ImageMemory.of_image(build_model(tflite, profile, Path(tmp), source=source,
                                                   app_input=app_input).app)
     return (write_package(tflite, profile, out_dir, prefix=prefix, memory=memory, source=source, audio=audio),

@@ -14,24 +14,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 
+from tinyml.c_prefix import DEFAULT_PREFIX
 from tinyml.errors import TinymlError
 from tinyml.firmware import manifest as manifest_mod
 from tinyml.firmware.build import TENSOR_INPUT, AppInput, ModelBuild, build_model
-from tinyml.firmware.c_prefix import DEFAULT_PREFIX
 from tinyml.firmware.op_profile import profile_ops
-from tinyml.firmware.package import ImageMemory, write_package
+from tinyml.firmware.package import AudioPackaging, ImageMemory, write_package
 from tinyml.firmware.qemu import DEFAULT_TIMEOUT_S
 from tinyml.firmware.toolchain import find_toolchain
 from tinyml.firmware.verify import verify
 from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
-
-if TYPE_CHECKING:
-    from tinyml.config import AudioConfig
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +116,7 @@ def build_target(
     package_prefix: str = DEFAULT_PREFIX,
     app_input: AppInput = TENSOR_INPUT,
     audio_check: Callable[[ModelBuild, Path], dict] | None = None,
-    package_audio: "AudioConfig | None" = None,
+    package_audio: AudioPackaging | None = None,
 ) -> manifest_mod.FirmwareManifest:
     """Build, check and package the firmware for one target; returns its manifest.
 
@@ -129,7 +126,7 @@ def build_target(
     Audio firmware (tinyml.audio.kws_firmware) passes its `app_input` and an
     `audio_check`: run after the tensor-level verification, it checks the whole
     device (raw clips in) and returns the manifest's `audio` record; with
-    `package_audio` (its config) the source package holds the frontend too.
+    `package_audio` (its config and sources) the source package holds the frontend too.
     """
     toolchain = find_toolchain()
     with tempfile.TemporaryDirectory(prefix=f"tinyml-{profile.name}-") as tmp:
