@@ -310,10 +310,10 @@ def browser_downloads(tmp_path_factory):
 def test_report_html_is_readable_in_a_real_browser_at_laptop_and_phone_width(first_run, browser_downloads):
     from browser_support import PHONE, fits_width, keep, screenshot, visible
 
-    tmp, _, root, report, stdout = first_run
+    tmp, _, root, report, result = first_run
     driver, _ = browser_downloads
     page = root / "reports" / PIPELINE / report["run_id"] / "report.html"
-    assert f"open the report: {page.as_uri()}" in stdout.replace("\n", "")
+    assert f"open the report: {page.as_uri()}" in result.stdout.replace("\n", "")
     driver.get(page.as_uri())
     assert "blessed" in visible(driver, "#verdict")[0].text
     rows = [r.text for r in visible(driver, "#slice-metrics tr")]
@@ -350,7 +350,7 @@ def test_ui_lists_runs_links_reports_and_downloads_verified_firmware(first_run, 
         keep(screenshot(driver, tmp / "runs.png", full_page=False))
         driver.find_element(By.LINK_TEXT, report["run_id"]).click()
         assert driver.current_url == f"{url}/runs/{PIPELINE}/{report['run_id']}"
-        visible(driver, "#device details summary")[0].click()
+        visible(driver, "#device details.files summary")[0].click()
         visible(driver, "a[href$='/cortex-m4f/firmware.bin']")[0].click()
         got = wait_for_download(downloads, "firmware.bin")
         manifest = read_manifest(Path(report["firmware"]["cortex-m4f"]["directory"]))
