@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tinyml import node_ids
 from tinyml.errors import TinymlError
-from tinyml.file_names import CONVERSION_REPORT_FILE, DRIFT_FILE, SPLIT_CHECK_FILE
+from tinyml.file_names import CONVERSION_REPORT_FILE, DRIFT_FILE
 from tinyml.firmware.manifest import FirmwareManifest, read_manifest
 from tinyml.runs.layout import RunsLayout
 
@@ -32,12 +32,16 @@ class RunPage:
     summary: dict
     statistics: dict[str, DataStats] = field(default_factory=dict)  # split -> stats
     anomalies: dict[str, list[str]] = field(default_factory=dict)  # split -> anomaly lines
-    split_check: dict | None = None
     drift: dict | None = None  # the DriftGate's distances per feature (drift.json), when it compared spans
     conversion: dict | None = None
     manifests: dict[str, FirmwareManifest] = field(default_factory=dict)
     artifacts: dict[str, int] = field(default_factory=dict)  # "Component.output" -> ML Metadata artifact id
     missing: list[str] = field(default_factory=list)  # what the run made and is gone, with where it was
+
+    @property
+    def split_check(self) -> dict | None:
+        """The DataGate's split check, as the run's summary.json already holds it (read once, by the run report)."""
+        return self.summary.get("split_check")
 
     @property
     def directory(self) -> Path:
@@ -134,9 +138,6 @@ def _read_data(page: RunPage, outputs: dict[tuple[str, str], str]) -> None:
         page.anomalies[split_dir.name.removeprefix("Split-")] = [
             f"{name}: {info.short_description} ({info.description})" for name, info in sorted(found.anomaly_info.items())
         ]
-    gate = outputs.get((node_ids.DATA_GATE, "report"))
-    if gate and (Path(gate) / SPLIT_CHECK_FILE).is_file():
-        page.split_check = json.loads((Path(gate) / SPLIT_CHECK_FILE).read_text())
     baseline = outputs.get((node_ids.DRIFT_GATE, "baseline"))
     if baseline and (Path(baseline) / DRIFT_FILE).is_file():
         page.drift = json.loads((Path(baseline) / DRIFT_FILE).read_text())
