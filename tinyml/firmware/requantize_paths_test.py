@@ -3,7 +3,7 @@
 The optimized conv, depthwise and fully connected kernels requantize with one
 SMMLAR when every accumulator stays below 2^30 and every channel shifts right,
 and fall back to the general formula otherwise. The code generator decides
-which from the weights and biases (the fast_requant field, prepare.py); the
+which from the weights and biases (the fast_requant field, prepare/conv.py); the
 tests check its decision on edited models, including biases right at and one
 past the bound, and run every model with the flag forced to 0 too; the activation range is applied once per pixel; the conv kernel has
 its own copy for 3x3 single-channel windows; average pooling sums four
@@ -218,7 +218,7 @@ def test_cases_reach_both_requantization_paths(built):
 def test_fast_requant_flag_at_its_limits(bound, shifts, expected):
     """Channel 1's bound is |bias| + sum |w| * 255 (input offsets -127 and 128, from zero points 127
     and -128, give the widest x + offset)."""
-    from tinyml.firmware.prepare import accumulator_bounds, fast_requant
+    from tinyml.firmware.prepare.conv import accumulator_bounds, fast_requant
 
     weights = np.array([[1, -2, 3], [127, -128, 5]], dtype=np.int8)
     for offset in (-127, 128):
@@ -236,11 +236,11 @@ FORCED_GENERAL = ["conv1x3x3_odd", "conv1x3x3_stride2_valid", "conv_pointwise_bi
 @pytest.fixture(scope="module")
 def forced_general(built, tmp_path_factory):
     """Models the fast path would take, generated with fast_requant forced to 0."""
-    from tinyml.firmware import prepare
+    from tinyml.firmware.prepare import conv
 
     cases = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(prepare, "fast_requant", lambda *a, **k: False)
+        mp.setattr(conv, "fast_requant", lambda *a, **k: False)
         for name in FORCED_GENERAL:
             tflite, _, _, inputs, expected = built(name)
             assert all(call.fields["fast_requant"] == "0" for call in _emitted(tflite))

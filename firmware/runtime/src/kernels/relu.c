@@ -1,7 +1,7 @@
 /* RELU and RELU6 (standalone, not fused into a conv), int8 as TFLM computes them.
  * RELU requantizes to the output's scale, then clamps at the output's zero;
  * TFLM's RELU6 only clamps the input between its own zero and six, so its
- * emitter passes an identity requantization (tinyml/firmware/prepare.py). */
+ * emitter passes an identity requantization (tinyml/firmware/prepare/activations.py). */
 #include "tml_fixedpoint.h"
 #include "tml_kernels.h"
 

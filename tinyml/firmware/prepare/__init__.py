@@ -1,0 +1,48 @@
+"""Host side of each runtime operator: the const parameter struct the generated
+plan passes to the kernel tml_<op> (firmware/runtime/src/kernels/<op>.c, or its
+optimized twin of the same name in src/optimized/).
+
+One emitter per operator, grouped by kind in this package's modules. An emitter
+reads the op's tensors and options, computes what TFLite's Prepare step would
+(multipliers, shifts, paddings, activation ranges) and returns the C
+initializer. Anything the runtime cannot run exactly as TFLM does raises
+TinymlError naming the op.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from tinyml.firmware.prepare.activations import dequantize, logistic, quantize, relu, softmax, tanh
+from tinyml.firmware.prepare.context import EmitContext, KernelCall
+from tinyml.firmware.prepare.conv import conv_2d, depthwise_conv_2d, fully_connected
+from tinyml.firmware.prepare.elementwise import add, mul
+from tinyml.firmware.prepare.pooling import average_pool_2d, max_pool_2d
+from tinyml.firmware.prepare.reduce import mean
+from tinyml.firmware.prepare.shape import concatenation, pad, reshape
+from tinyml.tflite.model import Operator
+
+__all__ = ["EMITTERS", "EmitContext", "KernelCall"]
+
+EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
+    "CONV_2D": conv_2d,
+    "DEPTHWISE_CONV_2D": depthwise_conv_2d,
+    "FULLY_CONNECTED": fully_connected,
+    "AVERAGE_POOL_2D": average_pool_2d,
+    "MAX_POOL_2D": max_pool_2d,
+    "RESHAPE": reshape,
+    # Both only change the shape, so they are reshapes in the plan (aliased, usually no copy).
+    "SQUEEZE": reshape,
+    "EXPAND_DIMS": reshape,
+    "SOFTMAX": softmax,
+    "ADD": add,
+    "MUL": mul,
+    "PAD": pad,
+    "MEAN": mean,
+    "CONCATENATION": concatenation,
+    "QUANTIZE": quantize,
+    "DEQUANTIZE": dequantize,
+    "LOGISTIC": logistic,
+    "TANH": tanh,
+    "RELU": relu,
+    "RELU6": relu,
+}

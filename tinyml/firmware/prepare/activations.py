@@ -1,0 +1,82 @@
+"""SOFTMAX, LOGISTIC, TANH, standalone RELU/RELU6, and the (de)quantization operators."""
+from __future__ import annotations
+
+import numpy as np
+
+from tinyml.firmware import fixed_point as qz
+from tinyml.firmware.prepare.context import KernelCall, fail, qparams, require_int8
+
+
+def softmax(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    if qparams(out) != (1 / 256, -128):
+        raise fail(op, ctx, f"int8 softmax output must have scale 1/256 and zero point -128, got {qparams(out)}")
+    mult, shift, diff_min = qz.softmax_params(op.options.get("beta", 1.0), qparams(inp)[0])
+    depth = inp.shape[-1]
+    return KernelCall("tml_softmax", "tml_softmax_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]),
+        "rows": str(inp.num_elements // depth), "depth": str(depth),
+        "input_multiplier": str(mult), "input_left_shift": str(shift), "diff_min": str(diff_min)})
+
+
+def _requantize_fields(op, ctx, in_q: tuple[float, int], out_q: tuple[float, int]) -> dict[str, str]:
+    """An int8 -> int8 element-wise op's pointers, size and requantization from in_q to out_q."""
+    require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    (s_in, z_in), (s_out, z_out) = in_q, out_q
+    m, s = qz.quantize_multiplier(s_in / s_out)
+    return {"input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]),
+            "size": str(ctx.tensor(op.inputs[0]).num_elements),
+            "input_zero_point": str(z_in), "output_zero_point": str(z_out), "multiplier": str(m), "shift": str(s)}
+
+
+def quantize(op, ctx):
+    fields = _requantize_fields(op, ctx, qparams(ctx.tensor(op.inputs[0])), qparams(ctx.tensor(op.outputs[0])))
+    return KernelCall("tml_quantize", "tml_quantize_params", fields)
+
+
+def relu(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if op.opcode == "RELU":
+        fields = _requantize_fields(op, ctx, qparams(inp), qparams(out))
+        lo, hi = qz.activation_range("RELU", *qparams(out))
+    else:
+        # TFLM's int8 RELU6 clamps in the input's quantization and ignores the output's.
+        fields = _requantize_fields(op, ctx, qparams(inp), qparams(inp))
+        lo, hi = qz.activation_range("RELU6", *qparams(inp))
+    return KernelCall("tml_relu", "tml_relu_params", {**fields, "act_min": str(lo), "act_max": str(hi)})
+
+
+def dequantize(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    require_int8(op, ctx, op.inputs[0])
+    if out.dtype != "float32":
+        raise fail(op, ctx, f"DEQUANTIZE output '{out.name}' is {out.dtype}, the runtime produces float32")
+    if len(inp.quantization.scales) != 1:
+        raise fail(op, ctx, "per-channel DEQUANTIZE is not supported")
+    scale, zero_point = qparams(inp)
+    return KernelCall("tml_dequantize", "tml_dequantize_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": f"(float *)(void *){ctx.pointer(op.outputs[0])}",
+        "size": str(inp.num_elements), "zero_point": str(zero_point),
+        # A hexadecimal float literal is the float32 scale exactly.
+        "scale": float.hex(float(np.float32(scale))) + "f"})
+
+
+def _sigmoid_like(op, ctx, name: str, output_q: tuple[float, int]) -> KernelCall:
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    if qparams(out) != output_q:
+        raise fail(op, ctx, f"int8 {op.opcode} output must have scale {output_q[0]} and zero point {output_q[1]}")
+    multiplier, shift, radius = qz.q4_input_params(qparams(inp)[0])
+    return KernelCall(f"tml_{name}", "tml_sigmoid_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]), "size": str(inp.num_elements),
+        "input_zero_point": str(qparams(inp)[1]), "input_multiplier": str(multiplier),
+        "input_left_shift": str(shift), "input_range_radius": str(radius)})
+
+
+def logistic(op, ctx):
+    return _sigmoid_like(op, ctx, "logistic", (1 / 256, -128))
+
+
+def tanh(op, ctx):
+    return _sigmoid_like(op, ctx, "tanh", (1 / 128, 0))

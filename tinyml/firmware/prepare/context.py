@@ -1,0 +1,94 @@
+"""What every operator's emitter shares: the kernel call it returns, the context it asks
+about tensors, and the checks and C spellings all of them use."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tinyml.errors import TinymlError
+from tinyml.firmware import fixed_point as qz
+from tinyml.tflite.model import Operator, Tensor
+
+
+@dataclass
+class KernelCall:
+    function: str  # C kernel, e.g. "tml_conv_2d"
+    struct: str  # its parameter struct type
+    fields: dict[str, str]  # designated initializers; "@suffix" names one of `arrays`
+    arrays: list[tuple[str, str, list[int]]] = field(default_factory=list)  # (suffix, ctype, values)
+
+
+class EmitContext:
+    """What an emitter may ask about the model: tensors and where they live."""
+
+    def __init__(self, model, plan, *, data_symbol: str = "tml_model_data", arena_symbol: str = "tml_arena"):
+        self.model = model
+        self.plan = plan
+        # A source package names both after its prefix, so several link together.
+        self.data_symbol = data_symbol
+        self.arena_symbol = arena_symbol
+
+    def tensor(self, index: int) -> Tensor:
+        return self.model.tensors[index]
+
+    def pointer(self, index: int, ctype: str = "int8_t") -> str:
+        if index < 0:
+            return "NULL"
+        t = self.model.tensors[index]
+        if t.is_constant:
+            if ctype == "int32_t" and t.buffer_offset % 4:
+                raise TinymlError(f"int32 tensor {index} '{t.name}' is not 4-byte aligned in the model file",
+                                  fix="re-export the model with tf.lite.TFLiteConverter (it aligns buffers)")
+            return f"(const {ctype} *)({self.data_symbol} + {t.buffer_offset})"
+        return f"({self.arena_symbol} + {self.plan.offsets[index]})"
+
+
+def fail(op: Operator, ctx: EmitContext, what: str) -> TinymlError:
+    return TinymlError(
+        f"op {op.index} ({op.opcode}, output '{ctx.tensor(op.outputs[0]).name}'): {what}",
+        fix="the runtime implements the int8 TFLite semantics only; re-convert with full int8 quantization",
+    )
+
+
+def qparams(t: Tensor) -> tuple[float, int]:
+    return t.quantization.scales[0], t.quantization.zero_points[0]
+
+
+def require_int8(op: Operator, ctx: EmitContext, *indices: int) -> None:
+    for i in indices:
+        t = ctx.tensor(i)
+        if t.dtype != "int8" or t.quantization is None:
+            raise fail(op, ctx, f"tensor '{t.name}' is {t.dtype}{'' if t.quantization else ' (unquantized)'}, "
+                                 "the runtime needs int8")
+
+
+def nhwc(t: Tensor) -> tuple[int, int, int, int]:
+    if len(t.shape) != 4:
+        raise TinymlError(f"tensor '{t.name}' has shape {t.shape}, expected 4-D NHWC")
+    return t.shape
+
+
+def activation(op: Operator, ctx: EmitContext, out: Tensor) -> dict[str, str]:
+    act = op.options.get("fused_activation_function", "NONE")
+    scale, zp = qparams(out)
+    try:
+        lo, hi = qz.activation_range(act, scale, zp)
+    except ValueError as e:
+        raise fail(op, ctx, str(e)) from None
+    return {"act_min": str(lo), "act_max": str(hi)}
+
+
+def pad4(shape: tuple[int, ...], op, ctx) -> list[int]:
+    if len(shape) > 4:
+        raise fail(op, ctx, f"tensors of rank {len(shape)} are not supported (at most 4)")
+    return [1] * (4 - len(shape)) + list(shape)
+
+
+def c_list(values) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def const_ints(op, ctx, index: int, what: str) -> list[int]:
+    t = ctx.tensor(index)
+    if not t.is_constant or t.dtype not in ("int32", "int64"):
+        raise fail(op, ctx, f"{what} must be a constant int32 tensor")
+    return [int(v) for v in t.array().reshape(-1)]
