@@ -25,13 +25,16 @@ OPTIMIZED_KERNELS_DIR = RUNTIME_DIR / "src" / "optimized"
 
 
 # Model input/output types the firmware handles, and their element sizes.
-IO_DTYPE_SIZES = {"int8": 1, "float32": 4}
+IO_DTYPE_SIZES = {"int8": 1, "int16": 2, "int32": 4, "float32": 4}
+# Quantized types a model's input and output may have (float32 only as the output of a final DEQUANTIZE).
+INPUT_DTYPES = ("int8", "int16")
+OUTPUT_DTYPES = ("int8", "int16", "int32")
 
 
 @dataclass(frozen=True)
 class TensorInfo:
     shape: tuple[int, ...]
-    dtype: str  # "int8", or "float32" for the output of a final DEQUANTIZE
+    dtype: str  # "int8" or "int16" (input); "int8", "int16", "int32", or "float32" after a final DEQUANTIZE
     scale: float | None  # None for float32
     zero_point: int | None
 
@@ -97,13 +100,15 @@ def _check_model(model: TfliteModel, source: str) -> None:
     output = model.tensors[model.outputs[0]]
     producer = next((op.opcode for op in model.operators if model.outputs[0] in op.outputs), None)
     if output.dtype == "float32" and producer == "DEQUANTIZE":
-        checked = [("input", model.tensors[model.inputs[0]])]  # the emitter checks DEQUANTIZE's int8 input
+        checked = [("input", model.tensors[model.inputs[0]], INPUT_DTYPES)]  # DEQUANTIZE's emitter checks its input
     else:
-        checked = [("input", model.tensors[model.inputs[0]]), ("output", output)]
-    for role, t in checked:
-        if t.dtype != "int8" or t.quantization is None:
+        checked = [("input", model.tensors[model.inputs[0]], INPUT_DTYPES), ("output", output, OUTPUT_DTYPES)]
+    for role, t, allowed in checked:
+        if t.dtype not in allowed or t.quantization is None:
             raise TinymlError(
-                f"{source} is not a full int8 model: its {role} tensor '{t.name}' is {t.dtype}",
+                f"{source} is not a quantized integer model: its {role} tensor '{t.name}' is {t.dtype}"
+                f"{'' if t.quantization else ' (unquantized)'}, the firmware takes a quantized "
+                f"{' or '.join(allowed)} {role}",
                 fix="convert with a representative dataset, supported_ops=[TFLITE_BUILTINS_INT8] and "
                     "inference_input_type = inference_output_type = tf.int8",
             )
@@ -119,7 +124,28 @@ def _tensor_info(model: TfliteModel, index: int) -> TensorInfo:
 def _io_comment(role: str, t: TensorInfo) -> str:
     if t.dtype == "float32":
         return f"{role} {list(t.shape)} float32"
-    return f"{role} {list(t.shape)} int8 scale {t.scale!r} zero point {t.zero_point}"
+    return f"{role} {list(t.shape)} {t.dtype} scale {t.scale!r} zero point {t.zero_point}"
+
+
+def state_resets(model: TfliteModel, plan: MemoryPlan, arena: str) -> str:
+    """C statements that give every variable tensor (state kept across runs, e.g. SVDF's) the value
+    TFLM gives it when it allocates or resets the model: an int8 tensor its zero point, others 0."""
+    lines = []
+    for i in sorted(plan.offsets):
+        t = model.tensors[i]
+        if t.is_variable:
+            fill = t.quantization.zero_points[0] if t.dtype == "int8" and t.quantization else 0
+            lines.append(f"  memset({arena} + {plan.offsets[i]}, {fill}, {t.nbytes});\n")
+    return "".join(lines)
+
+
+def _reset_source(model: TfliteModel, plan: MemoryPlan) -> tuple[str, str]:
+    """tml_model_reset, and the check with which tml_model_run resets the state before its first run."""
+    resets = state_resets(model, plan, "tml_arena")
+    if not resets:
+        return "void tml_model_reset(void) {}\n\n", ""
+    return (f"static int tml_state_ready;\n\nvoid tml_model_reset(void) {{\n{resets}  tml_state_ready = 1;\n}}\n\n",
+            "  if (!tml_state_ready) {\n    tml_model_reset();\n  }\n")
 
 
 def _c_array(name: str, ctype: str, values: list) -> str:
@@ -155,7 +181,9 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
     ]
     parts.append(f"int8_t *tml_model_input(void) {{ return tml_arena + {in_off}; }}\n\n")
     parts.append(f"const int8_t *tml_model_output(void) {{ return tml_arena + {out_off}; }}\n\n")
-    parts.append("int tml_model_run(void) {\n")
+    reset, first_run = _reset_source(model, plan)
+    parts.append(reset)
+    parts.append("int tml_model_run(void) {\n" + first_run)
     for k, call in enumerate(calls):
         parts.append(f"  TML_OP({k}, {call.function}(&op{k}));\n")
     parts.append("  return 0;\n}\n\n")
@@ -176,8 +204,11 @@ def _plan_header(inp: TensorInfo, out: TensorInfo, arena_bytes: int, digest: str
         f"/* {_io_comment('input', inp)}; {_io_comment('output', out)} */\n"
         f"#define TML_INPUT_BYTES  {inp.nbytes}\n"
         f"#define TML_OUTPUT_BYTES {out.nbytes}\n"
-        "/* 1: the output holds float32 values (a final DEQUANTIZE), 0: int8. */\n"
+        "/* 1: the output holds float32 values (a final DEQUANTIZE), 0: integers of\n"
+        " * TML_OUTPUT_ELEMENT_BYTES each (int8, int16 or int32). */\n"
         f"#define TML_OUTPUT_FLOAT {int(out.dtype == 'float32')}\n"
+        f"#define TML_INPUT_ELEMENT_BYTES {IO_DTYPE_SIZES[inp.dtype]}\n"
+        f"#define TML_OUTPUT_ELEMENT_BYTES {IO_DTYPE_SIZES[out.dtype]}\n"
         f"#define TML_ARENA_BYTES  {max(arena_bytes, 1)}\n\n"
         "/* Zero-copy use: write TML_INPUT_BYTES at tml_model_input(), call tml_model_run()\n"
         " * (0 = ok), read TML_OUTPUT_BYTES at tml_model_output(). Both point into the\n"
@@ -185,7 +216,10 @@ def _plan_header(inp: TensorInfo, out: TensorInfo, arena_bytes: int, digest: str
         " * the input (the plan reuses, even overlaps, consumed tensors): write it before each run. */\n"
         "int8_t *tml_model_input(void);\n"
         "const int8_t *tml_model_output(void);\n"
-        "int tml_model_run(void);\n\n"
+        "int tml_model_run(void);\n"
+        "/* Resets the model's state (variable tensors, e.g. SVDF's history) to its initial value; the first\n"
+        " * run does so by itself. Stateless models have nothing to reset. */\n"
+        "void tml_model_reset(void);\n\n"
         "/* Copies input in, runs every op, copies the output's TML_OUTPUT_BYTES bytes out; 0 = ok. */\n"
         "int tml_model_invoke(const int8_t *input, int8_t *output);\n\n"
         "#endif /* TML_MODEL_PLAN_H_ */\n"

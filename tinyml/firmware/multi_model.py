@@ -20,7 +20,8 @@ from tinyml.firmware import build, codegen, qemu
 from tinyml.profiles import Profile
 
 # The names a generated plan exports; renamed per model so several can link together.
-_EXPORTED = ("tml_model_invoke", "tml_model_run", "tml_model_input", "tml_model_output", "tml_model_data", "tml_model_data_len", "tml_arena")
+_EXPORTED = ("tml_model_invoke", "tml_model_run", "tml_model_reset", "tml_model_input", "tml_model_output",
+             "tml_model_data", "tml_model_data_len", "tml_arena")
 _RESULT = re.compile(r"^TML_MODEL (\d+) vectors=(\d+) mismatched_bytes=(\d+) failed_invokes=(\d+)$", re.M)
 
 
@@ -28,7 +29,7 @@ _RESULT = re.compile(r"^TML_MODEL (\d+) vectors=(\d+) mismatched_bytes=(\d+) fai
 class ModelCase:
     name: str
     generated: codegen.GeneratedModel | None  # None when the test builds the model otherwise (a source package)
-    inputs: np.ndarray  # int8 [N, *input_shape]
+    inputs: np.ndarray  # [N, *input_shape] of the input's type (int8 or int16)
     expected: np.ndarray  # [N, *output_shape], the reference interpreter's outputs
 
 
@@ -52,7 +53,7 @@ def harness_source(cases: list[ModelCase]) -> str:
         n, in_bytes = len(case.inputs), case.inputs[0].nbytes
         out_bytes = case.expected[0].nbytes
         parts.append(f"int tml_model_invoke_{k}(const int8_t *input, int8_t *output);\n")
-        parts.append(f"static const int8_t in_{k}[] = {{{_c_bytes(case.inputs.astype(np.int8))}}};\n")
+        parts.append(f"static const int8_t in_{k}[] = {{{_c_bytes(case.inputs)}}};\n")
         parts.append(f"static const int8_t ref_{k}[] = {{{_c_bytes(case.expected)}}};\n")
         rows.append(f"  {{tml_model_invoke_{k}, in_{k}, ref_{k}, {n}u, {in_bytes}u, {out_bytes}u}},\n")
     max_out = max(c.expected[0].nbytes for c in cases)

@@ -55,6 +55,10 @@ def op_macs(model: TfliteModel, op: Operator) -> int:
         return out.num_elements * kh * kw
     if op.opcode == "FULLY_CONNECTED":
         return out.num_elements * model.tensors[op.inputs[1]].shape[-1]
+    if op.opcode == "SVDF":  # the feature matmul and the time weights, per batch and filter
+        batches, input_size = model.tensors[op.inputs[0]].shape
+        filters, memory = model.tensors[op.inputs[2]].shape
+        return batches * filters * (input_size + memory)
     return 0
 
 

@@ -37,8 +37,8 @@ RELEASED_FILES = ("firmware.elf", "firmware.bin", "firmware.hex")
 
 @dataclass(frozen=True)
 class TestVectors:
-    inputs: np.ndarray  # int8 [N, *input_shape]
-    outputs: np.ndarray  # [N, *output_shape], the tflite-micro interpreter's: int8, or float32 after DEQUANTIZE
+    inputs: np.ndarray  # [N, *input_shape] of the input's type (int8 or int16); in order, for a model with state
+    outputs: np.ndarray  # [N, *output_shape], the tflite-micro interpreter's, of the output's type
     source: str  # where they came from, for the manifest
 
     @classmethod
@@ -49,14 +49,15 @@ class TestVectors:
         except (OSError, ValueError, KeyError) as e:
             raise TinymlError(
                 f"cannot read test vectors {path}: {e}",
-                fix="give an .npz file with int8 arrays 'inputs' [N, *input_shape] and 'outputs' [N, *output_shape]",
+                fix="give an .npz file with arrays 'inputs' [N, *input_shape] and 'outputs' [N, *output_shape]",
             ) from e
-        for name, arr, allowed in (("inputs", inputs, (np.int8,)), ("outputs", outputs, (np.int8, np.float32))):
+        for name, arr, allowed in (("inputs", inputs, (np.int8, np.int16)),
+                                   ("outputs", outputs, (np.int8, np.int16, np.int32, np.float32))):
             if arr.dtype not in allowed:
                 raise TinymlError(f"{path}: array '{name}' is {arr.dtype}, expected "
                                   + " or ".join(np.dtype(t).name for t in allowed),
-                                  fix="store the raw tensors the model consumes and produces (int8; "
-                                      "float32 outputs for a model ending in DEQUANTIZE)")
+                                  fix="store the raw tensors the model consumes and produces, of its input's and "
+                                      "output's types (int8, int16, int32; float32 after a final DEQUANTIZE)")
         return cls(inputs, outputs, str(path))
 
     def check_against(self, input_bytes: int, output_bytes: int) -> None:
@@ -72,7 +73,8 @@ class TestVectors:
 
 
 def tflm_outputs(tflite: bytes, inputs: np.ndarray) -> np.ndarray:
-    """The tflite-micro interpreter's outputs [N, *output_shape] for int8 inputs [N, ...]."""
+    """The tflite-micro interpreter's outputs [N, *output_shape] for inputs [N, ...] of the model's input
+    type, run in order through one interpreter (a model with state carries it from one to the next)."""
     from tflite_micro.python.tflite_micro import runtime
 
     from tinyml.tflite.memory_plan import plan_memory
@@ -85,18 +87,20 @@ def tflm_outputs(tflite: bytes, inputs: np.ndarray) -> np.ndarray:
     interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=arena)
     outputs = []
     for x in inputs:
-        interpreter.set_input(np.asarray(x, np.int8).reshape(inp.shape), 0)
+        interpreter.set_input(np.asarray(x, np.dtype(inp.dtype)).reshape(inp.shape), 0)
         interpreter.invoke()
         outputs.append(np.array(interpreter.get_output(0), dtype=np.dtype(out.dtype)).reshape(out.shape))
     return np.stack(outputs)
 
 
 def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVectors:
-    """Random int8 inputs and the tflite-micro interpreter's outputs for them."""
+    """Random inputs (over the input type's range) and the tflite-micro interpreter's outputs for them."""
     from tinyml.tflite.model import read_model
 
     inp = read_model(tflite).input_tensors()[0]
-    inputs = np.random.default_rng(seed).integers(-128, 128, size=(count, *inp.shape), dtype=np.int8)
+    info = np.iinfo(np.dtype(inp.dtype))
+    inputs = np.random.default_rng(seed).integers(info.min, info.max + 1, size=(count, *inp.shape),
+                                                  dtype=np.dtype(inp.dtype))
     return TestVectors(inputs, tflm_outputs(tflite, inputs),
                        f"{count} random inputs through the tflite-micro interpreter")
 
@@ -148,7 +152,8 @@ def build_target(
             vectors.check_against(gen.input.nbytes, gen.output.nbytes)
             inputs = vectors.inputs.reshape(len(vectors.inputs), -1)
             outputs = vectors.outputs.reshape(len(vectors.outputs), -1)
-            result = verify(built.objects, built.app, inputs, outputs, work, timeout_s=timeout_s)
+            stateful = any(t.is_variable for t in read_model(tflite, source=source).tensors)
+            result = verify(built.objects, built.app, inputs, outputs, work, timeout_s=timeout_s, stateful=stateful)
             verification = {**result.as_dict(), "reference": vectors.source}
             if not result.passed:
                 raise TinymlError(

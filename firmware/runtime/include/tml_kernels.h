@@ -68,11 +68,16 @@ typedef struct {
   int32_t bytes;
 } tml_reshape_params;
 
+/* Element types of the tensors some kernels take in more than one width. */
+typedef enum { TML_INT8 = 1, TML_INT16 = 2, TML_INT32 = 4 } tml_int_type;
+
+/* int8 input; output int8 (scale 1/256, zero point -128) or int16 (zero point -32768). */
 typedef struct {
   const int8_t *input;
-  int8_t *output;
+  void *output;
   int32_t rows, depth;
   int32_t input_multiplier, input_left_shift, diff_min;
+  tml_int_type output_type; /* TML_INT8 or TML_INT16 */
 } tml_softmax_params;
 
 /* Two-input elementwise ops broadcast in up to 4-D: for each output dim, the
@@ -123,10 +128,12 @@ typedef struct {
   int32_t num_inputs, outer;
 } tml_concatenation_params;
 
+/* QUANTIZE between integer types (int8/int16 in; int8/int16/int32 out). */
 typedef struct {
-  const int8_t *input;
-  int8_t *output;
+  const void *input;
+  void *output;
   int32_t size, input_zero_point, output_zero_point, multiplier, shift;
+  tml_int_type input_type, output_type;
 } tml_quantize_params;
 
 /* RELU and RELU6 as standalone ops: requantize, then clamp to [act_min, act_max]. */
@@ -175,5 +182,29 @@ void tml_relu(const tml_relu_params *p);
 void tml_dequantize(const tml_dequantize_params *p);
 void tml_logistic(const tml_sigmoid_params *p);
 void tml_tanh(const tml_sigmoid_params *p);
+
+/* ---- SVDF ---- */
+
+/* SVDF, int8 input and output, its state (a variable tensor: it persists
+ * across invokes) and time weights both int8 or both int16. Per invoke the
+ * state of each filter shifts one step into the past, the newest step is the
+ * feature matmul (requantized by multiplier_1/shift_1 into the state's
+ * quantization), then each filter's history is weighed by its time weights,
+ * the `rank` filters of a unit summed with its bias and requantized
+ * (multiplier_2/shift_2) to the output. */
+typedef struct {
+  const int8_t *input;
+  const int8_t *weights_feature; /* [filters, input_size] */
+  const void *weights_time;      /* [filters, memory], state_type */
+  const int32_t *bias;           /* [units] */
+  void *state;                   /* [batches, filters, memory], state_type */
+  int8_t *output;                /* [batches, units] */
+  int32_t batches, input_size, filters, rank, memory;
+  int32_t input_zero_point, state_zero_point, output_zero_point;
+  int32_t multiplier_1, shift_1, multiplier_2, shift_2;
+  tml_int_type state_type; /* TML_INT8 or TML_INT16 */
+} tml_svdf_params;
+
+void tml_svdf(const tml_svdf_params *p);
 
 #endif /* TML_KERNELS_H_ */

@@ -19,6 +19,7 @@ from tinyml.firmware.prepare.elementwise import add, mul
 from tinyml.firmware.prepare.pooling import average_pool_2d, max_pool_2d
 from tinyml.firmware.prepare.reduce import mean
 from tinyml.firmware.prepare.shape import concatenation, pad, reshape
+from tinyml.firmware.prepare.svdf import svdf
 from tinyml.tflite.model import Operator
 
 __all__ = ["EMITTERS", "EmitContext", "KernelCall"]
@@ -45,4 +46,5 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     "TANH": tanh,
     "RELU": relu,
     "RELU6": relu,
+    "SVDF": svdf,
 }

@@ -4,25 +4,36 @@ from __future__ import annotations
 import numpy as np
 
 from tinyml.firmware import fixed_point as qz
-from tinyml.firmware.prepare.context import KernelCall, fail, qparams, require_int8
+from tinyml.firmware.prepare.context import INT_TYPES, KernelCall, fail, qparams, require_int8
 
 
 def softmax(op, ctx):
     inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
-    require_int8(op, ctx, op.inputs[0], op.outputs[0])
-    if qparams(out) != (1 / 256, -128):
-        raise fail(op, ctx, f"int8 softmax output must have scale 1/256 and zero point -128, got {qparams(out)}")
+    require_int8(op, ctx, op.inputs[0])
+    if out.dtype == "int16" and out.quantization is not None:
+        # TFLM checks only the zero point of an int16 output; its scale does not enter the kernel.
+        if qparams(out)[1] != -32768:
+            raise fail(op, ctx, f"int16 softmax output must have zero point -32768, got {qparams(out)[1]}")
+    else:
+        require_int8(op, ctx, op.outputs[0])
+        if qparams(out) != (1 / 256, -128):
+            raise fail(op, ctx, f"int8 softmax output must have scale 1/256 and zero point -128, got {qparams(out)}")
     mult, shift, diff_min = qz.softmax_params(op.options.get("beta", 1.0), qparams(inp)[0])
     depth = inp.shape[-1]
     return KernelCall("tml_softmax", "tml_softmax_params", {
         "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]),
         "rows": str(inp.num_elements // depth), "depth": str(depth),
-        "input_multiplier": str(mult), "input_left_shift": str(shift), "diff_min": str(diff_min)})
+        "input_multiplier": str(mult), "input_left_shift": str(shift), "diff_min": str(diff_min),
+        "output_type": INT_TYPES[out.dtype]})
 
 
 def _requantize_fields(op, ctx, in_q: tuple[float, int], out_q: tuple[float, int]) -> dict[str, str]:
     """An int8 -> int8 element-wise op's pointers, size and requantization from in_q to out_q."""
     require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    return _requantization(op, ctx, in_q, out_q)
+
+
+def _requantization(op, ctx, in_q: tuple[float, int], out_q: tuple[float, int]) -> dict[str, str]:
     (s_in, z_in), (s_out, z_out) = in_q, out_q
     m, s = qz.quantize_multiplier(s_in / s_out)
     return {"input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]),
@@ -30,9 +41,19 @@ def _requantize_fields(op, ctx, in_q: tuple[float, int], out_q: tuple[float, int
             "input_zero_point": str(z_in), "output_zero_point": str(z_out), "multiplier": str(m), "shift": str(s)}
 
 
+# QUANTIZE's integer conversions TFLM implements (input type -> output types).
+_QUANTIZE_TYPES = {"int8": ("int8", "int16", "int32"), "int16": ("int8", "int16", "int32")}
+
+
 def quantize(op, ctx):
-    fields = _requantize_fields(op, ctx, qparams(ctx.tensor(op.inputs[0])), qparams(ctx.tensor(op.outputs[0])))
-    return KernelCall("tml_quantize", "tml_quantize_params", fields)
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if out.dtype not in _QUANTIZE_TYPES.get(inp.dtype, ()) or inp.quantization is None \
+            or out.quantization is None:
+        raise fail(op, ctx, f"QUANTIZE from {inp.dtype} to {out.dtype} is not supported (quantized int8 or int16 "
+                            "in; int8, int16 or int32 out)")
+    fields = _requantization(op, ctx, qparams(inp), qparams(out))
+    return KernelCall("tml_quantize", "tml_quantize_params",
+                      {**fields, "input_type": INT_TYPES[inp.dtype], "output_type": INT_TYPES[out.dtype]})
 
 
 def relu(op, ctx):

@@ -35,11 +35,16 @@ class EmitContext:
             return "NULL"
         t = self.model.tensors[index]
         if t.is_constant:
-            if ctype == "int32_t" and t.buffer_offset % 4:
-                raise TinymlError(f"int32 tensor {index} '{t.name}' is not 4-byte aligned in the model file",
+            align = {"int16_t": 2, "int32_t": 4}.get(ctype, 1)
+            if t.buffer_offset % align:
+                raise TinymlError(f"{t.dtype} tensor {index} '{t.name}' is not {align}-byte aligned in the model file",
                                   fix="re-export the model with tf.lite.TFLiteConverter (it aligns buffers)")
             return f"(const {ctype} *)({self.data_symbol} + {t.buffer_offset})"
         return f"({self.arena_symbol} + {self.plan.offsets[index]})"
+
+
+# C names of the integer element types kernels take in several widths (tml_int_type).
+INT_TYPES = {"int8": "TML_INT8", "int16": "TML_INT16", "int32": "TML_INT32"}
 
 
 def fail(op: Operator, ctx: EmitContext, what: str) -> TinymlError:
