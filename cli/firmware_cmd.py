@@ -169,12 +169,13 @@ def _build_audio(tflite, profile, out_dir, audio_file, vectors_file, num_clips, 
 @firmware.command(epilog=epilog("firmware run"))
 @click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Raw bytes of input tensor 0 (row-major int8); several inputs back to back run one by one. "
+              help="Raw bytes of input tensor 0 (row-major, of its type: int8 or int16 little-endian); several "
+                   "inputs back to back run one by one, in order (a model with state carries it from one to the next). "
                    "For audio firmware: a 16-bit mono WAV clip at the model's sample rate (or raw PCM with --raw), "
                    "padded or cropped to the model's clip length.")
 @click.option("--raw", is_flag=True, help="Audio firmware: the input is headerless int16 little-endian mono PCM.")
 @click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the raw bytes of output tensor 0 (one per input).")
+              help="Where to write the raw bytes of output tensor 0, of its type (one per input).")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds before a run counts as hung.")
 @profiles_option
@@ -197,8 +198,9 @@ def run(firmware_dir, input_path, raw, output_path, timeout_s, profiles_file):
         if not data or len(data) % input_bytes:
             raise TinymlError(
                 f"{input_path} has {len(data)} bytes; the model's input tensor "
-                f"{manifest.io.input.shape} takes {input_bytes} bytes (int8) per inference",
-                fix=f"write a multiple of {input_bytes} raw int8 bytes (e.g. numpy: x.astype(np.int8).tofile(path))",
+                f"{manifest.io.input.shape} takes {input_bytes} bytes ({manifest.io.input.dtype}) per inference",
+                fix=f"write a multiple of {input_bytes} raw bytes (e.g. numpy: "
+                    f"x.astype(np.{manifest.io.input.dtype}).tofile(path))",
             )
         what = f"{len(data) // input_bytes} inference(s)"
     out, classes = _run_in_qemu(elf, profile, data, timeout_s)

@@ -17,6 +17,7 @@ from tinyml.gcs_testing import storage_emulator, upload_folder
 from tinyml.firmware.manifest_testing import firmware_folder
 from tinyml.kubeflow.client import TOKEN_ENV, KfpClient, PipelinePackage
 from tinyml.kubeflow.client_testing import FakeKfp, write_package
+from tinyml.tflite.writer_testing import one_op_model
 
 
 def _tools_missing() -> bool:
@@ -71,11 +72,11 @@ def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
 @pytest.mark.qemu
 @needs_tools
 def test_unsupported_op_is_named(tmp_path):
-    done = tinyml("firmware", "build", "--model", _model("keyword_scrambled_8bit.tflite"),
-                  "--target", "cortex-m3", "-o", tmp_path / "fw")
+    (tmp_path / "lstm.tflite").write_bytes(one_op_model("UNIDIRECTIONAL_SEQUENCE_LSTM"))
+    done = tinyml("firmware", "build", "--model", tmp_path / "lstm.tflite", "--target", "cortex-m3", "-o", tmp_path / "fw")
     assert done.returncode == 2
-    assert "keyword_scrambled_8bit.tflite uses operators the firmware runtime does not implement" in done.stderr
-    assert "SVDF" in done.stderr and not (tmp_path / "fw").exists()
+    assert "lstm.tflite uses operators the firmware runtime does not implement" in done.stderr
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in done.stderr and not (tmp_path / "fw").exists()
 
 
 @pytest.mark.qemu

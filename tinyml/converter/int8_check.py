@@ -3,6 +3,9 @@
 Full int8: int8 input, output and activations; int8 weights with int32 biases
 and int32 shape constants. A float model, or a dynamic-range one (int8 weights
 but float activations), would need float kernels the runtime does not have.
+The runtime also takes the integer tensors of TFLM's int8 examples such as
+keyword_scrambled_8bit.tflite: an int16 input, an int16 or int32 output, the
+int16 output of SOFTMAX and QUANTIZE, SVDF's int16 state and time weights.
 """
 from __future__ import annotations
 
@@ -19,19 +22,36 @@ def _names(tensors, limit: int = 3) -> str:
     return shown + (f" and {len(tensors) - limit} more" if len(tensors) > limit else "")
 
 
+_IO_DTYPES = {"input": ("int8", "int16"), "output": ("int8", "int16", "int32")}
+
+
+def _int16_tensors(model: TfliteModel) -> set[int]:
+    """The tensors the runtime's kernels take as int16 beside int8 ones."""
+    allowed = set()
+    for op in model.operators:
+        if op.opcode in ("SOFTMAX", "QUANTIZE"):
+            allowed |= set(op.outputs)
+        elif op.opcode == "SVDF" and len(op.inputs) >= 5:
+            allowed |= {op.inputs[2], op.inputs[4]}  # time weights and state
+    return allowed
+
+
 def int8_problems(model: TfliteModel) -> list[str]:
-    """What keeps the model from being full int8; empty when it is."""
+    """What keeps the model from being full int8 (as the runtime takes it); empty when it is."""
     problems = []
     for role, tensors in (("input", model.input_tensors()), ("output", model.output_tensors())):
         for t in tensors:
-            if t.dtype != "int8":
-                problems.append(f"{role} {_names([t])} is {t.dtype}, not int8")
+            if t.dtype not in _IO_DTYPES[role]:
+                problems.append(f"{role} {_names([t])} is {t.dtype}, not {' or '.join(_IO_DTYPES[role])}")
     io = set(model.inputs) | set(model.outputs)
-    activations = [t for t in model.tensors if not t.is_constant and t.index not in io and t.dtype != "int8"]
+    int16 = _int16_tensors(model)
+    activations = [t for t in model.tensors if not t.is_constant and t.index not in io and t.dtype != "int8"
+                   and not (t.dtype == "int16" and t.index in int16)]
     if activations:
         dtypes = sorted({t.dtype for t in activations})
         problems.append(f"{len(activations)} {'/'.join(dtypes)} activation tensor(s): {_names(activations)}")
-    weights = [t for t in model.tensors if t.is_constant and t.dtype not in _CONSTANT_DTYPES]
+    weights = [t for t in model.tensors if t.is_constant and t.dtype not in _CONSTANT_DTYPES
+               and not (t.dtype == "int16" and t.index in int16)]
     if weights:
         dtypes = sorted({t.dtype for t in weights})
         problems.append(f"{len(weights)} {'/'.join(dtypes)} constant tensor(s): {_names(weights)}")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tinyml.firmware.codegen import PlannedModel, TensorInfo, op_definitions
+from tinyml.firmware.codegen import PlannedModel, TensorInfo, op_definitions, state_resets
 from tinyml.firmware.model_array import hex_rows
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _count(t: TensorInfo) -> int:
 
 def _tensor_macros(macro: str, role: str, t: TensorInfo) -> str:
     is_float = t.dtype == "float32"
-    described = (f"float32" if is_float else f"int8, scale {t.scale!r}, zero point {t.zero_point}")
+    described = (f"float32" if is_float else f"{t.dtype}, scale {t.scale!r}, zero point {t.zero_point}")
     return (
         f"/* {role}: shape {list(t.shape)}, {described}. */\n"
         f"#define {macro}{role.upper()}_DIMS {len(t.shape)}\n"
@@ -102,7 +102,7 @@ def public_header(prefix: str, planned: PlannedModel, target: str, audio: "Audio
         "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
         + _tensor_macros(m, "input", planned.input)
         + _tensor_macros(m, "output", planned.output)
-        + f"/* 1: the output holds float32 values (the model ends in DEQUANTIZE), 0: int8. */\n"
+        + f"/* 1: the output holds float32 values (the model ends in DEQUANTIZE), 0: {planned.output.dtype}. */\n"
         f"#define {m}OUTPUT_FLOAT {int(planned.output.dtype == 'float32')}\n"
         f"/* The tensor arena: every intermediate tensor, planned ahead of time. */\n"
         f"#define {m}ARENA_BYTES {planned.arena_bytes}\n\n"
@@ -113,15 +113,18 @@ def public_header(prefix: str, planned: PlannedModel, target: str, audio: "Audio
         f" *   __attribute__((aligned(16))) int8_t {p}arena[{m}ARENA_BYTES];\n"
         f" * in any RAM section (models that never run at once may share one buffer). */\n"
         f"extern int8_t {p}arena[];\n\n"
-        f"/* 0 when ready; -1 when the arena is not 16-byte aligned. */\n"
+        f"/* 0 when ready; -1 when the arena is not 16-byte aligned. Resets the model's state. */\n"
         f"int {p}init(void);\n"
+        f"/* Resets the model's state (variable tensors, e.g. SVDF's history, kept from one {p}invoke()\n"
+        f" * to the next) to its initial value, to start a new sequence. Stateless models have none. */\n"
+        f"void {p}reset(void);\n"
         f"/* The input tensor ({m}INPUT_BYTES bytes) and the output tensor ({m}OUTPUT_BYTES bytes). */\n"
         f"int8_t *{p}input(void);\n"
         f"const int8_t *{p}output(void);\n"
         f"/* Runs every op on the input; 0 = ok. */\n"
         f"int {p}invoke(void);\n"
         f"/* Writes {m}INPUT_COUNT real values into the input, quantized as TFLite does\n"
-        f" * (round half away from zero, plus the zero point, saturated to int8). */\n"
+        f" * (round half away from zero, plus the zero point, saturated to {planned.input.dtype}). */\n"
         f"void {p}quantize_input(const float *values);\n"
         f"/* Writes the output's {m}OUTPUT_COUNT real values: (q - zero point) * scale. */\n"
         f"void {p}dequantize_output(float *values);\n\n"
@@ -141,20 +144,23 @@ def plan_source(prefix: str, planned: PlannedModel) -> str:
     offsets = planned.plan.offsets
     in_off, out_off = offsets[planned.model.inputs[0]], offsets[planned.model.outputs[0]]
     calls = "".join(f"  {call.function}(&op{k});\n" for k, call in enumerate(planned.calls))
+    in_type, in_max = f"{planned.input.dtype}_t", (1 << (8 * planned.input.nbytes // _count(planned.input) - 1)) - 1
+    limit = 4 * (in_max + 1)
     quantize = (
-        f"  int8_t *q = {p}input();\n"
+        f"  {in_type} *q = ({in_type} *)(void *){p}input();\n"
         f"  for (uint32_t i = 0; i < {m}INPUT_COUNT; i++) {{\n"
         f"    float v = values[i] / {m}INPUT_SCALE;\n"
         # Saturate before the conversion: a float outside int32's range converts to garbage.
-        f"    v = v > 512.0f ? 512.0f : (v < -512.0f ? -512.0f : v);\n"
+        f"    v = v > {limit}.0f ? {limit}.0f : (v < -{limit}.0f ? -{limit}.0f : v);\n"
         f"    int32_t r = (int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f) + {m}INPUT_ZERO_POINT;\n"
-        f"    q[i] = (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));\n"
+        f"    q[i] = ({in_type})(r > {in_max} ? {in_max} : (r < {-in_max - 1} ? {-in_max - 1} : r));\n"
         f"  }}\n"
     )
     if planned.output.dtype == "float32":
         dequantize = f"  memcpy(values, {p}output(), {m}OUTPUT_BYTES);\n"
     else:
-        dequantize = (f"  const int8_t *q = {p}output();\n"
+        out_type = f"{planned.output.dtype}_t"
+        dequantize = (f"  const {out_type} *q = (const {out_type} *)(const void *){p}output();\n"
                       f"  for (uint32_t i = 0; i < {m}OUTPUT_COUNT; i++) {{\n"
                       f"    values[i] = (float)(q[i] - {m}OUTPUT_ZERO_POINT) * {m}OUTPUT_SCALE;\n  }}\n")
     return (
@@ -165,7 +171,8 @@ def plan_source(prefix: str, planned: PlannedModel) -> str:
         f"int8_t {p}arena[{m}ARENA_BYTES] __attribute__((aligned(16)));\n#endif\n\n"
         + _shape(f"{p}input_shape", planned.input) + _shape(f"{p}output_shape", planned.output) + "\n"
         + op_definitions(planned.model, planned.calls)
-        + f"int {p}init(void) {{ return ((uintptr_t){p}arena & 15u) == 0u ? 0 : -1; }}\n\n"
+        + f"void {p}reset(void) {{\n{state_resets(planned.model, planned.plan, p + 'arena')}}}\n\n"
+        f"int {p}init(void) {{\n  {p}reset();\n  return ((uintptr_t){p}arena & 15u) == 0u ? 0 : -1;\n}}\n\n"
         f"int8_t *{p}input(void) {{ return {p}arena + {in_off}; }}\n\n"
         f"const int8_t *{p}output(void) {{ return {p}arena + {out_off}; }}\n\n"
         f"int {p}invoke(void) {{\n{calls}  return 0;\n}}\n\n"

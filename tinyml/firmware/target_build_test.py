@@ -7,6 +7,7 @@ from tinyml.firmware.manifest import read_manifest, sha256_file
 from tinyml.profiles import get_profile, load_profiles
 from tinyml.tflite.memory_plan import plan_memory
 from tinyml.tflite.model import read_model
+from tinyml.tflite.writer_testing import one_op_model
 
 pytestmark = pytest.mark.qemu
 
@@ -69,9 +70,35 @@ def test_every_profile_builds_and_the_emulated_ones_verify(target, tmp_path):
     assert manifest.package.sha256 == manifest.files["tinyml_model.tar.gz"].sha256
 
 
-def test_unsupported_op_is_named(tmp_path):
+def test_keyword_scrambled_releases_verified_on_cortex_m4f(tmp_path):
+    """SVDF state over a sequence, int16 input and int32 output through the whole release path."""
     tflite = _shared("keyword_scrambled_8bit.tflite")
-    with pytest.raises(TinymlError, match="SVDF"):
+    vectors = target_build.reference_vectors(tflite, count=12)
+    assert vectors.inputs.dtype == np.int16 and vectors.outputs.dtype == np.int32
+    manifest = target_build.build_target(tflite, get_profile("cortex-m4f"), tmp_path / "out", vectors=vectors)
+    assert manifest.verification.passed and manifest.verification.vectors == 12
+    assert (manifest.io.input.dtype, manifest.io.output.dtype) == ("int16", "int32")
+    assert (manifest.io.input.bytes, manifest.io.output.bytes) == (192, 8)
+    svdf = [row for row in manifest.op_profile if row.op == "SVDF"]
+    assert len(svdf) == 7 and all(row.macs > 0 and row.instructions > 0 for row in svdf)
+
+
+def test_a_sequence_too_long_for_one_image_is_refused(tmp_path):
+    """A model with state verifies its vectors as one sequence in one image, or not at all."""
+    from tinyml.firmware.build import build_model
+    from tinyml.firmware.verify import verify
+
+    tflite = _shared("keyword_scrambled_8bit.tflite")
+    built = build_model(tflite, get_profile("cortex-m3"), tmp_path)
+    rows = 25000  # 5 MB of vectors: more than the emulated board's 4 MB of flash
+    inputs, outputs = np.zeros((rows, 192), np.int8), np.zeros((rows, 8), np.int8)
+    with pytest.raises(TinymlError, match="must run in one image"):
+        verify(built.objects, built.app, inputs, outputs, tmp_path / "verify", stateful=True)
+
+
+def test_unsupported_op_is_named(tmp_path):
+    tflite = one_op_model("UNIDIRECTIONAL_SEQUENCE_LSTM")
+    with pytest.raises(TinymlError, match="UNIDIRECTIONAL_SEQUENCE_LSTM"):
         target_build.build_target(tflite, get_profile("cortex-m4f"), tmp_path / "out", vectors=None)
     assert not (tmp_path / "out").exists()
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import flatbuffers
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-_TYPES = {"int8": schema.TensorType.INT8, "int16": schema.TensorType.INT16, "int32": schema.TensorType.INT32}
+from tinyml.tflite.writer_testing import GraphWriter
 _ACTIVATIONS = {"NONE": schema.ActivationFunctionType.NONE, "RELU": schema.ActivationFunctionType.RELU}
 
 
@@ -44,54 +43,7 @@ class SvdfCase:
                    wrapped=wrapped, saturated=saturated)
 
 
-class _Graph:
-    """Tensors and operators of one subgraph, appended in order."""
-
-    def __init__(self):
-        self.model = schema.ModelT()
-        self.model.version = 3
-        self.model.buffers = [schema.BufferT()]  # buffer 0: the empty sentinel
-        self.model.operatorCodes = []
-        self.graph = schema.SubGraphT()
-        self.graph.tensors, self.graph.operators = [], []
-
-    def tensor(self, name: str, shape, dtype: str, scale: float | None = None, zero_point: int = 0,
-               data: np.ndarray | None = None, variable: bool = False) -> int:
-        t = schema.TensorT()
-        t.name, t.shape, t.type, t.isVariable = name.encode(), list(shape), _TYPES[dtype], variable
-        t.buffer = 0
-        if data is not None:
-            buf = schema.BufferT()
-            buf.data = list(np.ascontiguousarray(data, dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
-            t.buffer = len(self.model.buffers)
-            self.model.buffers.append(buf)
-        if scale is not None:
-            t.quantization = schema.QuantizationParametersT()
-            t.quantization.scale, t.quantization.zeroPoint = [float(scale)], [int(zero_point)]
-        self.graph.tensors.append(t)
-        return len(self.graph.tensors) - 1
-
-    def op(self, code: int, inputs, outputs, options_type: int = 0, options=None) -> None:
-        codes = [c.builtinCode for c in self.model.operatorCodes]
-        if code not in codes:
-            oc = schema.OperatorCodeT()
-            oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = code, code, 1
-            self.model.operatorCodes.append(oc)
-            codes.append(code)
-        o = schema.OperatorT()
-        o.opcodeIndex, o.inputs, o.outputs = codes.index(code), list(inputs), list(outputs)
-        o.builtinOptionsType, o.builtinOptions = options_type, options
-        self.graph.operators.append(o)
-
-    def finish(self, inputs, outputs) -> bytes:
-        self.graph.inputs, self.graph.outputs = list(inputs), list(outputs)
-        self.model.subgraphs = [self.graph]
-        builder = flatbuffers.Builder(1 << 16)
-        builder.Finish(self.model.Pack(builder), file_identifier=b"TFL3")
-        return bytes(builder.Output())
-
-
-def _svdf(g: _Graph, rng: np.random.Generator, case: SvdfCase, inp: int, in_scale: float,
+def _svdf(g: GraphWriter, rng: np.random.Generator, case: SvdfCase, inp: int, in_scale: float,
           out_scale: float | None = None) -> int:
     """Appends the SVDF op reading tensor `inp`; returns its int8 output tensor (of `out_scale` if given)."""
     filters = case.units * case.rank
@@ -131,7 +83,7 @@ def _svdf(g: _Graph, rng: np.random.Generator, case: SvdfCase, inp: int, in_scal
 def svdf_model(case: SvdfCase, seed: int) -> bytes:
     """The case as a .tflite model; its weights, biases and scales are drawn from `seed`."""
     rng = np.random.default_rng(seed)
-    g = _Graph()
+    g = GraphWriter()
     in_scale, in_zp = float(rng.uniform(0.01, 0.1)), int(rng.integers(-128, 128))
     shape = (case.batches, case.input_size)
     if not case.wrapped:
