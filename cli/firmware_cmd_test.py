@@ -71,6 +71,31 @@ def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
 
 @pytest.mark.qemu
 @needs_tools
+def test_int16_in_int32_out_model_with_state_runs_as_tflite_micro(tmp_path):
+    """keyword_scrambled (SVDF state, int16 input, int32 output): `firmware run` takes int16 bytes and
+    writes int32 ones, and consecutive inputs in one file carry the state as the interpreter does."""
+    from tinyml.firmware.target_build import tflm_outputs
+
+    model = _model("keyword_scrambled_8bit.tflite")
+    out = tmp_path / "fw"
+    done = tinyml("firmware", "build", "--model", model, "--target", "cortex-m3", "-o", out, "--num-vectors", "6")
+    assert done.returncode == 0, done.stderr
+    manifest = read_manifest(out)
+    assert (manifest.io.input.dtype, manifest.io.output.dtype) == ("int16", "int32")
+    inputs = np.random.default_rng(3).integers(0, 12000, (5, 1, 96)).astype(np.int16)
+    inputs.tofile(tmp_path / "in.bin")
+    done = tinyml("firmware", "run", out, "--input", tmp_path / "in.bin", "-o", tmp_path / "out.bin")
+    assert done.returncode == 0, done.stderr
+    expected = tflm_outputs(model.read_bytes(), inputs)
+    assert expected.dtype == np.int32
+    assert (tmp_path / "out.bin").read_bytes() == expected.tobytes()
+    (tmp_path / "odd.bin").write_bytes(b"\0" * 191)
+    done = tinyml("firmware", "run", out, "--input", tmp_path / "odd.bin", "-o", tmp_path / "out.bin")
+    assert done.returncode == 2 and "takes 192 bytes (int16) per inference" in done.stderr
+
+
+@pytest.mark.qemu
+@needs_tools
 def test_unsupported_op_is_named(tmp_path):
     (tmp_path / "lstm.tflite").write_bytes(one_op_model("UNIDIRECTIONAL_SEQUENCE_LSTM"))
     done = tinyml("firmware", "build", "--model", tmp_path / "lstm.tflite", "--target", "cortex-m3", "-o", tmp_path / "fw")

@@ -106,7 +106,7 @@ def _check_model(model: TfliteModel, source: str) -> None:
     for role, t, allowed in checked:
         if t.dtype not in allowed or t.quantization is None:
             raise TinymlError(
-                f"{source} is not a quantized integer model: its {role} tensor '{t.name}' is {t.dtype}"
+                f"{source} is not a full int8 model: its {role} tensor '{t.name}' is {t.dtype}"
                 f"{'' if t.quantization else ' (unquantized)'}, the firmware takes a quantized "
                 f"{' or '.join(allowed)} {role}",
                 fix="convert with a representative dataset, supported_ops=[TFLITE_BUILTINS_INT8] and "

@@ -281,9 +281,11 @@ def built(tmp_path_factory):
 
 
 def _vectors(tflite, generated, seed):
-    """Random int8 inputs and the tflite-micro interpreter's outputs for them."""
+    """Random inputs (over the input type's range) and the tflite-micro interpreter's outputs for them."""
     rng = np.random.default_rng(seed)
-    inputs = rng.integers(-128, 128, size=(N_INPUTS, *generated.input.shape[1:]), dtype=np.int8)
+    info = np.iinfo(np.dtype(generated.input.dtype))
+    inputs = rng.integers(info.min, info.max + 1, size=(N_INPUTS, *generated.input.shape[1:]),
+                          dtype=np.dtype(generated.input.dtype))
     return inputs, testing.tflm_outputs(tflite, inputs).reshape(N_INPUTS, *generated.output.shape[1:])
 
 
@@ -377,7 +379,7 @@ def test_dequantize_output_matches_tflm(tmp_path, seed):
     assert np.array_equal(ours.view(np.uint32), reference.reshape(ours.shape).view(np.uint32))
 
 
-SUPPORTED_SHARED = [p for p in testing.shared_models() if p.name != "keyword_scrambled_8bit.tflite"]
+SUPPORTED_SHARED = testing.shared_models()
 
 
 @pytest.mark.parametrize("path", SUPPORTED_SHARED, ids=lambda p: p.name)

@@ -64,7 +64,7 @@ def test_float_model_is_refused(tmp_path):
 
     model = tf.keras.Sequential([tf.keras.layers.Input((4,), batch_size=1), tf.keras.layers.Dense(3)])
     float_tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    with pytest.raises(TinymlError, match="not a quantized integer model: its input tensor .* is float32"):
+    with pytest.raises(TinymlError, match="not a full int8 model: its input tensor .* is float32"):
         generate_sources(float_tflite, tmp_path, source="float.tflite")
 
 
