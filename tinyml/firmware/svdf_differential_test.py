@@ -122,6 +122,41 @@ def test_reset_restores_the_initial_state(built, tmp_path):
     assert not np.array_equal(tflm_outputs(tflite, np.concatenate([inputs, inputs]))[INVOKES:], reference)
 
 
+def _mixed_types(graph, op):
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    graph.tensors[op.inputs[2]].type = schema.TensorType.INT16  # time weights int16, state int8
+
+
+def _no_bias(graph, op):
+    op.inputs = [*op.inputs[:3], -1, op.inputs[4]]
+
+
+def _constant_state(graph, op):
+    graph.tensors[op.inputs[4]].isVariable = False
+
+
+@pytest.mark.parametrize("edit,message", [
+    (_mixed_types, "time weights 'weights_time' int16"),
+    (_no_bias, "SVDF without a bias"),
+    (_constant_state, "must be a variable tensor"),
+], ids=["mixed-types", "no-bias", "not-variable"])
+def test_svdf_the_runtime_cannot_run_is_refused_naming_the_op(tmp_path, edit, message):
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    from tinyml.errors import TinymlError
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(svdf_model(SvdfCase(1, 4, 2, 1, 3, "NONE", "int8"), 0)), 0)
+    graph = model.subgraphs[0]
+    edit(graph, graph.operators[0])
+    builder = flatbuffers.Builder(4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    with pytest.raises(TinymlError, match=message) as e:
+        generate_sources(bytes(builder.Output()), tmp_path)
+    assert "op 0 (SVDF" in str(e.value)
+
+
 def _with_output(tflite: bytes, tensor: int) -> bytes:
     """The model with `tensor` as its output instead (the ops after it still run)."""
     import flatbuffers
