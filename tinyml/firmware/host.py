@@ -43,7 +43,8 @@ def build_host(generated: GeneratedModel, out_dir, *, cc: str = "gcc", extra_fla
 def run_host(exe: Path, generated: GeneratedModel, inputs: np.ndarray, *, timeout: float = 60) -> np.ndarray:
     """Run inputs [N, *input_shape] (of the input's type) through the harness, in order (a model with
     state carries it from one to the next); returns [N, *output_shape] of the output's type."""
-    inputs = np.ascontiguousarray(inputs, dtype=np.dtype(generated.input.dtype)).reshape(len(inputs), -1)
+    per_input = int(np.prod(generated.input.shape))
+    inputs = np.ascontiguousarray(inputs, dtype=np.dtype(generated.input.dtype)).reshape(-1, per_input)
     proc = subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True, timeout=timeout)
     if proc.returncode != 0:
         raise TinymlError(f"{exe} exited with {proc.returncode}: {proc.stderr.decode(errors='replace')}")

@@ -82,9 +82,9 @@ def _usage(prefix: str, m: str) -> str:
         "static float scores[" + f"{m}OUTPUT_COUNT" + "];\n\n"
         "int classify(void) {\n"
         f"  if ({prefix}init() != 0) return -1;        /* once */\n"
-        f"  {prefix}quantize_input(features);           /* or write int8 at {prefix}input() */\n"
+        f"  {prefix}quantize_input(features);           /* or write the input tensor at {prefix}input() */\n"
         f"  if ({prefix}invoke() != 0) return -1;\n"
-        f"  {prefix}dequantize_output(scores);          /* or read int8 at {prefix}output() */\n"
+        f"  {prefix}dequantize_output(scores);          /* or read the output tensor at {prefix}output() */\n"
         "  int best = 0;\n"
         f"  for (int i = 1; i < {m}OUTPUT_COUNT; i++)\n"
         "    if (scores[i] > scores[best]) best = i;\n"
@@ -110,11 +110,13 @@ def _readme(prefix: str, planned: "PlannedModel", profile: Profile, memory: "Ima
         f"TFLM: `tflm/model_data.cc` holds the same model as `g_model` / `g_model_len`.\n\n"
         "## Usage\n\n" + _usage(prefix, m) + "\n"
         f"Input {list(inp.shape)} {inp.dtype}"
-        + (f" (scale {inp.scale!r}, zero point {inp.zero_point})" if inp.dtype == "int8" else "")
+        + (f" (scale {inp.scale!r}, zero point {inp.zero_point})" if inp.dtype != "float32" else "")
         + f"; output {list(out.shape)} {out.dtype}"
-        + (f" (scale {out.scale!r}, zero point {out.zero_point})" if out.dtype == "int8" else "")
-        + ". An inference overwrites the input: write it before each invoke.\n\n"
-        "## Memory\n\n"
+        + (f" (scale {out.scale!r}, zero point {out.zero_point})" if out.dtype != "float32" else "")
+        + ". An inference overwrites the input: write it before each invoke."
+        + (f" The model keeps state from one invoke to the next (e.g. SVDF's history); `{prefix}init()` and "
+           f"`{prefix}reset()` reset it." if any(t.is_variable for t in planned.model.tensors) else "")
+        + "\n\n## Memory\n\n"
         f"| | bytes |\n|---|---|\n"
         f"| tensor arena (RAM, `{m}ARENA_BYTES`) | {memory.arena_bytes} |\n"
         f"| model array (flash) | {memory.model_array_bytes} |\n"

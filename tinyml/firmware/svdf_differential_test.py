@@ -4,8 +4,9 @@ Random SVDF models (tinyml/tflite/svdf_testing.py: rank, units, memory, batch,
 activation, int8 or int16 state, some wrapped in keyword_scrambled's int16
 input / int16 softmax / int32 output) run a sequence of random inputs through
 one interpreter and through the generated C, so the state carried from invoke
-to invoke is compared too. On the host with gcc; in QEMU on the Cortex-M4F and
-the Cortex-M3, every case in one image per target. keyword_scrambled_8bit.tflite
+to invoke is compared too. On the host with gcc (reference kernels, and the
+optimized ones in their plain-C form); in QEMU on the Cortex-M4F (SIMD) and the
+Cortex-M3 (plain C), optimized kernels, every case in one image per target. keyword_scrambled_8bit.tflite
 (../shared/models) is checked on its output and on its logits, where its
 saturated softmax shows little.
 """
@@ -39,7 +40,7 @@ def _inputs(shape, dtype: str, seed: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Per case: (case, tflite, generated, inputs, tflm outputs, host executable)."""
+    """Per case: (case, tflite, generated, inputs, tflm outputs, {kernels: host executable})."""
     cache = {}
 
     def get(seed, wrapped, saturated):
@@ -50,7 +51,8 @@ def built(tmp_path_factory):
             out = tmp_path_factory.mktemp(f"svdf{seed}")
             generated = generate_sources(tflite, out)
             inputs = _inputs(generated.input.shape, generated.input.dtype, seed)
-            cache[key] = (case, tflite, generated, inputs, tflm_outputs(tflite, inputs), build_host(generated, out))
+            exes = {"reference": build_host(generated, out), "optimized": build_host(generated, out, optimized=True)}
+            cache[key] = (case, tflite, generated, inputs, tflm_outputs(tflite, inputs), exes)
         return cache[key]
 
     return get
@@ -67,12 +69,13 @@ def _assert_same(ours: np.ndarray, reference: np.ndarray, what: str) -> None:
 @pytest.mark.parametrize("seed,wrapped,saturated", CASES, ids=[f"{s}{'-' + w if w else ''}{'-sat' if t else ''}"
                                                                 for s, w, t in CASES])
 def test_svdf_sequence_matches_tflm(built, seed, wrapped, saturated):
-    case, _, generated, inputs, reference, exe = built(seed, wrapped, saturated)
+    case, _, generated, inputs, reference, exes = built(seed, wrapped, saturated)
     assert "SVDF" in generated.ops
     assert generated.output.dtype == (wrapped or "int8")
     # Outputs that change from invoke to invoke: the comparison sees the state, not a constant.
     assert len(np.unique(reference)) > 1 or case.units == 1
-    _assert_same(run_host(exe, generated, inputs), reference, f"{case}")
+    for kernels, exe in exes.items():
+        _assert_same(run_host(exe, generated, inputs), reference, f"{kernels} kernels, {case}")
 
 
 def test_cases_cover_the_parameter_space(built):
