@@ -69,7 +69,8 @@ def _audio_summary(audio, clock_hz: int) -> str:
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory for firmware.elf/.bin/.hex and manifest.json.")
 @click.option("--vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Test vectors (.npz, int8 'inputs' and 'outputs'). Default: random inputs run through "
+              help="Test vectors (.npz, 'inputs' and 'outputs' of the model's input and output types; "
+                   "one sequence, in order, for a model with state). Default: random inputs run through "
                    "the tflite-micro interpreter.")
 @click.option("--num-vectors", default=20, show_default=True, type=click.IntRange(1, 10_000),
               help="How many random vectors to make when --vectors is not given.")
