@@ -207,4 +207,49 @@ typedef struct {
 
 void tml_svdf(const tml_svdf_params *p);
 
+/* ---- Data movement ---- */
+
+/* Data movement without arithmetic: int8 bytes are copied unchanged, as TFLM
+ * copies them whatever the tensors' quantization (firmware/runtime/src/kernels/
+ * strided_slice.c, slice.c, transpose.c, split.c, gather.c; PACK runs as
+ * tml_concatenation). */
+
+/* STRIDED_SLICE, SLICE, TRANSPOSE: output element (i0, ..., i4), written in
+ * raster order, is input[i0 * in_stride[0] + ... + i4 * in_stride[4]]. The
+ * host folds begin, strides and permutation into these: `input` points at the
+ * first element read, a stride is negative where the slice runs backwards. */
+#define TML_COPY_DIMS 5
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t shape[TML_COPY_DIMS];     /* output shape, padded with leading 1s */
+  int32_t in_stride[TML_COPY_DIMS]; /* in elements */
+} tml_strided_copy_params;
+
+/* SPLIT, SPLIT_V, UNPACK: the input as `outer` rows, each row the outputs'
+ * blocks one after another (the inverse of CONCATENATION). */
+typedef int8_t *tml_int8_ptr;
+typedef struct {
+  const int8_t *input;
+  const tml_int8_ptr *outputs;
+  const int32_t *copy_bytes; /* per output: bytes per outer step */
+  int32_t num_outputs, outer;
+} tml_split_params;
+
+/* GATHER: input as [batches, outer, axis_size, inner], indices as [batches,
+ * num_indices] (each in [0, axis_size), checked by the host), output as
+ * [batches, outer, num_indices, inner]. */
+typedef struct {
+  const int8_t *input;
+  const int32_t *indices;
+  int8_t *output;
+  int32_t batches, outer, axis_size, inner, num_indices;
+} tml_gather_params;
+
+void tml_strided_slice(const tml_strided_copy_params *p);
+void tml_slice(const tml_strided_copy_params *p);
+void tml_transpose(const tml_strided_copy_params *p);
+void tml_split(const tml_split_params *p);
+void tml_gather(const tml_gather_params *p);
+
 #endif /* TML_KERNELS_H_ */

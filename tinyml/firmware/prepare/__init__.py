@@ -15,6 +15,8 @@ from typing import Callable
 from tinyml.firmware.prepare.activations import dequantize, logistic, quantize, relu, softmax, tanh
 from tinyml.firmware.prepare.context import EmitContext, KernelCall
 from tinyml.firmware.prepare.conv import conv_2d, depthwise_conv_2d, fully_connected
+from tinyml.firmware.prepare.data_movement import (gather, pack, slice_, split, split_v, strided_slice,
+                                                   transpose, unpack)
 from tinyml.firmware.prepare.elementwise import add, mul
 from tinyml.firmware.prepare.pooling import average_pool_2d, max_pool_2d
 from tinyml.firmware.prepare.reduce import mean
@@ -47,4 +49,14 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     "RELU": relu,
     "RELU6": relu,
     "SVDF": svdf,
+    # Data movement (issue 15): slices, transposes, splits, stacks, gathers.
+    "STRIDED_SLICE": strided_slice,
+    "SLICE": slice_,
+    "TRANSPOSE": transpose,
+    "SPLIT": split,
+    "SPLIT_V": split_v,
+    "UNPACK": unpack,
+    # PACK writes the same bytes as CONCATENATION of its inputs (tml_concatenation).
+    "PACK": pack,
+    "GATHER": gather,
 }

@@ -47,11 +47,11 @@ class EmitContext:
 INT_TYPES = {"int8": "TML_INT8", "int16": "TML_INT16", "int32": "TML_INT32"}
 
 
-def fail(op: Operator, ctx: EmitContext, what: str) -> TinymlError:
-    return TinymlError(
-        f"op {op.index} ({op.opcode}, output '{ctx.tensor(op.outputs[0]).name}'): {what}",
-        fix="the runtime implements the int8 TFLite semantics only; re-convert with full int8 quantization",
-    )
+INT8_FIX = "the runtime implements the int8 TFLite semantics only; re-convert with full int8 quantization"
+
+
+def fail(op: Operator, ctx: EmitContext, what: str, fix: str = INT8_FIX) -> TinymlError:
+    return TinymlError(f"op {op.index} ({op.opcode}, output '{ctx.tensor(op.outputs[0]).name}'): {what}", fix=fix)
 
 
 def qparams(t: Tensor) -> tuple[float, int]:

@@ -2,6 +2,8 @@
 CONCATENATION."""
 from __future__ import annotations
 
+import math
+
 from tinyml.firmware.prepare.context import KernelCall, c_list, const_ints, fail, pad4, qparams, require_int8
 
 
@@ -33,15 +35,12 @@ def concatenation(op, ctx):
         raise fail(op, ctx, "fused activations on CONCATENATION are not supported")
     axis = op.options.get("axis", 0)
     axis = axis + len(out.shape) if axis < 0 else axis
-    outer = 1
-    for d in out.shape[:axis]:
-        outer *= d
-    copy = []
-    for i in op.inputs:
-        n = 1
-        for d in ctx.tensor(i).shape[axis:]:
-            n *= d
-        copy.append(n)
+    return concatenation_call(op, ctx, math.prod(out.shape[:axis]),
+                              [math.prod(ctx.tensor(i).shape[axis:]) for i in op.inputs])
+
+
+def concatenation_call(op, ctx, outer: int, copy: list[int]) -> KernelCall:
+    """tml_concatenation: `outer` rows of the output, each input's next copy[i] bytes in turn."""
     return KernelCall("tml_concatenation", "tml_concatenation_params", {
         "inputs": "@inputs", "copy_bytes": "@copy_bytes", "output": ctx.pointer(op.outputs[0]),
         "num_inputs": str(len(op.inputs)), "outer": str(outer)},
