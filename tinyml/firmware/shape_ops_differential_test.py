@@ -260,6 +260,11 @@ def _refused_models():
     def set_option(name, value):
         return lambda model, graph: setattr(graph.operators[0].builtinOptions, name, value)
 
+    def run_time_axis(model, graph):
+        graph.tensors[graph.operators[0].inputs[0]].buffer = 0  # buffer 0 is the empty one
+
+    split = _convert(lambda t: tf.concat(tf.split(t, 2, axis=3)[::-1], axis=3), (3, 4, 6), 0)
+
     return {
         # A new axis on a 4-D tensor makes the converter slice a 5-D one.
         "strided_slice_5d": (_convert(lambda t: t[:, tf.newaxis, 1:3, ::2], (6, 7, 5), 0),
@@ -271,6 +276,8 @@ def _refused_models():
                                 ["STRIDED_SLICE", "TFLM's Prepare refuses it", "shape [1, 3, 3, 2]"]),
         "transpose_6d": (_convert(lambda t: tf.transpose(t, [0, 3, 1, 4, 2, 5]), (2, 3, 2, 3, 2), 0),
                          "Transpose op only supports 1D-5D", ["TRANSPOSE", "6 dimensions", "at most 5"]),
+        "split_axis_at_run_time": (testing.edit_model(split, run_time_axis), "Non-constant >axis< tensor is not supported",
+                                   ["SPLIT", "axis is computed at run time"]),
         "gather_int64": (_convert(lambda t: tf.gather(t, tf.constant([2, 0], tf.int64), axis=1), (6, 7), 0),
                          "Positions of type 'INT64' are not supported", ["GATHER", "int64", "int32"]),
         "gather_batch_dims": (testing.edit_model(gather, set_option("batchDims", 3)), "batch_dims <= axis",
@@ -286,7 +293,7 @@ def refused():
 
 
 @pytest.mark.parametrize("case", ["strided_slice_5d", "strided_slice_stride_0", "strided_slice_shape", "transpose_6d",
-                                  "gather_int64", "gather_batch_dims", "gather_out_of_range"])
+                                  "split_axis_at_run_time", "gather_int64", "gather_batch_dims", "gather_out_of_range"])
 def test_what_tflm_refuses_is_refused(refused, tmp_path, capfd, case):
     tflite, tflm_says, ours = refused[case]
     inputs = np.zeros((1, *read_model(tflite).tensors[read_model(tflite).inputs[0]].shape[1:]), np.int8)
