@@ -260,6 +260,10 @@ def _refused_models():
     def set_option(name, value):
         return lambda model, graph: setattr(graph.operators[0].builtinOptions, name, value)
 
+    def requantize_first_output(model, graph):
+        q = graph.tensors[graph.operators[0].outputs[0]].quantization
+        q.scale, q.zeroPoint = [q.scale[0] * 2], [q.zeroPoint[0] + 3]
+
     def run_time_axis(model, graph):
         graph.tensors[graph.operators[0].inputs[0]].buffer = 0  # buffer 0 is the empty one
 
@@ -278,6 +282,9 @@ def _refused_models():
                          "Transpose op only supports 1D-5D", ["TRANSPOSE", "6 dimensions", "at most 5"]),
         "split_axis_at_run_time": (testing.edit_model(split, run_time_axis), "Non-constant >axis< tensor is not supported",
                                    ["SPLIT", "axis is computed at run time"]),
+        "concatenation_quantization": (testing.edit_model(split, requantize_first_output),
+                                       "input->params.scale) != static_cast<double>(output_tensor->params.scale)",
+                                       ["CONCATENATION", "quantized unlike the output", "TFLM refuses it"]),
         "gather_int64": (_convert(lambda t: tf.gather(t, tf.constant([2, 0], tf.int64), axis=1), (6, 7), 0),
                          "Positions of type 'INT64' are not supported", ["GATHER", "int64", "int32"]),
         "gather_batch_dims": (testing.edit_model(gather, set_option("batchDims", 3)), "batch_dims <= axis",
@@ -293,7 +300,8 @@ def refused():
 
 
 @pytest.mark.parametrize("case", ["strided_slice_5d", "strided_slice_stride_0", "strided_slice_shape", "transpose_6d",
-                                  "split_axis_at_run_time", "gather_int64", "gather_batch_dims", "gather_out_of_range"])
+                                  "split_axis_at_run_time", "concatenation_quantization",
+                                  "gather_int64", "gather_batch_dims", "gather_out_of_range"])
 def test_what_tflm_refuses_is_refused(refused, tmp_path, capfd, case):
     tflite, tflm_says, ours = refused[case]
     inputs = np.zeros((1, *read_model(tflite).tensors[read_model(tflite).inputs[0]].shape[1:]), np.int8)
@@ -320,5 +328,22 @@ def test_masks_tflm_ignores_are_ignored(tmp_path):
 
     edited = testing.edit_model(tflite, set_masks)
     assert read_model(edited).operators[0].options["ellipsis_mask"] == 2
+    generated = generate_sources(edited, tmp_path)
+    _compare(edited, generated, build_host(generated, tmp_path), 0)
+
+
+@pytest.mark.parametrize("name", ["strided_slice", "slice", "transpose", "gather", "unstack_stack"])
+def test_bytes_move_whatever_the_quantization(built, tmp_path, name):
+    """TFLM copies the int8 bytes of these ops even where output and input quantization differ
+    (the converter never writes that): so does the runtime."""
+    tflite, _, _ = built(name, 0)
+
+    def requantize_output(model, graph):
+        q = graph.tensors[graph.outputs[0]].quantization
+        q.scale, q.zeroPoint = [q.scale[0] * 3], [q.zeroPoint[0] + 7]
+
+    edited = testing.edit_model(tflite, requantize_output)
+    model = read_model(edited)
+    assert model.tensors[model.outputs[0]].quantization != read_model(tflite).tensors[model.outputs[0]].quantization
     generated = generate_sources(edited, tmp_path)
     _compare(edited, generated, build_host(generated, tmp_path), 0)

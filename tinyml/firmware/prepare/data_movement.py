@@ -29,11 +29,12 @@ def _check_rank(op, ctx, rank: int) -> None:
 
 
 def _operand(op, ctx, index: int, what: str, length: int, *, int32_only: bool = True) -> list[int]:
-    """The op's constant input `index`, `length` values; TFLM reads most such operands as int32 whatever
-    their type, so int64 ones are refused unless the kernel reads both."""
+    """The op's constant input `index`, `length` values. The converter writes them as int32; only
+    SLICE's are taken as int64 too (TFLM's SLICE reads both types)."""
     t = ctx.tensor(op.inputs[index])
     if int32_only and t.dtype != "int32":
-        raise fail(op, ctx, f"{what} is {t.dtype}; TFLM's {op.opcode} reads it as int32", fix=RECONVERT)
+        raise fail(op, ctx, f"{what} is {t.dtype}; the runtime takes {op.opcode}'s {what} as int32 only",
+                   fix=RECONVERT)
     values = const_ints(op, ctx, op.inputs[index], what)
     if len(values) != length:
         raise fail(op, ctx, f"{what} has {len(values)} values for an input of {length} dimensions", fix=RECONVERT)

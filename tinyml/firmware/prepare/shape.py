@@ -33,6 +33,11 @@ def concatenation(op, ctx):
     require_int8(op, ctx, *op.inputs, op.outputs[0])
     if op.options.get("fused_activation_function", "NONE") != "NONE":
         raise fail(op, ctx, "fused activations on CONCATENATION are not supported")
+    differing = [ctx.tensor(i).name for i in op.inputs if qparams(ctx.tensor(i)) != qparams(out)]
+    if differing:
+        # TFLM's int8 CONCATENATION refuses them too: it copies bytes and cannot rescale.
+        raise fail(op, ctx, f"inputs {differing} are quantized unlike the output {qparams(out)}; TFLM refuses it",
+                   fix="give every input the output's scale and zero point (the TFLite converter does)")
     axis = op.options.get("axis", 0)
     axis = axis + len(out.shape) if axis < 0 else axis
     return concatenation_call(op, ctx, math.prod(out.shape[:axis]),
