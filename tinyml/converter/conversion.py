@@ -26,6 +26,7 @@ from tinyml.converter.op_check import require_supported
 from tinyml.converter.quantize import quantize
 from tinyml.converter.report import describe_model, write_report
 from tinyml.converter.tflm_check import check_tflm, tflm_outputs
+from tinyml.converter.vector_choice import spread_over_classes
 from tinyml.errors import TinymlError
 from tinyml.firmware.model_array import write_model_array
 from tinyml.profiles import Profile
@@ -118,17 +119,18 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
             reasons += kws_reasons
 
     step("running the int8 model in the TFLM interpreter")
-    n = min(config.test_vectors, len(int8_inputs))
-    micro = tflm_outputs(tflite, tfl, int8_inputs[:n])
-    tflm = check_tflm(tflite, tfl, int8_inputs[:n], int8_outputs[:n], micro)
+    chosen = spread_over_classes(eval_data.labels, len(int8_inputs), config.test_vectors)
+    n = len(chosen)
+    micro = tflm_outputs(tflite, tfl, int8_inputs[chosen])
+    tflm = check_tflm(tflite, tfl, int8_inputs[chosen], int8_outputs[chosen], micro)
     if not tflm.equal:
         reasons.append(tflm.message())
-    np.savez(out_dir / TEST_VECTORS_FILE, inputs=int8_inputs[:n], outputs=micro)
+    np.savez(out_dir / TEST_VECTORS_FILE, inputs=int8_inputs[chosen], outputs=micro)
     audio = None
     if eval_data.samples is not None and eval_data.labels is not None:
-        clips = clip_count(len(int8_inputs), config.test_vectors)
-        clip_outputs = micro if clips == n else tflm_outputs(tflite, tfl, int8_inputs[:clips])
-        audio = write_audio_vectors(out_dir, eval_data.samples[:clips], eval_data.labels[:clips], clip_outputs,
+        clips = spread_over_classes(eval_data.labels, len(int8_inputs), clip_count(len(int8_inputs), config.test_vectors))
+        clip_outputs = micro if len(clips) == n else tflm_outputs(tflite, tfl, int8_inputs[clips])
+        audio = write_audio_vectors(out_dir, eval_data.samples[clips], eval_data.labels[clips], clip_outputs,
                                     eval_data.source)
     write_model_array(tflite, out_dir)
 

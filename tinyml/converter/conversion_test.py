@@ -32,6 +32,7 @@ def test_labels_outside_the_model_classes_are_refused(tmp_path):
 
 def test_audio_model_gets_raw_clips_with_labels_and_the_tflm_outputs_of_at_least_200_clips(tmp_path):
     from tinyml.converter.audio_vectors import AUDIO_VECTORS_FILE
+    from tinyml.converter.vector_choice import spread_over_classes
 
     x, y = testing.digits_like_data(n=260)
     sm = testing.save_transformed_signature(testing.train_cnn(x, y), tmp_path / "sm")
@@ -42,8 +43,9 @@ def test_audio_model_gets_raw_clips_with_labels_and_the_tflm_outputs_of_at_least
                      [get_profile("cortex-m4f")], out)
     vectors = np.load(out / AUDIO_VECTORS_FILE)
     assert report["audio_vectors"] == {"file": AUDIO_VECTORS_FILE, "examples": 200, "clip_samples": 80}
-    assert vectors["samples"].dtype == np.int16 and np.array_equal(vectors["samples"], clips[:200])
-    assert vectors["labels"].dtype == np.int64 and np.array_equal(vectors["labels"], y[:200])
+    chosen = spread_over_classes(y, len(y), 200)  # every class in turn
+    assert vectors["samples"].dtype == np.int16 and np.array_equal(vectors["samples"], clips[chosen])
+    assert vectors["labels"].dtype == np.int64 and np.array_equal(vectors["labels"], y[chosen])
     test_vectors = np.load(out / "test_vectors.npz")
     assert len(test_vectors["outputs"]) == 20 and vectors["outputs"].shape == (200, *test_vectors["outputs"].shape[1:])
     # The first 20 clips' outputs are the test vectors' outputs (the same int8 inputs, the same interpreter).
