@@ -191,9 +191,10 @@ def run(config_path: Path | None, root: Path, verbose: bool, profiles_file: Path
             progress.stop()
         report = build_report(summary, config)
         if config.data.format == "wav":
+            from pipelines.data_prep import ingestion_dir
             from tinyml.audio.wav_folder import read_ingestion
 
-            report.ingestion = read_ingestion(data_path)
+            report.ingestion = read_ingestion(ingestion_dir(config, layout.root))
         report.log = log
         write_report(report, layout.reports_dir(config.name, summary.run_id))
         from tinyml.runs.html_report import write_html_report

@@ -8,11 +8,6 @@ from tinyml.config import PipelineConfig
 from tinyml.errors import TinymlError
 
 
-def wav_examples_dir(config: PipelineConfig, root: str | Path) -> str:
-    """Where a WAV folder's tf.Examples go: <root>/data/<pipeline name> (the runs root, or the pipeline root on a cluster)."""
-    return f"{str(root).rstrip('/')}/data/{config.name}"
-
-
 def data_location(
     config: PipelineConfig, root: str, data_root: str | None = None, on_this_machine: bool = False
 ) -> tuple[str, str]:
@@ -20,7 +15,8 @@ def data_location(
 
     `root` holds a bundled example under data/<example>: the runs root locally
     (exported there), the pipeline root on Kubeflow (upload its CSV there).
-    `data_root` replaces the base; the pattern stays. With spans the base is
+    `data_root` replaces the base; the pattern stays. A WAV folder is read
+    where it is (WavExampleGen), locally or from a URI on a cluster. With spans the base is
     the folder above the first part holding {SPAN}; a folder is read as its
     files ('*').
 
@@ -30,11 +26,6 @@ def data_location(
     mounted in the pods) and a last part with a '.' is a file. Paths are split
     as strings, since pathlib would fold gs:// into gs:/.
     """
-    if config.data.format == "wav":
-        # prepare_data writes the WAV folder's examples there (on a cluster: upload them there).
-        from tinyml.audio.wav_folder import EXAMPLES_FILE
-
-        return data_root or wav_examples_dir(config, root), EXAMPLES_FILE
     if on_this_machine:
         local = config.data_path(Path(root))
         path = str(local)

@@ -8,7 +8,6 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from google.protobuf import text_format
 
 from pipelines import spans
-from pipelines.data_location import wav_examples_dir
 from tinyml.config import PipelineConfig
 from tinyml.data.preflight import CsvExpectations, check_csv, refuse_byte_order_mark
 from tinyml.errors import TinymlError
@@ -36,7 +35,7 @@ def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
     """
     data_path = config.data_path(runs_root)
     if config.data.format == "wav":
-        return ingest_wav(config, runs_root)
+        return preflight_wav(config, runs_root)
     if config.data.spans:
         _, newest = spans.latest_span(data_path)
         _check(config, newest)
@@ -51,20 +50,36 @@ def prepare_data(config: PipelineConfig, runs_root: Path) -> Path:
     return data_path
 
 
-def ingest_wav(config: PipelineConfig, runs_root: Path) -> Path:
-    """The config's WAV folder as tf.Examples under the runs root; every file is checked first."""
-    from tinyml.audio import wav_folder
+def ingestion_dir(config: PipelineConfig, runs_root: str | Path) -> Path:
+    """Where the WAV preflight leaves its counts for the run summary: <runs root>/data/<pipeline>."""
+    return Path(runs_root) / "data" / config.name
+
+
+def wav_label_rule(config: PipelineConfig):
+    """The config's label rule for its WAV files, its listing and metadata files (beside the config) read."""
+    from tinyml.audio.wav_labels import label_rule
 
     def beside_config(path: str | None) -> Path | None:
         return None if path is None else Path(config.source_dir) / path
 
     audio = config.data.audio
-    clips, ingestion = wav_folder.read_folder(
-        config.data_path(runs_root), audio, config.data.label, config.data.num_classes,
-        listing=beside_config(audio.listing), metadata=beside_config(audio.metadata))
-    out = Path(wav_examples_dir(config, runs_root))
-    wav_folder.write_examples(clips, ingestion, out)
-    return out
+    return label_rule(audio, config.data.label, config.data.num_classes, config.data.path,
+                      listing=beside_config(audio.listing), metadata=beside_config(audio.metadata))
+
+
+def preflight_wav(config: PipelineConfig, runs_root: Path) -> Path:
+    """Checks every file of the config's WAV folder (names, labels, metadata, headers) and returns the folder.
+
+    The WavExampleGen reads the folder itself; this refuses a bad file in
+    seconds, naming it, before anything is written or run, and counts the
+    clips ExampleGen will crop or pad (ingestion.json, for the run summary).
+    """
+    from tinyml.audio import wav_folder
+
+    folder = config.data_path(runs_root)
+    ingestion = wav_folder.check_folder(folder, wav_label_rule(config), config.data.audio)
+    wav_folder.write_ingestion(ingestion, ingestion_dir(config, runs_root))
+    return folder
 
 
 def _check(config: PipelineConfig, data_path: Path) -> None:

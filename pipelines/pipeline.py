@@ -23,6 +23,8 @@ from components.release_baseline.component import ReleaseBaseline
 from components.release_evaluator.component import ReleaseEvaluator
 from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
+from components.wav_example_gen.component import WavExampleGen
+from pipelines.data_prep import wav_label_rule
 from pipelines.eval_config import build_eval_config
 from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelStrategy, LatestReleasedModelStrategy
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
@@ -152,12 +154,18 @@ def create_pipeline(
         raise ValueError("the config has 'release': pass release_store")
     if without_resolvers and config.data.spans and config.data.spans.select == "window":
         raise ValueError("a window of spans is assembled by a Resolver")
-    example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen
-    example_gen = example_gen_cls(
-        input_base=data_root,
-        input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]),
-        output_config=split_config(config),
-    ).with_id(node_ids.CSV_EXAMPLE_GEN if config.data.format == "csv" else node_ids.IMPORT_EXAMPLE_GEN)
+    if config.data.format == "wav":
+        example_gen = WavExampleGen(
+            input_base=data_root, input_pattern=input_pattern, output_config=split_config(config),
+            rule=wav_label_rule(config), audio=config.data.audio,
+        ).with_id(node_ids.WAV_EXAMPLE_GEN)
+    else:
+        example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen
+        example_gen = example_gen_cls(
+            input_base=data_root,
+            input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]),
+            output_config=split_config(config),
+        ).with_id(node_ids.CSV_EXAMPLE_GEN if config.data.format == "csv" else node_ids.IMPORT_EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
     statistics_gen = tfx.components.StatisticsGen(examples=examples).with_id(node_ids.STATISTICS_GEN)

@@ -61,7 +61,7 @@ def _speakers(split_dir: Path) -> set[str]:
 
 def test_eval_speakers_never_appear_in_training(run):
     root, summary, _ = run
-    examples = _one(root, "pipelines/*/ImportExampleGen/examples/*")
+    examples = _one(root, "pipelines/*/WavExampleGen/examples/*")
     train, evaluation = _speakers(examples / "Split-train"), _speakers(examples / "Split-eval")
     assert evaluation and train and not train & evaluation
     assert train | evaluation == {"george", "jackson", "nicolas", "theo", "yweweler"}

@@ -6,6 +6,7 @@ outputs by the same names, so the library holds them.
 """
 CSV_EXAMPLE_GEN = "CsvExampleGen"
 IMPORT_EXAMPLE_GEN = "ImportExampleGen"  # with data in TFRecords
+WAV_EXAMPLE_GEN = "WavExampleGen"  # with a folder of WAV files
 STATISTICS_GEN = "StatisticsGen"
 SCHEMA_GEN = "SchemaGen"
 IMPORT_SCHEMA_GEN = "ImportSchemaGen"  # with a curated schema

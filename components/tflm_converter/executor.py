@@ -11,7 +11,7 @@ from tfx.types import artifact_utils
 
 from tinyml.artifact_properties import is_blessed
 from tinyml.audio.tf_frontend import load_op
-from tinyml.audio.wav_folder import AUDIO_KEY
+from tinyml.audio.wav_example import AUDIO_KEY
 from tinyml.config import ConverterConfig, KwsConfig
 from tinyml.converter import examples_io, float_model
 from tinyml.converter.conversion import EvalData, convert

@@ -63,8 +63,9 @@ class RunSummary:
         return next((c for c in self.components if c.node_id == node_id), None)
 
     def examples(self) -> metadata_store_pb2.Artifact | None:
-        """ExampleGen's examples (CSV or TFRecord input)."""
-        return self.output(node_ids.CSV_EXAMPLE_GEN, "examples") or self.output(node_ids.IMPORT_EXAMPLE_GEN, "examples")
+        """ExampleGen's examples (CSV, TFRecord or WAV input)."""
+        return next(filter(None, (self.output(node, "examples") for node in (
+            node_ids.CSV_EXAMPLE_GEN, node_ids.IMPORT_EXAMPLE_GEN, node_ids.WAV_EXAMPLE_GEN))), None)
 
     def output(self, node_id: str, key: str) -> metadata_store_pb2.Artifact | None:
         c = self.component(node_id)

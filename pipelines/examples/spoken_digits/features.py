@@ -1,5 +1,5 @@
 """Feature names of the spoken digits example, shared by Transform, the model and the tests."""
-from tinyml.audio.wav_folder import AUDIO_KEY
+from tinyml.audio.wav_example import AUDIO_KEY
 
 LABEL_KEY = "label"
 NUM_CLASSES = 10
