@@ -43,6 +43,21 @@ def test_tfrecord_data_uses_import_example_gen(tmp_path):
     assert "ImportExampleGen" in _components(create_pipeline(config, str(tmp_path), str(tmp_path)))
 
 
+def test_wav_data_uses_the_wav_example_gen_on_the_folder_split_by_speaker(tmp_path):
+    from components.wav_example_gen.executor import read_custom_config
+    from pipelines.data_location import data_location
+    from pipelines.data_prep import wav_label_rule
+    from tinyml import paths
+
+    config = load_config(paths.EXAMPLES_DIR / "spoken_digits" / "config.yaml")
+    base, pattern = data_location(config, str(tmp_path), on_this_machine=True)
+    assert base == str(config.data_path(tmp_path)) and pattern == "*"
+    gen = _components(create_pipeline(config, str(tmp_path), base, input_pattern=pattern))["WavExampleGen"]
+    assert gen.exec_properties["input_base"] == base
+    assert '"partition_feature_name": "speaker"' in gen.exec_properties["output_config"]
+    assert read_custom_config(gen.exec_properties) == (wav_label_rule(config), config.data.audio)
+
+
 def test_inferred_schema_when_no_curated_one(tmp_path):
     ids = _components(create_pipeline(_config(), str(tmp_path), str(tmp_path), schema_path=None))
     assert "SchemaGen" in ids and "ImportSchemaGen" not in ids
@@ -98,7 +113,8 @@ def test_kws_metrics_config_reaches_the_converter(tmp_path):
 def test_audio_config_reaches_the_firmware_builder(tmp_path):
     from tinyml.config import AudioConfig
 
-    audio = {"clip_ms": 1000, "frontend": {"sample_rate": 8000, "upper_band_limit": 3900.0}}
+    audio = {"clip_ms": 1000, "frontend": {"sample_rate": 8000, "upper_band_limit": 3900.0},
+             "file_pattern": r"(?P<label>\d)_.*\.wav"}
     config = _config(example=None, path=str(tmp_path), format="wav", audio=audio)
     builder = _components(create_pipeline(config, str(tmp_path), str(tmp_path)))["FirmwareBuilder"]
     assert AudioConfig.model_validate_json(builder.exec_properties["audio"]) == config.data.audio

@@ -78,10 +78,10 @@ class LabelRule:
     num_classes: int
     pattern: str | None = None  # a regex the whole file name matches
     listing: dict[str, dict] | None = None  # file name -> features, the label checked
-    listing_source: str | None = None
+    listing_source: str | None = None  # as audio.listing writes it
     metadata: dict[str, dict] | None = None  # metadata_key's value -> more features
     metadata_key: str | None = None
-    metadata_source: str | None = None
+    metadata_source: str | None = None  # as audio.metadata writes it
 
     def wants(self, name: str) -> bool:
         """Whether the folder's file `name` is one of the data set's."""
@@ -128,9 +128,13 @@ class LabelRule:
 
 def label_rule(audio: AudioConfig, label: str, num_classes: int, folder: str,
                listing: Path | None = None, metadata: Path | None = None) -> LabelRule:
-    """The config's rule, its listing and metadata files read (paths on this machine); `folder` names the data in errors."""
+    """The config's rule, its listing and metadata files read (paths on this machine); `folder` names the data in errors.
+
+    Errors name the files as the config writes them, and so does the rule: where the checkout is does not change it.
+    """
     if listing is not None:
-        rule = LabelRule(label, num_classes, listing=_listing(listing, label, num_classes), listing_source=str(listing))
+        rule = LabelRule(label, num_classes, listing=_listing(listing, label, num_classes),
+                         listing_source=audio.listing or str(listing))
     elif audio.file_pattern is None:
         raise TinymlError(f"no label rule for the WAV files in {folder}",
                           fix="set audio.file_pattern (a regex on file names) or audio.listing (a CSV)")
@@ -142,4 +146,4 @@ def label_rule(audio: AudioConfig, label: str, num_classes: int, folder: str,
     if metadata is None:
         return rule
     return LabelRule(**{**asdict(rule), "metadata": _metadata(metadata, audio.metadata_key),
-                        "metadata_key": audio.metadata_key, "metadata_source": str(metadata)})
+                        "metadata_key": audio.metadata_key, "metadata_source": audio.metadata or str(metadata)})
