@@ -76,3 +76,14 @@ def test_nodes_that_never_started_make_a_run_interrupted(tmp_path):
 def test_without_a_marker_a_running_execution_is_incomplete(metadata):
     assert summarize_run(metadata, "p", "killed").status == "incomplete"
     assert summarize_run(metadata, "p", "done").status == "succeeded"
+
+
+@pytest.mark.parametrize("node", ["CsvExampleGen", "ImportExampleGen", "WavExampleGen"])
+def test_examples_are_found_whichever_example_gen_made_them(node):
+    from tinyml.runs.summary import ComponentRun, RunSummary
+
+    examples = mlmd.Artifact(uri=f"/runs/{node}/examples/1")
+    summary = RunSummary("p", "r", [ComponentRun(node, "complete", 1.0, {"examples": [examples]}),
+                                    ComponentRun("Transform", "complete", 1.0)])
+    assert summary.examples() == examples
+    assert RunSummary("p", "r", [ComponentRun("Transform", "complete", 1.0)]).examples() is None
