@@ -8,6 +8,8 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from google.protobuf import text_format
 
 from pipelines import spans
+from tinyml.audio import wav_folder
+from tinyml.audio.wav_labels import LabelRule, label_rule
 from tinyml.config import PipelineConfig
 from tinyml.data.preflight import CsvExpectations, check_csv, refuse_byte_order_mark
 from tinyml.errors import TinymlError
@@ -55,16 +57,21 @@ def ingestion_dir(config: PipelineConfig, runs_root: str | Path) -> Path:
     return Path(runs_root) / "data" / config.name
 
 
-def wav_label_rule(config: PipelineConfig):
+def wav_label_rule(config: PipelineConfig) -> LabelRule:
     """The config's label rule for its WAV files, its listing and metadata files (beside the config) read."""
-    from tinyml.audio.wav_labels import label_rule
-
     def beside_config(path: str | None) -> Path | None:
         return None if path is None else Path(config.source_dir) / path
 
     audio = config.data.audio
     return label_rule(audio, config.data.label, config.data.num_classes, config.data.path,
                       listing=beside_config(audio.listing), metadata=beside_config(audio.metadata))
+
+
+def wav_names_digest(folder: object, rule: LabelRule) -> str | None:
+    """The digest of the WAV names in `folder` when it is on this machine (a URI or run parameter: None)."""
+    if not isinstance(folder, str) or "://" in folder or not Path(folder).is_dir():
+        return None
+    return wav_folder.names_digest(wav_folder.wav_names(Path(folder), rule))
 
 
 def preflight_wav(config: PipelineConfig, runs_root: Path) -> Path:
@@ -74,8 +81,6 @@ def preflight_wav(config: PipelineConfig, runs_root: Path) -> Path:
     seconds, naming it, before anything is written or run, and counts the
     clips ExampleGen will crop or pad (ingestion.json, for the run summary).
     """
-    from tinyml.audio import wav_folder
-
     folder = config.data_path(runs_root)
     ingestion = wav_folder.check_folder(folder, wav_label_rule(config), config.data.audio)
     wav_folder.write_ingestion(ingestion, ingestion_dir(config, runs_root))

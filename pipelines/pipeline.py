@@ -24,7 +24,7 @@ from components.release_evaluator.component import ReleaseEvaluator
 from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
 from components.wav_example_gen.component import WavExampleGen
-from pipelines.data_prep import wav_label_rule
+from pipelines.data_prep import wav_label_rule, wav_names_digest
 from pipelines.eval_config import build_eval_config
 from pipelines.resolvers import LatestBaselineStrategy, LatestBlessedOtherModelStrategy, LatestReleasedModelStrategy
 from pipelines.span_window import NewestSpanTransformedStrategy, SpanWindowStrategy
@@ -155,9 +155,10 @@ def create_pipeline(
     if without_resolvers and config.data.spans and config.data.spans.select == "window":
         raise ValueError("a window of spans is assembled by a Resolver")
     if config.data.format == "wav":
+        rule = wav_label_rule(config)
         example_gen = WavExampleGen(
             input_base=data_root, input_pattern=input_pattern, output_config=split_config(config),
-            rule=wav_label_rule(config), audio=config.data.audio,
+            rule=rule, audio=config.data.audio, names_digest=wav_names_digest(data_root, rule),
         ).with_id(node_ids.WAV_EXAMPLE_GEN)
     else:
         example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen

@@ -48,6 +48,7 @@ def test_wav_data_uses_the_wav_example_gen_on_the_folder_split_by_speaker(tmp_pa
     from pipelines.data_location import data_location
     from pipelines.data_prep import wav_label_rule
     from tinyml import paths
+    from tinyml.audio import wav_folder
 
     config = load_config(paths.EXAMPLES_DIR / "spoken_digits" / "config.yaml")
     base, pattern = data_location(config, str(tmp_path), on_this_machine=True)
@@ -56,6 +57,9 @@ def test_wav_data_uses_the_wav_example_gen_on_the_folder_split_by_speaker(tmp_pa
     assert gen.exec_properties["input_base"] == base
     assert '"partition_feature_name": "speaker"' in gen.exec_properties["output_config"]
     assert read_custom_config(gen.exec_properties) == (wav_label_rule(config), config.data.audio)
+    # The file names (labels) count in the cache key: TFX's input fingerprint has no names.
+    names = wav_folder.wav_names(config.data_path(tmp_path), wav_label_rule(config))
+    assert len(names) == 2500 and wav_folder.names_digest(names) in gen.exec_properties["custom_config"]
 
 
 def test_inferred_schema_when_no_curated_one(tmp_path):

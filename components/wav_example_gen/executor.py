@@ -27,15 +27,21 @@ from tinyml.audio.wav_folder import check_names
 from tinyml.audio.wav_labels import LabelRule
 from tinyml.config import AudioConfig
 
-# custom_config's keys: the LabelRule and the AudioConfig, as JSON.
+# custom_config's keys: the LabelRule and the AudioConfig, as JSON; and the digest of the file names.
 RULE_KEY = "label_rule"
 AUDIO_CONFIG_KEY = "audio"
+NAMES_KEY = "file_names_sha256"
 
 
-def custom_config(rule: LabelRule, audio: AudioConfig) -> example_gen_pb2.CustomConfig:
-    """The executor's settings as FileBasedExampleGen carries them: JSON in a StringValue."""
+def custom_config(rule: LabelRule, audio: AudioConfig, names_digest: str | None = None) -> example_gen_pb2.CustomConfig:
+    """The executor's settings as FileBasedExampleGen carries them: JSON in a StringValue.
+
+    `names_digest` is only for TFX's cache key: its fingerprint of the input
+    counts the files, their bytes and times but not their names, which hold the labels.
+    """
     config = example_gen_pb2.CustomConfig()
-    text = json.dumps({RULE_KEY: rule.to_json(), AUDIO_CONFIG_KEY: audio.model_dump_json()}, sort_keys=True)
+    text = json.dumps({RULE_KEY: rule.to_json(), AUDIO_CONFIG_KEY: audio.model_dump_json(), NAMES_KEY: names_digest},
+                      sort_keys=True)
     config.custom_config.Pack(wrappers_pb2.StringValue(value=text))
     return config
 

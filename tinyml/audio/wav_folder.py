@@ -10,6 +10,7 @@ for the run summary (INGESTION_FILE).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,6 +55,11 @@ def wav_names(folder: Path, rule: LabelRule) -> list[str]:
     names = sorted(p.name for p in folder.iterdir() if rule.wants(p.name))
     check_names(str(folder), set(names), rule)
     return names
+
+
+def names_digest(names: list[str]) -> str:
+    """sha256 of the file names: what tells a renamed (relabelled) file from the one before."""
+    return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()
 
 
 def check_folder(folder: Path, rule: LabelRule, audio: AudioConfig) -> Ingestion:
