@@ -1,8 +1,8 @@
 """WavExampleGen's executor: TFX's file-based ExampleGen with WAV files as the input source.
 
 Beam matches the split pattern under input_base (a local folder or a gs://
-URI) and reads one file per element, so no worker holds more than the clips
-it is converting. Each file becomes the tf.Example of tinyml.audio.wav_example
+URI, through Beam's file systems) and reads one file per element, so no
+worker holds more than the clips it is converting (the match holds names). Each file becomes the tf.Example of tinyml.audio.wav_example
 (the label rule and audio settings come in custom_config); TFX's base executor
 then splits them (hash of the example or of the group feature) and writes them.
 """
@@ -14,7 +14,8 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io import fileio
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import CompressionTypes, FileMetadata
+from apache_beam.io.filesystems import FileSystems
 import tensorflow as tf
 from google.protobuf import wrappers_pb2
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
@@ -59,6 +60,13 @@ def _name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def _sorted_matches(pattern: str) -> list[FileMetadata]:
+    """The files matching `pattern` by path (a folder lists them in no set order): the examples keep
+    one order, the pre-step's, so the Trainer's seeded shuffle and the run's results do too. Names only."""
+    (result,) = FileSystems.match([pattern])
+    return sorted(result.metadata_list, key=lambda m: m.path)
+
+
 def _to_example(readable: fileio.ReadableFile, rule: LabelRule, audio: AudioConfig) -> tf.train.Example:
     with readable.open() as f:
         return tf.train.Example.FromString(wav_example(readable.metadata.path, rule, audio, f))
@@ -72,7 +80,8 @@ def _WavToExample(pipeline: beam.Pipeline, exec_properties: dict[str, Any], spli
     input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
     rule, audio = read_custom_config(exec_properties)
     files = (pipeline
-             | "MatchFiles" >> fileio.MatchFiles(os.path.join(input_base, split_pattern))
+             | "Pattern" >> beam.Create([os.path.join(input_base, split_pattern)])
+             | "MatchFiles" >> beam.FlatMap(_sorted_matches)
              | "Wanted" >> beam.Filter(lambda m: rule.wants(_name(m.path))))
     # Names only, never samples: an empty folder or a listed file that is missing fails the run.
     _ = (files

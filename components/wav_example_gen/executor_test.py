@@ -69,6 +69,9 @@ def test_every_wav_becomes_the_same_example_bytes_as_to_example_split_by_speaker
                 for p in folder.glob("*.wav")}
     written = splits["train"] + splits["eval"]
     assert len(written) == len(expected) == 18 and set(written) == expected
+    # In the files' order, whatever order the folder lists them in: the Trainer's shuffle starts from it.
+    files = [tf.train.Example.FromString(r).features.feature["file"].bytes_list.value[0] for r in splits["train"]]
+    assert files == sorted(files)
     speakers = {split: {tf.train.Example.FromString(r).features.feature["speaker"].bytes_list.value[0]
                         for r in records} for split, records in splits.items()}
     assert speakers["train"] and speakers["eval"] and not speakers["train"] & speakers["eval"]
