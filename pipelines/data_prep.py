@@ -68,10 +68,13 @@ def wav_label_rule(config: PipelineConfig) -> LabelRule:
 
 
 def wav_names_digest(folder: object, rule: LabelRule) -> str | None:
-    """The digest of the WAV names in `folder` when it is on this machine (a URI or run parameter: None)."""
+    """The digest of the WAV names in `folder` when it is on this machine (a URI or run parameter: None).
+
+    Unchecked: the preflight refuses bad folders; building a pipeline does not.
+    """
     if not isinstance(folder, str) or "://" in folder or not Path(folder).is_dir():
         return None
-    return wav_folder.names_digest(wav_folder.wav_names(Path(folder), rule))
+    return wav_folder.names_digest(wav_folder.wanted_names(Path(folder), rule))
 
 
 def preflight_wav(config: PipelineConfig, runs_root: Path) -> Path:

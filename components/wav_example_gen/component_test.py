@@ -34,7 +34,7 @@ def test_an_unchanged_folder_is_cached_and_a_changed_or_renamed_file_runs_again(
     def run() -> metadata_store_pb2.Execution.State:
         rule = label_rule(AUDIO, "label", 10, str(folder))
         gen = WavExampleGen(input_base=str(folder), output_config=SPLIT, rule=rule, audio=AUDIO,
-                            names_digest=wav_folder.names_digest(wav_folder.wav_names(folder, rule)),
+                            names_digest=wav_folder.names_digest(wav_folder.wanted_names(folder, rule)),
                             ).with_id("WavExampleGen")
         LocalDagRunner().run(Pipeline(
             pipeline_name="wavs", pipeline_root=str(tmp_path / "root"), components=[gen], enable_cache=True,

@@ -47,12 +47,17 @@ def check_names(folder: str, names: set[str], rule: LabelRule) -> None:
         raise TinymlError(f"{folder}: no .wav files", fix="set data.path to a folder of WAV files")
 
 
+def wanted_names(folder: Path, rule: LabelRule) -> list[str]:
+    """The names of the folder's files the rule reads, sorted, unchecked."""
+    return sorted(p.name for p in Path(folder).iterdir() if rule.wants(p.name))
+
+
 def wav_names(folder: Path, rule: LabelRule) -> list[str]:
-    """The folder's files the rule reads, sorted."""
+    """The folder's files the rule reads, sorted; refuses no files or a listed file missing."""
     folder = Path(folder)
     if not folder.is_dir():
         raise TinymlError(f"WAV folder {folder} does not exist", fix="set data.path to a folder of WAV files")
-    names = sorted(p.name for p in folder.iterdir() if rule.wants(p.name))
+    names = wanted_names(folder, rule)
     check_names(str(folder), set(names), rule)
     return names
 
