@@ -50,6 +50,32 @@ def test_csv_with_a_utf8_byte_order_mark_is_refused_before_tensorflow_loads(tmp_
     assert not (tmp_path / "runs" / "metadata").exists()
 
 
+def test_a_bad_wav_is_refused_naming_it_before_tensorflow_loads_and_nothing_is_written(tmp_path):
+    import numpy as np
+
+    from tinyml import paths
+    from tinyml.audio.wav_testing import write_wav
+
+    spoken = paths.EXAMPLES_DIR / "spoken_digits" / "config.yaml"
+    folder = tmp_path / "wavs"
+    folder.mkdir()
+    write_wav(folder / "1_jackson_0.wav", np.zeros(800))
+    write_wav(folder / "2_jackson_1.wav", np.zeros((800, 2)), channels=2)
+    raw = yaml.safe_load(spoken.read_text())
+    raw["data"].update(path=str(folder), schema_path=str(spoken.parent / raw["data"]["schema_path"]))
+    raw["data"]["audio"]["metadata"] = str(spoken.parent / raw["data"]["audio"]["metadata"])
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw))
+
+    result = subprocess.run([sys.executable, "-c", _RUN_CLI, "run", "--config", str(config), "--root", str(tmp_path / "runs")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"{folder / '2_jackson_1.wav'}: channels is 2; the model takes mono audio" in message
+    assert "fix: convert it" in message and "tensorflow loaded: False" in result.stdout
+    assert not (tmp_path / "runs").exists() or not any(p.is_file() for p in (tmp_path / "runs").rglob("*"))
+
+
 def test_a_warned_split_shows_in_the_run_summary(tmp_path):
     # The DataGate's real output on a skewed split with data.split.check: warn.
     gate = _run(_artifacts(tmp_path, SKEWED, 10), "speaker", num_classes=2, check="warn", **SPLIT_4_1)
