@@ -12,6 +12,7 @@ from tfx_bsl.public import tfxio
 
 from pipelines.examples.digits import features
 from tinyml.converter.float_model import TRANSFORMED_SIGNATURE
+from tinyml.keras_tracing import keep_autograph_out_of_keras
 
 # serving_default takes raw tf.Examples; TRANSFORMED_SIGNATURE takes the
 # transformed `image` and is what the converter quantizes.
@@ -66,6 +67,7 @@ def _signatures(model: keras.Model, tf_transform_output, label_key: str):
 
 def run_fn(fn_args) -> None:
     """TFX Trainer entry point; hyperparameters come from `fn_args.custom_config`."""
+    keep_autograph_out_of_keras()
     cfg = fn_args.custom_config or {}
     seed = int(cfg.get("seed", 0))
     keras.utils.set_random_seed(seed)
