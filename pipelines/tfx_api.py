@@ -2,24 +2,52 @@
 define it, under the same names: `from tfx import v1` also imports every other component and
 extension, Google Cloud AI Platform's client among them, which every run paid for, a cached
 one included (17 CPU s to import against 10 this way, with bytecode compiled)."""
+import importlib.util
+import sys
 from types import SimpleNamespace
 
-from tfx.components.evaluator.component import Evaluator
-from tfx.components.example_gen.csv_example_gen.component import CsvExampleGen
-from tfx.components.example_gen.import_example_gen.component import ImportExampleGen
-from tfx.components.example_validator.component import ExampleValidator
-from tfx.components.schema_gen.component import SchemaGen
-from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
-from tfx.components.statistics_gen.component import StatisticsGen
-from tfx.components.trainer.component import Trainer
-from tfx.components.transform.component import Transform
-from tfx.dsl.components.common.resolver import Resolver
-from tfx.orchestration import metadata
-from tfx.orchestration.data_types import RuntimeParameter
-from tfx.orchestration.local.local_dag_runner import LocalDagRunner
-from tfx.orchestration.pipeline import Pipeline
-from tfx.types import standard_artifacts
-from tfx.types.channel import Channel
+
+def _lazy_components_package() -> None:
+    """`tfx.components` as a package whose `__init__` runs only when a name is asked of it.
+
+    That `__init__` imports all fourteen standard components, and with them Keras Tuner, TF Serving's
+    client and the InfraValidator's model server code, which a run of the seven we use never touches:
+    importing a submodule (tfx.components.trainer.component) runs its parent package's `__init__` first.
+    `from tfx.components import Pusher` still works: the first such name runs the real `__init__`."""
+    if "tfx.components" in sys.modules:
+        return
+    spec = importlib.util.find_spec("tfx.components")
+    package = importlib.util.module_from_spec(spec)
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        del package.__getattr__  # the real __init__ defines the names; no second run
+        spec.loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__getattr__ = __getattr__
+    sys.modules["tfx.components"] = package
+
+
+_lazy_components_package()
+
+from tfx.components.evaluator.component import Evaluator  # noqa: E402
+from tfx.components.example_gen.csv_example_gen.component import CsvExampleGen  # noqa: E402
+from tfx.components.example_gen.import_example_gen.component import ImportExampleGen  # noqa: E402
+from tfx.components.example_validator.component import ExampleValidator  # noqa: E402
+from tfx.components.schema_gen.component import SchemaGen  # noqa: E402
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen  # noqa: E402
+from tfx.components.statistics_gen.component import StatisticsGen  # noqa: E402
+from tfx.components.trainer.component import Trainer  # noqa: E402
+from tfx.components.transform.component import Transform  # noqa: E402
+from tfx.dsl.components.common.resolver import Resolver  # noqa: E402
+from tfx.orchestration import metadata  # noqa: E402
+from tfx.orchestration.data_types import RuntimeParameter  # noqa: E402
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner  # noqa: E402
+from tfx.orchestration.pipeline import Pipeline  # noqa: E402
+from tfx.types import standard_artifacts  # noqa: E402
+from tfx.types.channel import Channel  # noqa: E402
 
 tfx = SimpleNamespace(
     components=SimpleNamespace(

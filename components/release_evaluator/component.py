@@ -5,7 +5,7 @@ either the latest release's model or a NO_RELEASE marker; this Evaluator
 reads the marker as no baseline (value thresholds only), as TFX's does when
 a resolver finds nothing. The pipeline gives it the node id "Evaluator".
 """
-from tfx.components import Evaluator
+from tfx.components.evaluator.component import Evaluator
 from tfx.dsl.components.base import executor_spec
 
 from components.release_evaluator import executor
