@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -27,7 +28,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _quantization(conversion: dict | None) -> dict | None:
+def _draw_now(chart: Callable[..., str], *args) -> str:
+    return chart(*args)
+
+
+def _quantization(conversion: dict | None, draw: Callable[..., str] = _draw_now) -> dict | None:
     """Float vs int8 from the converter's report: accuracy and its decrease per slice, both confusion matrices."""
     metrics = (conversion or {}).get("metrics")
     if not metrics:
@@ -43,9 +48,9 @@ def _quantization(conversion: dict | None) -> dict | None:
     } for n in names]
     return {
         "rows": rows,
-        "chart": charts.quantization_drop({r["slice"]: r["float"] for r in rows}, {r["slice"]: r["int8"] for r in rows}),
-        "confusion_float": charts.confusion(f[OVERALL]["confusion_matrix"], "float model"),
-        "confusion_int8": charts.confusion(q[OVERALL]["confusion_matrix"], "int8 model"),
+        "chart": draw(charts.quantization_drop, {r["slice"]: r["float"] for r in rows}, {r["slice"]: r["int8"] for r in rows}),
+        "confusion_float": draw(charts.confusion, f[OVERALL]["confusion_matrix"], "float model"),
+        "confusion_int8": draw(charts.confusion, q[OVERALL]["confusion_matrix"], "int8 model"),
     }
 
 
@@ -68,7 +73,8 @@ def _data_uri(path: Path | None) -> str | None:
     return None if path is None else "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def context(page: RunPage) -> dict:
+def context(page: RunPage, draw: Callable[..., str] = _draw_now) -> dict:
+    """`draw(chart, *args)` draws each chart: charts.cached reuses one drawn before from the same inputs."""
     s = page.summary
     metrics = s.get("metrics") or {}
     return {
@@ -78,25 +84,26 @@ def context(page: RunPage) -> dict:
         "classes": _in_order(metrics.get(OVERALL, {}).get("per_class", {})),
         "features": _feature_values(page),
         "labels": _in_order(c for counts in ((page.split_check or {}).get("label_counts") or {}).values() for c in counts),
-        "slice_chart": charts.slice_metrics(metrics) if metrics else None,
-        "quantization": _quantization(page.conversion),
-        "confusion_evaluator": charts.confusion(s["confusion_matrix"], "Evaluator (float, TFMA)")
+        "slice_chart": draw(charts.slice_metrics, metrics) if metrics else None,
+        "quantization": _quantization(page.conversion, draw),
+        "confusion_evaluator": draw(charts.confusion, s["confusion_matrix"], "Evaluator (float, TFMA)")
         if s.get("confusion_matrix") else None,
         "kws": s.get("kws"),
         "det_plot": _data_uri(page.image(s["kws"]["det_plot"])) if s.get("kws") else None,
         "lineage": next((m.lineage for m in page.manifests.values() if m.lineage), {}),
-        "drift_chart": charts.drift(page.drift["measurements"]) if page.drift and page.drift["measurements"] else None,
-        "op_charts": {t: charts.op_profile([o.model_dump() for o in m.op_profile])
+        "drift_chart": draw(charts.drift, page.drift["measurements"]) if page.drift and page.drift["measurements"] else None,
+        "op_charts": {t: draw(charts.op_profile, [o.model_dump(mode="json") for o in m.op_profile])
                       for t, m in page.manifests.items() if m.op_profile},
     }
 
 
-def render(page: RunPage, ui: bool = False) -> str:
+def render(page: RunPage, ui: bool = False, draw: Callable[..., str] = _draw_now) -> str:
     """The report's HTML; `ui`: as `tinyml ui` serves it (navigation, firmware download links)."""
-    return environment().get_template("report.html").render(**context(page), ui=ui)
+    return environment().get_template("report.html").render(**context(page, draw), ui=ui)
 
 
 def write_html_report(layout: RunsLayout, pipeline: str, run_id: str) -> Path:
+    """report.html of the run; its charts come from the runs root's chart cache when drawn before."""
     path = layout.html_report_path(pipeline, run_id)
-    path.write_text(render(gather(layout, pipeline, run_id)))
+    path.write_text(render(gather(layout, pipeline, run_id), draw=functools.partial(charts.cached, layout.chart_cache_dir)))
     return path

@@ -39,6 +39,35 @@ def test_report_shows_decision_metrics_and_device_numbers_from_the_manifest(tmp_
     assert f"ML Metadata store: {tmp_path / 'metadata' / 'digits.sqlite'}" in text
 
 
+def _svgs(html: str) -> list[str]:
+    return re.findall(r"<svg.*?</svg>", html, flags=re.S)
+
+
+def test_a_run_with_the_same_results_takes_its_charts_from_the_cache_and_draws_none(tmp_path, monkeypatch):
+    from tinyml.runs import charts
+
+    layout = RunsLayout(tmp_path)
+    assembled_run(tmp_path, "r1")
+    first = write_html_report(layout, PIPELINE, "r1").read_text()
+    cache = sorted(layout.chart_cache_dir.iterdir())
+    assert len(cache) == 2 and all(p.suffix == ".svg" for p in cache)
+
+    def no_drawing():
+        raise AssertionError("a chart was drawn again")
+
+    monkeypatch.setattr(charts, "_pyplot", no_drawing)
+    assembled_run(tmp_path, "r2")  # a fully cached re-run: the same results under a new run id
+    again = write_html_report(layout, PIPELINE, "r2").read_text()
+    assert _svgs(again) == _svgs(first) and len(_svgs(first)) == 2
+    assert "r2" in _text(again) and sorted(layout.chart_cache_dir.iterdir()) == cache
+
+    monkeypatch.undo()
+    assembled_run(tmp_path, "r3", accuracy=0.9)  # other slice metrics, the same confusion matrix
+    other = write_html_report(layout, PIPELINE, "r3").read_text()
+    assert _svgs(other)[0] != _svgs(first)[0] and _svgs(other)[1] == _svgs(first)[1]
+    assert len(list(layout.chart_cache_dir.iterdir())) == 3
+
+
 def test_a_run_whose_artifacts_were_deleted_names_what_is_missing(tmp_path):
     folder = assembled_run(tmp_path, "r1")
     shutil.rmtree(folder)

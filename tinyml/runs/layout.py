@@ -56,6 +56,11 @@ class RunsLayout:
         return sorted((self.root / "reports").glob(f"*/*/{SUMMARY_FILE}"))
 
     @property
+    def chart_cache_dir(self) -> Path:
+        """The run reports' charts by their inputs (tinyml.runs.charts.cached)."""
+        return self.root / "cache" / "charts"
+
+    @property
     def releases_dir(self) -> Path:
         """The release store when the config names none."""
         return self.root / "releases"
