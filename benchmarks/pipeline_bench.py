@@ -48,7 +48,8 @@ def timed(cmd: list[str], log: Path, check: bool = True) -> dict:
         _, status, usage = os.wait4(child.pid, 0)
     wall = time.monotonic() - start
     if check and os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"`{' '.join(cmd)}` failed; see {log}")
+        # The log is in the benchmark's temporary folder, which goes with this exit: its end goes in the message.
+        raise SystemExit(f"`{' '.join(cmd)}` failed; the end of its output:\n{log.read_text(errors='replace')[-3000:]}")
     return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
             "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}

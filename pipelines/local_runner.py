@@ -18,6 +18,7 @@ from tinyml.runs.layout import RunsLayout, new_run_id
 from pipelines.pipeline import create_pipeline
 from tinyml.runs.summary import RunSummary, summarize_run
 from tinyml.config import PipelineConfig
+from tinyml.keras_tracing import keep_autograph_out_of_keras
 
 # Beam's multi-processing mode is about 2x slower on a 2-core machine.
 LOCAL_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
@@ -57,6 +58,9 @@ def run_local(
     """Runs the whole pipeline once. Failures are recorded in the summary, not raised,
     so the caller can show what ran; bad input found before the run raises TinymlError."""
     pipeline, layout = build_local_pipeline(config, root, data_path)
+    # Every component runs in this process: the Evaluator and the converter load the Keras model
+    # too, also when the Trainer was cached (its run_fn sets the same rule where it runs alone).
+    keep_autograph_out_of_keras()
     ir = compiler.Compiler().compile(pipeline)
     run_id = run_id or new_run_id()
     # Our own run id, so the summary can find this run in ML Metadata.

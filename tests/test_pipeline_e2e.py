@@ -241,6 +241,15 @@ def test_unchanged_rerun_hits_the_cache(first_run):
                       "TFLMConverter", "FirmwareBuilder"):
         assert states[component] == "cached", states
     assert again["blessed"] is True
+    # The same results, reported for the new run: its summary, its plot, its HTML report (charts from the cache).
+    per_run = ("run_id", "components", "log")
+    assert {k: v for k, v in again.items() if k not in per_run} == {k: v for k, v in first.items() if k not in per_run}
+    folder = root / "reports" / PIPELINE / again["run_id"]
+    assert again["log"] == str(folder / "run.log") and (folder / "metrics.png").stat().st_size > 10_000
+    html, first_html = (root / "reports" / PIPELINE / r["run_id"] / "report.html" for r in (again, first))
+    svgs = [re.findall(r"<svg.*?</svg>", p.read_text(), flags=re.S) for p in (html, first_html)]
+    assert svgs[0] == svgs[1] and len(svgs[0]) >= 4
+    assert again["run_id"] in html.read_text()  # (the firmware's lineage names the run that built it: the first)
 
 
 def test_bad_input_fails_clearly_and_leaves_earlier_runs_untouched(first_run):
