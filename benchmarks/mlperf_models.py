@@ -130,6 +130,7 @@ def convert(name: str) -> bytes:
     import tensorflow as tf
     import tf_keras as keras
 
+    keras.backend.clear_session()  # layer names restart, so a second build in one process writes the same bytes
     keras.utils.set_random_seed(SEED)
     model = ARCHITECTURES[name](keras)
     shape = [1, *model.input_shape[1:]]
