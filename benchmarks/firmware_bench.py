@@ -77,7 +77,8 @@ TFLM_ANCHORS = {
     },
 }
 # The issues' targets, as limits on the ratios below: issue 4's for micro_speech,
-# issue 15's (tighter) for the digits CNN's instructions and the MLPerf models.
+# issue 15's for the MLPerf models, both for the digits CNN (issue 15 tightens its
+# instructions to 1.0 x TFLM + CMSIS-NN on the M4F).
 ISSUE4_LIMITS = {
     "static_ram_vs_tflm_reference": 0.8,
     "static_ram_vs_lower_bound_limit": 1.0,  # static RAM <= 1.1 x the lower bound + 512 B
@@ -94,7 +95,7 @@ ISSUE15_LIMITS = {
 }
 LIMITS = {
     "micro_speech_quantized": ISSUE4_LIMITS,
-    "digits_cnn": {**ISSUE4_LIMITS, "instructions_vs_tflm_cmsis_nn_m4f": 1.0},
+    "digits_cnn": {**ISSUE4_LIMITS, **ISSUE15_LIMITS, "instructions_vs_tflm_cmsis_nn_m4f": 1.0},
     **{name: ISSUE15_LIMITS for name in mlperf_models.ARCHITECTURES},
 }
 # Shared models measured without TFLM anchors (no ratios, no plot bars): flash, RAM, instructions, per-op

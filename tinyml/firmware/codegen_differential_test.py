@@ -88,6 +88,7 @@ _CONV_CHANNELS = [
     (13, 8, (1, 1), (2, 1), (1, 1), "valid"),
     (33, 3, (3, 3), (1, 1), (1, 1), "same"),  # 297 values: no column
     (40, 9, (2, 3), (1, 1), (1, 2), "same"),  # no column, dilated runs
+    (36, 8, (3, 3), (2, 2), (1, 1), "same"),  # no column: pixel pairs along a row (ResNet's strided 3x3)
     (300, 5, (1, 1), (1, 1), (1, 1), "valid"),
     (1, 16, (3, 3), (1, 1), (1, 1), "same"),  # a first layer, like the digits CNN's
 ]
@@ -110,6 +111,8 @@ _DEPTHWISE_CHANNELS = [
     (3, 4, (3, 3), (1, 1), (1, 1), "valid"),
     (2, 3, (3, 3), (1, 2), (1, 1), "same"),
     (5, 2, (1, 1), (1, 1), (1, 1), "valid"),
+    (16, 1, (3, 3), (2, 2), (1, 1), "same"),  # MobileNet's strided 3x3: the unrolled full-window path
+    (14, 1, (3, 3), (1, 1), (2, 1), "same"),  # the same path over dilated rows, with a channel tail
 ]
 
 
@@ -235,7 +238,7 @@ REWRITTEN = {"squeeze": "SQUEEZE", "expand_dims": "EXPAND_DIMS"}
 QEMU_RECIPES = ("relu", *REWRITTEN)
 # Recipes whose seed indexes a list of cases (passed as a third argument).
 STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
-OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "conv_channels", "depthwise_channels", "dense_wide")
+OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "add", "conv_channels", "depthwise_channels", "dense_wide")
 CASES = [(name, seed) for name, (_, count) in RECIPES.items() for seed in range(count)]
 
 

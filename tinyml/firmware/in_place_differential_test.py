@@ -37,6 +37,8 @@ CASES = {
                                                                     depth_multiplier=2)], {"DEPTHWISE_CONV_2D"}),
     "depthwise_dilated_valid": ((9, 8, 5), 1, lambda L: [L.DepthwiseConv2D((3, 2), dilation_rate=2)],
                                 {"DEPTHWISE_CONV_2D"}),
+    "depthwise_dm1_s2_rows": ((9, 10, 8), 1, lambda L: [L.DepthwiseConv2D(3, strides=2, padding="same")],
+                              {"DEPTHWISE_CONV_2D"}),
     "depthwise_dm4": ((6, 6, 2), 1, lambda L: [L.DepthwiseConv2D(3, padding="same", depth_multiplier=4)],
                       {"DEPTHWISE_CONV_2D"}),
     "depthwise_micro_speech": ((25, 20, 1), 1, lambda L: [L.DepthwiseConv2D((10, 8), strides=2, padding="same",

@@ -56,13 +56,26 @@ static inline __attribute__((always_inline)) void pixels2_col(const tml_requant 
   }
 }
 
-/* A 3x3 window of one channel (a first layer on images) gets its own copy
- * with the column length known: GCC then unrolls the short dot products
- * instead of paying a loop set-up per channel pair. */
-static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter, const int16_t *col,
-                                                       int32_t n, int32_t out_c, int8_t *out) {
+/* Short windows get their own copies with the column length known: GCC then
+ * unrolls the dot products instead of paying a loop set-up per channel pair.
+ * 9: a 3x3 window of one channel (a first layer on images); 8 and 16: the
+ * narrow 1x1 layers early in MobileNets. A function apart from the general
+ * copy, whose register allocation they would otherwise disturb. */
+static __attribute__((noinline)) void pixels2_col_short(const tml_requant *qp, const int8_t *filter, const int16_t *col,
+                                                        int32_t n, int32_t out_c, int8_t *out) {
   if (n == 9) {
     pixels2_col(qp, filter, col, 9, out_c, out);
+  } else if (n == 8) {
+    pixels2_col(qp, filter, col, 8, out_c, out);
+  } else {
+    pixels2_col(qp, filter, col, 16, out_c, out);
+  }
+}
+
+static __attribute__((noinline)) void conv_pixels2_col(const tml_requant *qp, const int8_t *filter, const int16_t *col,
+                                                       int32_t n, int32_t out_c, int8_t *out) {
+  if (n == 9 || n == 8 || n == 16) {
+    pixels2_col_short(qp, filter, col, n, out_c, out);
   } else {
     pixels2_col(qp, filter, col, n, out_c, out);
   }
@@ -113,8 +126,12 @@ static void make_slots(uint8_t *slot, int32_t n) {
   tml_col_interleave_u8(slot, n);
 }
 
-static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params *p, const tml_requant *qp, pixel_at at,
-                                                        int8_t *out) {
+/* One pixel's window straight from the input, or with `two` also the pixel
+ * whose window starts `step` bytes further on with the same valid taps (the
+ * next one along the row, away from its edges), its outputs at out + out_c:
+ * each filter row then serves both pixels. */
+static __attribute__((noinline)) void conv_pixels_direct(const tml_conv_2d_params *p, const tml_requant *qp,
+                                                         pixel_at at, int32_t two, int32_t step, int8_t *out) {
   const tml_requant q = *qp;
   const int32_t in_c = p->s.in_c, in_w = p->s.in_w, dil_h = p->s.dil_h, dil_w = p->s.dil_w, out_c = p->s.out_c,
                 offset = p->input_offset;
@@ -127,23 +144,38 @@ static __attribute__((noinline)) void conv_pixel_direct(const tml_conv_2d_params
   const int32_t runs = dil_w == 1 ? (kx1 > kx0) : kx1 - kx0;
   const int8_t *first_in = at.image + ((at.in_y0 + ky0 * dil_h) * in_w + at.in_x0 + kx0 * dil_w) * in_c;
   const int8_t *w0 = p->filter + ky0 * row + kx0 * in_c;
+  int8_t *out_b = out + out_c;
   for (int32_t oc = 0; oc < out_c; oc += 2, w0 += 2 * filter_stride) {
     const int pair = oc + 1 < out_c;
     const int8_t *in_r = first_in, *w_r = w0;
-    int32_t a0 = 0, a1 = 0;
+    int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
     for (int32_t ky = ky0; ky < ky1; ++ky, in_r += dil_h * in_w * in_c, w_r += row) {
       const int8_t *in = in_r, *w = w_r;
       for (int32_t r = 0; r < runs; ++r, in += dil_w * in_c, w += in_c) {
-        if (pair) {
+        if (two && pair) {
+          tml_dot2x2_s8(in, in + step, w, w + filter_stride, run, offset, &a0, &a1, &b0, &b1);
+        } else if (pair) {
           tml_dot2_s8(in, w, w + filter_stride, run, offset, &a0, &a1);
         } else {
           a0 = tml_dot1_s8(in, w, run, offset, a0);
+          if (two) b0 = tml_dot1_s8(in + step, w, run, offset, b0);
         }
       }
     }
     out[oc] = tml_requantize(&q, a0, oc);
     if (pair) out[oc + 1] = tml_requantize(&q, a1, oc + 1);
+    if (two) {
+      out_b[oc] = tml_requantize(&q, b0, oc);
+      if (pair) out_b[oc + 1] = tml_requantize(&q, b1, oc + 1);
+    }
   }
+}
+
+/* The valid kx range of the window starting at in_x0, as one comparable number. */
+static int32_t tap_span(const tml_window_shape *s, int32_t in_x0) {
+  int32_t kx0, kx1;
+  tml_valid_taps(in_x0, s->dil_w, s->k_w, s->in_w, &kx0, &kx1);
+  return kx0 * 256 + kx1;
 }
 
 void tml_conv_2d(const tml_conv_2d_params *p) {
@@ -158,10 +190,16 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
     for (int32_t b = 0; b < s.batches; ++b, at.image += s.in_h * s.in_w * s.in_c) {
       for (int32_t y = 0; y < s.out_h; ++y) {
         at.in_y0 = y * s.stride_h - s.pad_h;
-        for (int32_t x = 0; x < s.out_w; ++x, out += s.out_c) {
+        for (int32_t x = 0; x < s.out_w;) {
           at.in_x0 = x * s.stride_w - s.pad_w;
-          conv_pixel_direct(p, &q, at, out);
-          if (q.narrow) tml_clamp_s8(out, s.out_c, q.act_min, q.act_max);
+          /* Pixels x and x + 1 together when their windows keep the same taps (p + 1 may be written
+           * while p's inputs are still needed: the in-place contract in tml_kernels.h allows it). */
+          const int32_t two = x + 1 < s.out_w && tap_span(&s, at.in_x0) == tap_span(&s, at.in_x0 + s.stride_w);
+          conv_pixels_direct(p, &q, at, two, s.stride_w * s.in_c, out);
+          const int32_t done = two ? 2 : 1;
+          if (q.narrow) tml_clamp_s8(out, done * s.out_c, q.act_min, q.act_max);
+          x += done;
+          out += done * s.out_c;
         }
       }
     }
