@@ -4,7 +4,8 @@ Models: micro_speech_quantized (../shared/models) and a digits CNN like the
 bundled example (~8 KB int8), against issue 4's TFLM anchors; the MLPerf Tiny
 reference architectures (benchmarks/mlperf_models.py: KWS DS-CNN, ResNet-8,
 MobileNetV1 0.25 VWW, person_detect, the FC autoencoder; built and cached on
-first use) against issue 15's. On cortex-m4f and cortex-m3: flash, static RAM,
+first use) against issue 15's; keyword_scrambled_8bit (../shared/models,
+with SVDF) without TFLM numbers. On cortex-m4f and cortex-m3: flash, static RAM,
 flash minus the model array, instructions per inference (SysTick under QEMU
 -icount), build + verification time and whether every output byte matched
 the tflite-micro interpreter; the arena against the classic activation lower
