@@ -9,7 +9,7 @@
  * value; its score in hundredths, saturated to int8 (a probability of 0.87
  * reports 87), so the board interface stays int8. */
 uint32_t tml_classify(const int8_t *bytes, int8_t *score) {
-  const uint32_t n = TML_OUTPUT_BYTES / sizeof(float);
+  const uint32_t n = TML_OUTPUT0_BYTES / sizeof(float);
   float best_value, value;
   uint32_t best = 0;
   memcpy(&best_value, bytes, sizeof best_value);
@@ -38,7 +38,7 @@ static int32_t element(const int8_t *bytes, uint32_t i) {
 }
 
 uint32_t tml_classify(const int8_t *bytes, int8_t *score) {
-  const uint32_t n = TML_OUTPUT_BYTES / TML_OUTPUT_ELEMENT_BYTES;
+  const uint32_t n = TML_OUTPUT0_BYTES / TML_OUTPUT_ELEMENT_BYTES;
   uint32_t best = 0;
   for (uint32_t i = 1; i < n; i++) {
     if (element(bytes, i) > element(bytes, best)) {
@@ -51,7 +51,7 @@ uint32_t tml_classify(const int8_t *bytes, int8_t *score) {
 #else
 uint32_t tml_classify(const int8_t *values, int8_t *score) {
   uint32_t best = 0;
-  for (uint32_t i = 1; i < TML_OUTPUT_BYTES; i++) {
+  for (uint32_t i = 1; i < TML_OUTPUT0_BYTES; i++) {
     if (values[i] > values[best]) {
       best = i;
     }

@@ -37,6 +37,7 @@ class TensorInfo:
     dtype: str  # "int8" or "int16" (input); "int8", "int16", "int32", or "float32" after a final DEQUANTIZE
     scale: float | None  # None for float32
     zero_point: int | None
+    name: str = ""
 
     @property
     def nbytes(self) -> int:
@@ -46,12 +47,37 @@ class TensorInfo:
         return n
 
 
+class _ModelIo:
+    """The model's input and output tensors, in the model's order; `input` and `output` are the
+    first of each (a single-input, single-output model's only ones)."""
+
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+
+    @property
+    def input(self) -> TensorInfo:
+        return self.inputs[0]
+
+    @property
+    def output(self) -> TensorInfo:
+        return self.outputs[0]
+
+    @property
+    def input_bytes(self) -> int:
+        """All inputs' bytes, back to back as tml_model_invoke takes them."""
+        return sum(t.nbytes for t in self.inputs)
+
+    @property
+    def output_bytes(self) -> int:
+        return sum(t.nbytes for t in self.outputs)
+
+
 @dataclass(frozen=True)
-class GeneratedModel:
+class GeneratedModel(_ModelIo):
     sources: list[Path]  # generated .c files (model_data.c, model_plan.c)
     include_dir: Path  # holds model_data.h and model_plan.h
-    input: TensorInfo
-    output: TensorInfo
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
     arena_bytes: int
     ops: list[str]  # op names in execution order
     plan: MemoryPlan
@@ -94,15 +120,18 @@ def _check_model(model: TfliteModel, source: str) -> None:
             fix=f"change the model to use only the ops in {paths.SUPPORTED_OPS_FILE.name}: "
                 + ", ".join(sorted(supported_ops() & EMITTERS.keys())),
         )
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if not model.inputs or not model.outputs:
         raise TinymlError(f"{source} has {len(model.inputs)} inputs and {len(model.outputs)} outputs",
-                          fix="the firmware runs single-input, single-output models")
-    output = model.tensors[model.outputs[0]]
-    producer = next((op.opcode for op in model.operators if model.outputs[0] in op.outputs), None)
-    if output.dtype == "float32" and producer == "DEQUANTIZE":
-        checked = [("input", model.tensors[model.inputs[0]], INPUT_DTYPES)]  # DEQUANTIZE's emitter checks its input
-    else:
-        checked = [("input", model.tensors[model.inputs[0]], INPUT_DTYPES), ("output", output, OUTPUT_DTYPES)]
+                          fix="give a model with at least one input and one output")
+    shared = set(model.inputs) & set(model.outputs)
+    if shared:
+        raise TinymlError(f"{source} returns its input tensor '{model.tensors[min(shared)].name}' as an output",
+                          fix="drop that output: it is the input unchanged")
+    checked = [("input", model.tensors[i], INPUT_DTYPES) for i in model.inputs]
+    for i in model.outputs:
+        producer = next((op.opcode for op in model.operators if i in op.outputs), None)
+        if not (model.tensors[i].dtype == "float32" and producer == "DEQUANTIZE"):  # DEQUANTIZE's emitter checks its input
+            checked.append(("output", model.tensors[i], OUTPUT_DTYPES))
     for role, t, allowed in checked:
         if t.dtype not in allowed or t.quantization is None:
             raise TinymlError(
@@ -117,8 +146,8 @@ def _check_model(model: TfliteModel, source: str) -> None:
 def _tensor_info(model: TfliteModel, index: int) -> TensorInfo:
     t = model.tensors[index]
     if t.dtype == "float32":
-        return TensorInfo(t.shape, t.dtype, None, None)
-    return TensorInfo(t.shape, t.dtype, t.quantization.scales[0], t.quantization.zero_points[0])
+        return TensorInfo(t.shape, t.dtype, None, None, t.name)
+    return TensorInfo(t.shape, t.dtype, t.quantization.scales[0], t.quantization.zero_points[0], t.name)
 
 
 def _io_comment(role: str, t: TensorInfo) -> str:
@@ -167,6 +196,24 @@ def op_definitions(model: TfliteModel, calls: list[KernelCall]) -> str:
     return "".join(parts)
 
 
+def _copies(tensors: list[int], plan: MemoryPlan, model: TfliteModel, to_arena: bool) -> str:
+    """tml_model_invoke's copies between the arena and the caller's buffer, which holds the tensors
+    back to back in the model's order."""
+    lines, at = [], 0
+    for i in tensors:
+        arena, buffer, n = f"tml_arena + {plan.offsets[i]}", "input" if to_arena else "output", model.tensors[i].nbytes
+        buffer += f" + {at}" if at else ""
+        lines.append(f"  memcpy({arena}, {buffer}, {n});\n" if to_arena else f"  memcpy({buffer}, {arena}, {n});\n")
+        at += n
+    return "".join(lines)
+
+
+def _accessor(ctype: str, name: str, offsets: list[int]) -> str:
+    return (f"{ctype} *{name}(uint32_t i) {{\n"
+            f"  static const uint32_t offsets[{len(offsets)}] = {{{', '.join(map(str, offsets))}}};\n"
+            f"  return tml_arena + offsets[i];\n}}\n\n")
+
+
 def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], digest: str) -> str:
     in_off, out_off = plan.offsets[model.inputs[0]], plan.offsets[model.outputs[0]]
     parts = [
@@ -181,6 +228,8 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
     ]
     parts.append(f"int8_t *tml_model_input(void) {{ return tml_arena + {in_off}; }}\n\n")
     parts.append(f"const int8_t *tml_model_output(void) {{ return tml_arena + {out_off}; }}\n\n")
+    parts.append(_accessor("int8_t", "tml_model_input_at", [plan.offsets[i] for i in model.inputs]))
+    parts.append(_accessor("const int8_t", "tml_model_output_at", [plan.offsets[i] for i in model.outputs]))
     reset, first_run = _reset_source(model, plan)
     parts.append(reset)
     parts.append("int tml_model_run(void) {\n" + first_run)
@@ -189,38 +238,56 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
     parts.append("  return 0;\n}\n\n")
     parts.append(
         "int tml_model_invoke(const int8_t *input, int8_t *output) {\n"
-        "  memcpy(tml_model_input(), input, TML_INPUT_BYTES);\n"
-        "  const int rc = tml_model_run();\n"
-        "  memcpy(output, tml_model_output(), TML_OUTPUT_BYTES);\n"
-        "  return rc;\n}\n"
+        + _copies(model.inputs, plan, model, to_arena=True)
+        + "  const int rc = tml_model_run();\n"
+        + _copies(model.outputs, plan, model, to_arena=False)
+        + "  return rc;\n}\n"
     )
     return "".join(parts)
 
 
-def _plan_header(inp: TensorInfo, out: TensorInfo, arena_bytes: int, digest: str) -> str:
+def _sizes(tensors: tuple[TensorInfo, ...]) -> str:
+    return "{" + ", ".join(str(t.nbytes) for t in tensors) + "}"
+
+
+def _plan_header(io: _ModelIo, arena_bytes: int, digest: str) -> str:
+    inp, out = io.input, io.output
+    tensors = [_io_comment(f"input {k}", t) for k, t in enumerate(io.inputs)]
+    tensors += [_io_comment(f"output {k}", t) for k, t in enumerate(io.outputs)]
     return (
         f"/* Generated by tinyml.firmware.codegen for the model with sha256 {digest}. Do not edit. */\n"
         "#ifndef TML_MODEL_PLAN_H_\n#define TML_MODEL_PLAN_H_\n\n#include <stdint.h>\n\n"
-        f"/* {_io_comment('input', inp)}; {_io_comment('output', out)} */\n"
-        f"#define TML_INPUT_BYTES  {inp.nbytes}\n"
-        f"#define TML_OUTPUT_BYTES {out.nbytes}\n"
-        "/* 1: the output holds float32 values (a final DEQUANTIZE), 0: integers of\n"
-        " * TML_OUTPUT_ELEMENT_BYTES each (int8, int16 or int32). */\n"
+        f"/* {'; '.join(tensors)} */\n"
+        f"#define TML_INPUT_COUNT {len(io.inputs)}\n"
+        f"#define TML_OUTPUT_COUNT {len(io.outputs)}\n"
+        "/* Each tensor's bytes, in the model's order, and their sums (tml_model_invoke's buffers). */\n"
+        f"#define TML_INPUT_SIZES {_sizes(io.inputs)}\n"
+        f"#define TML_OUTPUT_SIZES {_sizes(io.outputs)}\n"
+        f"#define TML_INPUT_BYTES  {io.input_bytes}\n"
+        f"#define TML_OUTPUT_BYTES {io.output_bytes}\n"
+        f"#define TML_INPUT0_BYTES {inp.nbytes}\n"
+        f"#define TML_OUTPUT0_BYTES {out.nbytes}\n"
+        "/* Of input 0 and output 0. 1: the output holds float32 values (a final DEQUANTIZE),\n"
+        " * 0: integers of TML_OUTPUT_ELEMENT_BYTES each (int8, int16 or int32). */\n"
         f"#define TML_OUTPUT_FLOAT {int(out.dtype == 'float32')}\n"
         f"#define TML_INPUT_ELEMENT_BYTES {IO_DTYPE_SIZES[inp.dtype]}\n"
         f"#define TML_OUTPUT_ELEMENT_BYTES {IO_DTYPE_SIZES[out.dtype]}\n"
         f"#define TML_ARENA_BYTES  {max(arena_bytes, 1)}\n\n"
-        "/* Zero-copy use: write TML_INPUT_BYTES at tml_model_input(), call tml_model_run()\n"
-        " * (0 = ok), read TML_OUTPUT_BYTES at tml_model_output(). Both point into the\n"
+        "/* Zero-copy use: write each input at tml_model_input_at(i) (input 0 also at\n"
+        " * tml_model_input()), call tml_model_run() (0 = ok), read each output at\n"
+        " * tml_model_output_at(i) (output 0 also at tml_model_output()). They point into the\n"
         " * arena, so the application needs no tensor buffers of its own. A run overwrites\n"
-        " * the input (the plan reuses, even overlaps, consumed tensors): write it before each run. */\n"
+        " * the inputs (the plan reuses, even overlaps, consumed tensors): write them before each run. */\n"
         "int8_t *tml_model_input(void);\n"
         "const int8_t *tml_model_output(void);\n"
+        "int8_t *tml_model_input_at(uint32_t i);\n"
+        "const int8_t *tml_model_output_at(uint32_t i);\n"
         "int tml_model_run(void);\n"
         "/* Resets the model's state (variable tensors, e.g. SVDF's history) to its initial value; the first\n"
         " * run does so by itself. Stateless models have nothing to reset. */\n"
         "void tml_model_reset(void);\n\n"
-        "/* Copies input in, runs every op, copies the output's TML_OUTPUT_BYTES bytes out; 0 = ok. */\n"
+        "/* Copies the inputs in (TML_INPUT_BYTES: each input's bytes back to back, in the model's\n"
+        " * order), runs every op, copies the outputs out the same way (TML_OUTPUT_BYTES); 0 = ok. */\n"
         "int tml_model_invoke(const int8_t *input, int8_t *output);\n\n"
         "#endif /* TML_MODEL_PLAN_H_ */\n"
     )
@@ -235,15 +302,15 @@ def generate_sources(tflite: bytes, out_dir, *, source: str = "model.tflite") ->
     plan_c = out_dir / "model_plan.c"
     plan_c.write_text(_plan_source(planned.model, planned.plan, planned.calls, planned.digest))
     (out_dir / "model_plan.h").write_text(
-        _plan_header(planned.input, planned.output, planned.plan.arena_bytes, planned.digest))
+        _plan_header(planned, planned.plan.arena_bytes, planned.digest))
     return GeneratedModel(
-        sources=[data_c, plan_c], include_dir=out_dir, input=planned.input, output=planned.output,
+        sources=[data_c, plan_c], include_dir=out_dir, inputs=planned.inputs, outputs=planned.outputs,
         arena_bytes=planned.arena_bytes, ops=planned.ops, plan=planned.plan,
     )
 
 
 @dataclass(frozen=True)
-class PlannedModel:
+class PlannedModel(_ModelIo):
     """A checked model, its memory plan and one kernel call per op, before any file is written."""
 
     tflite: bytes
@@ -251,8 +318,8 @@ class PlannedModel:
     plan: MemoryPlan
     calls: list[KernelCall]
     digest: str  # sha256 of the .tflite
-    input: TensorInfo
-    output: TensorInfo
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
 
     @property
     def arena_bytes(self) -> int:
@@ -265,7 +332,7 @@ class PlannedModel:
 
 def plan_model(tflite: bytes, *, source: str = "model.tflite", data_symbol: str = "tml_model_data",
                arena_symbol: str = "tml_arena") -> PlannedModel:
-    """Check the model (ops, int8, one input and output), plan its memory and emit its kernel
+    """Check the model (ops, int8 inputs and outputs), plan its memory and emit its kernel
     calls, whose pointers name the model array and the arena by the given symbols."""
     tflite = bytes(tflite)
     model = read_model(tflite, source=source)
@@ -274,4 +341,5 @@ def plan_model(tflite: bytes, *, source: str = "model.tflite", data_symbol: str 
     ctx = EmitContext(model, plan, data_symbol=data_symbol, arena_symbol=arena_symbol)
     calls = [EMITTERS[op.opcode](op, ctx) for op in model.operators]
     return PlannedModel(tflite, model, plan, calls, hashlib.sha256(tflite).hexdigest(),
-                        _tensor_info(model, model.inputs[0]), _tensor_info(model, model.outputs[0]))
+                        tuple(_tensor_info(model, i) for i in model.inputs),
+                        tuple(_tensor_info(model, i) for i in model.outputs))

@@ -4,6 +4,10 @@
 
 #define TML_INPUT_BYTES 16
 #define TML_OUTPUT_BYTES 4
+#define TML_INPUT0_BYTES 16
+#define TML_OUTPUT0_BYTES 4
+#define TML_INPUT_COUNT 1
+#define TML_OUTPUT_COUNT 1
 #define TML_ARENA_BYTES 64
 
 int8_t *tml_model_input(void);
