@@ -169,46 +169,87 @@ def _build_audio(tflite, profile, out_dir, audio_file, vectors_file, num_clips, 
 
 @firmware.command(epilog=epilog("firmware run"))
 @click.argument("firmware_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Raw bytes of input tensor 0 (row-major, of its type: int8 or int16 little-endian); several "
-                   "inputs back to back run one by one, in order (a model with state carries it from one to the next). "
-                   "For audio firmware: a 16-bit mono WAV clip at the model's sample rate (or raw PCM with --raw), "
-                   "padded or cropped to the model's clip length.")
+@click.option("--input", "input_paths", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Raw bytes of an input tensor (row-major, of its type: int8 or int16 little-endian); repeat it "
+                   "once per input of the model, in the model's order (see the manifest's io.inputs). Several "
+                   "tensors back to back in each file run one by one, in order (a model with state carries it "
+                   "from one to the next). For audio firmware: a 16-bit mono WAV clip at the model's sample rate "
+                   "(or raw PCM with --raw), padded or cropped to the model's clip length.")
 @click.option("--raw", is_flag=True, help="Audio firmware: the input is headerless int16 little-endian mono PCM.")
-@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the raw bytes of output tensor 0, of its type (one per input).")
+@click.option("-o", "--output", "output_paths", required=True, multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the raw bytes of an output tensor, of its type (one per inference); repeat it "
+                   "once per output of the model, in the model's order.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds before a run counts as hung.")
 @profiles_option
-def run(firmware_dir, input_path, raw, output_path, timeout_s, profiles_file):
+def run(firmware_dir, input_paths, raw, output_paths, timeout_s, profiles_file):
     """Run built firmware in qemu-system-arm on raw input bytes (or an audio clip)."""
     manifest, elf, profile = _released(firmware_dir, profiles_file)
+    ins, outs = manifest.io.all_inputs, manifest.io.all_outputs
     if manifest.audio is not None:
         from tinyml.audio import wav
 
-        samples = wav.read_raw(input_path) if raw else wav.read_wav(input_path, manifest.audio.config["frontend"]
-                                                                    ["sample_rate"])
+        if len(input_paths) != 1:
+            raise TinymlError(f"{len(input_paths)} --input given; the audio firmware in {firmware_dir} takes one clip",
+                              fix="give --input once, a WAV clip (or raw PCM with --raw)")
+        samples = wav.read_raw(input_paths[0]) if raw else wav.read_wav(
+            input_paths[0], manifest.audio.config["frontend"]["sample_rate"])
         data = wav.fit_clip(samples, manifest.audio.clip_samples).astype("<i2").tobytes()
-        what = f"{len(samples)} samples -> a clip of {manifest.audio.clip_samples}"
+        what, inferences = f"{len(samples)} samples -> a clip of {manifest.audio.clip_samples}", 1
     else:
         if raw:
             raise TinymlError(f"--raw is for audio firmware; {firmware_dir} takes input tensors",
                               fix="drop --raw and give the input tensor's raw bytes")
-        input_bytes = manifest.io.input.bytes
-        data = input_path.read_bytes()
-        if not data or len(data) % input_bytes:
-            raise TinymlError(
-                f"{input_path} has {len(data)} bytes; the model's input tensor "
-                f"{manifest.io.input.shape} takes {input_bytes} bytes ({manifest.io.input.dtype}) per inference",
-                fix=f"write a multiple of {input_bytes} raw bytes (e.g. numpy: "
-                    f"x.astype(np.{manifest.io.input.dtype}).tofile(path))",
-            )
-        what = f"{len(data) // input_bytes} inference(s)"
+        _check_count(firmware_dir, "--input", input_paths, ins)
+        data, inferences = _input_rows(input_paths, ins)
+        what = f"{inferences} inference(s)"
+    _check_count(firmware_dir, "-o", output_paths, outs)
     out, classes = _run_in_qemu(elf, profile, data, timeout_s)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    output_path.write_bytes(out)
+    row = sum(t.bytes for t in outs)
+    if len(out) != inferences * row:
+        raise TinymlError(f"the firmware wrote {len(out)} bytes for {inferences} inference(s); its outputs take "
+                          f"{row} bytes each", fix="rebuild the firmware")
+    at = 0
+    for path, t in zip(output_paths, outs):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(out[i * row + at:i * row + at + t.bytes] for i in range(inferences)))
+        at += t.bytes
     click.echo(f"{what} on {profile.name}; classes: {' '.join(map(str, classes))}")
-    click.echo(f"wrote {output_path} ({output_path.stat().st_size} bytes)")
+    for path in output_paths:
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
+
+
+def _tensor_label(k: int, t) -> str:
+    return f"tensor {k}" + (f" '{t.name}'" if t.name else "")
+
+
+def _check_count(firmware_dir: Path, flag: str, paths: tuple, tensors: list) -> None:
+    if len(paths) != len(tensors):
+        what = "input" if flag == "--input" else "output"
+        raise TinymlError(
+            f"{len(paths)} {flag} given; the firmware in {firmware_dir} has {len(tensors)} {what}(s): "
+            + ", ".join(f"{_tensor_label(k, t)} {t.shape} {t.dtype} ({t.bytes} bytes)" for k, t in enumerate(tensors)),
+            fix=f"give {flag} once per {what}, in the model's order")
+
+
+def _input_rows(paths: tuple[Path, ...], tensors: list) -> tuple[bytes, int]:
+    """The input files' tensors interleaved per inference, as the firmware reads them; and the inference count."""
+    blobs = [p.read_bytes() for p in paths]
+    for k, (path, data, t) in enumerate(zip(paths, blobs, tensors)):
+        if not data or len(data) % t.bytes:
+            raise TinymlError(
+                f"{path} has {len(data)} bytes; the model's input {_tensor_label(k, t)} {t.shape} takes "
+                f"{t.bytes} bytes ({t.dtype}) per inference",
+                fix=f"write a multiple of {t.bytes} raw bytes (e.g. numpy: x.astype(np.{t.dtype}).tofile(path))")
+    counts = [len(data) // t.bytes for data, t in zip(blobs, tensors)]
+    if len(set(counts)) > 1:
+        listed = ", ".join(f"{p} {n}" for p, n in zip(paths, counts))
+        raise TinymlError(f"the --input files hold different numbers of inferences: {listed}",
+                          fix="give every input the same number of tensors, one per inference")
+    n = counts[0]
+    return b"".join(data[i * t.bytes:(i + 1) * t.bytes] for i in range(n) for data, t in zip(blobs, tensors)), n
 
 
 @firmware.command("eval", epilog=epilog("firmware eval"))

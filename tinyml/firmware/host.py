@@ -13,6 +13,7 @@ import numpy as np
 
 from tinyml import paths
 from tinyml.errors import TinymlError
+from tinyml.firmware import io_rows
 from tinyml.firmware.build import APP_DIR, TENSOR_INPUT, AppInput
 from tinyml.firmware.codegen import GeneratedModel, runtime_include_dirs, runtime_sources
 
@@ -43,10 +44,15 @@ def build_host(generated: GeneratedModel, out_dir, *, cc: str = "gcc", extra_fla
 def run_host(exe: Path, generated: GeneratedModel, inputs: np.ndarray, *, timeout: float = 60) -> np.ndarray:
     """Run inputs [N, *input_shape] (of the input's type) through the harness, in order (a model with
     state carries it from one to the next); returns [N, *output_shape] of the output's type."""
-    per_input = int(np.prod(generated.input.shape))
-    inputs = np.ascontiguousarray(inputs, dtype=np.dtype(generated.input.dtype)).reshape(-1, per_input)
-    proc = subprocess.run([str(exe)], input=inputs.tobytes(), capture_output=True, timeout=timeout)
+    return run_host_io(exe, generated, [inputs], timeout=timeout)[0]
+
+
+def run_host_io(exe: Path, generated: GeneratedModel, inputs: list[np.ndarray], *,
+                timeout: float = 60) -> list[np.ndarray]:
+    """A model with several inputs and outputs: one array [N, *shape] per input, in the model's
+    order, in; one [N, *shape] per output out."""
+    inputs = [np.asarray(x, np.dtype(t.dtype)).reshape(-1, *t.shape) for x, t in zip(inputs, generated.inputs)]
+    proc = subprocess.run([str(exe)], input=io_rows.pack(inputs).tobytes(), capture_output=True, timeout=timeout)
     if proc.returncode != 0:
         raise TinymlError(f"{exe} exited with {proc.returncode}: {proc.stderr.decode(errors='replace')}")
-    out = np.frombuffer(proc.stdout, dtype=np.dtype(generated.output.dtype))
-    return out.reshape(len(inputs), *generated.output.shape)
+    return io_rows.unpack(proc.stdout, generated.outputs)

@@ -17,6 +17,7 @@ from tinyml.config import describe_error
 from tinyml.errors import TinymlError
 from tinyml.file_names import MANIFEST_NAME
 from tinyml.firmware.build import Image
+from tinyml.firmware.codegen import GeneratedModel, TensorInfo
 from tinyml.profiles import Profile
 
 SCHEMA = "tinyml-firmware-manifest/1"
@@ -47,12 +48,25 @@ class TensorRecord(_Record):
     bytes: int
     scale: float | None  # None for a float32 tensor
     zero_point: int | None
+    name: str | None = None  # the model's name for the tensor; None in manifests written before it was recorded
 
 
 class IoRecord(_Record):
-    input: TensorRecord
-    output: TensorRecord
+    input: TensorRecord  # the first input (a single-input model's only one)
+    output: TensorRecord  # the first output
     ops: list[str]
+    # Every input and output in the model's order: how `tinyml firmware run` takes and gives them.
+    # None in manifests written before models could have several.
+    inputs: list[TensorRecord] | None = None
+    outputs: list[TensorRecord] | None = None
+
+    @property
+    def all_inputs(self) -> list[TensorRecord]:
+        return self.inputs or [self.input]
+
+    @property
+    def all_outputs(self) -> list[TensorRecord]:
+        return self.outputs or [self.output]
 
 
 class FileRecord(_Record):
@@ -191,6 +205,17 @@ def estimated_latency_ms(instructions: float, clock_hz: int) -> float:
     """Instructions at one per cycle: QEMU counts instructions, not cycles (no pipeline, no wait
     states), so this is an estimate, optimistic for flash wait states and multi-cycle loads."""
     return 1000.0 * instructions / clock_hz
+
+
+def _tensor_record(t: TensorInfo) -> dict:
+    return {"shape": list(t.shape), "dtype": t.dtype, "bytes": t.nbytes, "scale": t.scale,
+            "zero_point": t.zero_point, "name": t.name}
+
+
+def io_record(gen: GeneratedModel) -> dict:
+    """The manifest's `io` of a generated model: its tensors in the model's order, and its ops."""
+    return {"input": _tensor_record(gen.input), "output": _tensor_record(gen.output), "ops": list(gen.ops),
+            "inputs": [_tensor_record(t) for t in gen.inputs], "outputs": [_tensor_record(t) for t in gen.outputs]}
 
 
 def build_manifest(

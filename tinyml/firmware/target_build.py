@@ -20,6 +20,7 @@ import numpy as np
 
 from tinyml.c_prefix import DEFAULT_PREFIX
 from tinyml.errors import TinymlError
+from tinyml.firmware import io_rows
 from tinyml.firmware import manifest as manifest_mod
 from tinyml.firmware.build import TENSOR_INPUT, AppInput, ModelBuild, build_model
 from tinyml.firmware.op_profile import profile_ops
@@ -37,27 +38,34 @@ RELEASED_FILES = ("firmware.elf", "firmware.bin", "firmware.hex")
 
 @dataclass(frozen=True)
 class TestVectors:
+    """One row per inference. A single-input, single-output model's rows are its tensors
+    ([N, *shape] of their types); a model with several inputs or outputs has int8 rows of
+    each tensor's bytes back to back, in the model's order (tinyml.firmware.io_rows)."""
+
     inputs: np.ndarray  # [N, *input_shape] of the input's type (int8 or int16); in order, for a model with state
     outputs: np.ndarray  # [N, *output_shape], the tflite-micro interpreter's, of the output's type
     source: str  # where they came from, for the manifest
 
     @classmethod
     def load(cls, path: Path) -> "TestVectors":
+        """'inputs' and 'outputs', or for several tensors 'inputs_0', 'inputs_1', ... and 'outputs_0', ..."""
         try:
             with np.load(path) as npz:
-                inputs, outputs = npz["inputs"], npz["outputs"]
+                found = {role: [npz[k] for k in _tensor_keys(npz.files, role)] for role in ("inputs", "outputs")}
         except (OSError, ValueError, KeyError) as e:
             raise TinymlError(
                 f"cannot read test vectors {path}: {e}",
-                fix="give an .npz file with arrays 'inputs' [N, *input_shape] and 'outputs' [N, *output_shape]",
+                fix="give an .npz file with arrays 'inputs' [N, *input_shape] and 'outputs' [N, *output_shape] "
+                    "(several tensors: 'inputs_0', 'inputs_1', ..., 'outputs_0', ..., in the model's order)",
             ) from e
-        for name, arr, allowed in (("inputs", inputs, (np.int8, np.int16)),
-                                   ("outputs", outputs, (np.int8, np.int16, np.int32, np.float32))):
-            if arr.dtype not in allowed:
-                raise TinymlError(f"{path}: array '{name}' is {arr.dtype}, expected "
-                                  + " or ".join(np.dtype(t).name for t in allowed),
-                                  fix="store the raw tensors the model consumes and produces, of its input's and "
-                                      "output's types (int8, int16, int32; float32 after a final DEQUANTIZE)")
+        for role, allowed in (("inputs", (np.int8, np.int16)), ("outputs", (np.int8, np.int16, np.int32, np.float32))):
+            for arr in found[role]:
+                if arr.dtype not in allowed:
+                    raise TinymlError(f"{path}: an array of '{role}' is {arr.dtype}, expected "
+                                      + " or ".join(np.dtype(t).name for t in allowed),
+                                      fix="store the raw tensors the model consumes and produces, of its inputs' and "
+                                          "outputs' types (int8, int16, int32; float32 after a final DEQUANTIZE)")
+        inputs, outputs = (arrs[0] if len(arrs) == 1 else io_rows.pack(arrs) for arrs in found.values())
         return cls(inputs, outputs, str(path))
 
     def check_against(self, input_bytes: int, output_bytes: int) -> None:
@@ -72,37 +80,63 @@ class TestVectors:
             )
 
 
+def _tensor_keys(names: list[str], role: str) -> list[str]:
+    """`role` alone, else role_0, role_1, ... (all of them, consecutive from 0)."""
+    if role in names:
+        return [role]
+    keys = []
+    while f"{role}_{len(keys)}" in names:
+        keys.append(f"{role}_{len(keys)}")
+    if not keys:
+        raise KeyError(f"no array '{role}' or '{role}_0'")
+    return keys
+
+
 def tflm_outputs(tflite: bytes, inputs: np.ndarray) -> np.ndarray:
     """The tflite-micro interpreter's outputs [N, *output_shape] for inputs [N, ...] of the model's input
     type, run in order through one interpreter (a model with state carries it from one to the next)."""
+    return tflm_run(tflite, [inputs])[0]
+
+
+def tflm_run(tflite: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """tflm_outputs for a model with several inputs and outputs: one array [N, ...] per input in,
+    one [N, *shape] per output out, in the model's order."""
     from tflite_micro.python.tflite_micro import runtime
 
     from tinyml.tflite.memory_plan import plan_memory
 
     model = read_model(tflite)
-    inp, out = model.input_tensors()[0], model.output_tensors()[0]
+    ins, outs = model.input_tensors(), model.output_tensors()
     # TFLM's arena holds its own bookkeeping besides the activations; a too
     # small arena can crash the process, so be generous (host memory is cheap).
     arena = 4 * plan_memory(model).arena_bytes + (1 << 20)
     interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=arena)
-    outputs = []
-    for x in inputs:
-        interpreter.set_input(np.asarray(x, np.dtype(inp.dtype)).reshape(inp.shape), 0)
+    outputs = [[] for _ in outs]
+    for row in zip(*inputs):
+        for k, (x, t) in enumerate(zip(row, ins)):
+            interpreter.set_input(np.asarray(x, np.dtype(t.dtype)).reshape(t.shape), k)
         interpreter.invoke()
-        outputs.append(np.array(interpreter.get_output(0), dtype=np.dtype(out.dtype)).reshape(out.shape))
-    return np.stack(outputs)
+        for k, t in enumerate(outs):
+            outputs[k].append(np.array(interpreter.get_output(k), dtype=np.dtype(t.dtype)).reshape(t.shape))
+    return [np.stack(o) for o in outputs]
+
+
+def random_inputs(tflite: bytes, count: int, seed: int = 0) -> list[np.ndarray]:
+    """Per input, in the model's order, `count` random tensors over its type's range."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for t in read_model(tflite).input_tensors():
+        info = np.iinfo(np.dtype(t.dtype))
+        arrays.append(rng.integers(info.min, info.max + 1, size=(count, *t.shape), dtype=np.dtype(t.dtype)))
+    return arrays
 
 
 def reference_vectors(tflite: bytes, count: int = 20, seed: int = 0) -> TestVectors:
-    """Random inputs (over the input type's range) and the tflite-micro interpreter's outputs for them."""
-    from tinyml.tflite.model import read_model
-
-    inp = read_model(tflite).input_tensors()[0]
-    info = np.iinfo(np.dtype(inp.dtype))
-    inputs = np.random.default_rng(seed).integers(info.min, info.max + 1, size=(count, *inp.shape),
-                                                  dtype=np.dtype(inp.dtype))
-    return TestVectors(inputs, tflm_outputs(tflite, inputs),
-                       f"{count} random inputs through the tflite-micro interpreter")
+    """Random inputs (over each input type's range) and the tflite-micro interpreter's outputs for them."""
+    inputs = random_inputs(tflite, count, seed)
+    outputs = tflm_run(tflite, inputs)
+    inputs, outputs = (arrs[0] if len(arrs) == 1 else io_rows.pack(arrs) for arrs in (inputs, outputs))
+    return TestVectors(inputs, outputs, f"{count} random inputs through the tflite-micro interpreter")
 
 
 def build_target(
@@ -149,7 +183,7 @@ def build_target(
                 )
             if callable(vectors):
                 vectors = vectors()
-            vectors.check_against(gen.input.nbytes, gen.output.nbytes)
+            vectors.check_against(gen.input_bytes, gen.output_bytes)
             inputs = vectors.inputs.reshape(len(vectors.inputs), -1)
             outputs = vectors.outputs.reshape(len(vectors.outputs), -1)
             stateful = any(t.is_variable for t in read_model(tflite, source=source).tensors)
@@ -179,13 +213,7 @@ def build_target(
             profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
             verification=verification, metrics=metrics, lineage=lineage,
             toolchain=toolchain.version,
-            io={
-                "input": {"shape": list(gen.input.shape), "dtype": gen.input.dtype, "bytes": gen.input.nbytes,
-                          "scale": gen.input.scale, "zero_point": gen.input.zero_point},
-                "output": {"shape": list(gen.output.shape), "dtype": gen.output.dtype, "bytes": gen.output.nbytes,
-                           "scale": gen.output.scale, "zero_point": gen.output.zero_point},
-                "ops": list(gen.ops),
-            },
+            io=manifest_mod.io_record(gen),
             timings={"build_s": round(build_s, 3), "build_and_verify_s": round(time.monotonic() - start, 3)},
             package={"archive": package.archive.name, "sha256": package.sha256, "prefix": package.prefix},
             audio=audio,

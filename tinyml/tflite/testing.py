@@ -118,6 +118,55 @@ def two_signatures(seed: int = 0) -> bytes:
         return _full_int8(tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=keys), representative)
 
 
+def _convert_functional(model, seed: int) -> bytes:
+    """Full-int8 conversion of a Keras functional model with several inputs, calibrated on uniform [-1, 1]."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    data = [rng.uniform(-1, 1, size=(32, *t.shape[1:])).astype(np.float32) for t in model.inputs]
+
+    # By name: the converted function's inputs need not keep the Keras order.
+    def representative():
+        for k in range(32):
+            yield {t.name.split(":")[0]: d[k:k + 1] for t, d in zip(model.inputs, data)}
+
+    return _full_int8(tf.lite.TFLiteConverter.from_keras_model(model), representative)
+
+
+def two_in_two_out(seed: int = 0) -> bytes:
+    """Audio-like features [8, 6] and a context vector [5] in; a class (softmax over 4) and a
+    confidence (one sigmoid) out: conv, pool, concatenation, dense heads."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    features = layers.Input((8, 6, 1), name="features")
+    context = layers.Input((5,), name="context")
+    x = layers.Conv2D(4, 3, padding="same", activation="relu")(features)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Concatenate()([x, layers.Dense(6, activation="relu")(context)])
+    x = layers.Dense(12, activation="relu")(x)
+    scores = layers.Softmax(name="scores")(layers.Dense(4)(x))
+    confidence = layers.Dense(1, activation="sigmoid", name="confidence")(x)
+    return _convert_functional(tf.keras.Model([features, context], [scores, confidence]), seed)
+
+
+def one_in_three_out(seed: int = 0) -> bytes:
+    """A detection-like head: one image [6, 6, 2] in; boxes [3, 4], classes (softmax over 3) and a
+    feature map out, each head from a different layer."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    image = layers.Input((6, 6, 2), batch_size=1, name="image")
+    fmap = layers.DepthwiseConv2D(3, padding="same", activation="relu6", name="fmap")(image)
+    x = layers.Flatten()(layers.AveragePooling2D(2)(fmap))
+    boxes = layers.Reshape((3, 4), name="boxes")(layers.Dense(12)(x))
+    classes = layers.Softmax(name="classes")(layers.Dense(3)(x))
+    return _convert_functional(tf.keras.Model(image, [boxes, classes, fmap]), seed)
+
+
 def tflm_outputs(tflite: bytes, inputs: np.ndarray, arena_size: int = 1 << 20) -> np.ndarray:
     """Output 0 of the tflite-micro interpreter (real TFLM) for each input [N, *shape]."""
     from tflite_micro.python.tflite_micro import runtime
