@@ -208,10 +208,11 @@ def _copies(tensors: list[int], plan: MemoryPlan, model: TfliteModel, to_arena: 
     return "".join(lines)
 
 
-def _accessor(ctype: str, name: str, offsets: list[int]) -> str:
+def arena_accessor(ctype: str, name: str, arena: str, offsets: list[int]) -> str:
+    """A function returning tensor i of `offsets` (its arena offsets, in the model's order) in `arena`."""
     return (f"{ctype} *{name}(uint32_t i) {{\n"
             f"  static const uint32_t offsets[{len(offsets)}] = {{{', '.join(map(str, offsets))}}};\n"
-            f"  return tml_arena + offsets[i];\n}}\n\n")
+            f"  return {arena} + offsets[i];\n}}\n\n")
 
 
 def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], digest: str) -> str:
@@ -228,8 +229,9 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
     ]
     parts.append(f"int8_t *tml_model_input(void) {{ return tml_arena + {in_off}; }}\n\n")
     parts.append(f"const int8_t *tml_model_output(void) {{ return tml_arena + {out_off}; }}\n\n")
-    parts.append(_accessor("int8_t", "tml_model_input_at", [plan.offsets[i] for i in model.inputs]))
-    parts.append(_accessor("const int8_t", "tml_model_output_at", [plan.offsets[i] for i in model.outputs]))
+    for ctype, name, tensors in (("int8_t", "tml_model_input_at", model.inputs),
+                                 ("const int8_t", "tml_model_output_at", model.outputs)):
+        parts.append(arena_accessor(ctype, name, "tml_arena", [plan.offsets[i] for i in tensors]))
     reset, first_run = _reset_source(model, plan)
     parts.append(reset)
     parts.append("int tml_model_run(void) {\n" + first_run)

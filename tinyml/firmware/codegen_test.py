@@ -38,6 +38,9 @@ def test_generated_files_and_header(tmp_path, cnn):
     assert f"return tml_arena + {g.plan.offsets[model.outputs[0]]};" in plan_c
     assert g.ops[0] == "CONV_2D" and g.ops[-1] == "SOFTMAX"
     assert g.input.shape == (1, 8, 8, 1) and g.output.shape == (1, 10)
+    # One input and one output: the counts and per-index accessors a multi-I/O app uses say so.
+    assert "#define TML_INPUT_COUNT 1\n" in header and "#define TML_OUTPUT_SIZES {10}\n" in header
+    assert f"offsets[1] = {{{g.plan.offsets[model.outputs[0]]}}};" in plan_c
     assert g.arena_bytes == g.plan.arena_bytes
 
 

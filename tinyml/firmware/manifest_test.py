@@ -72,3 +72,22 @@ def test_another_schema_is_refused(tmp_path):
     path.write_text(path.read_text().replace(manifest.SCHEMA, "tinyml-firmware-manifest/0"))
     with pytest.raises(TinymlError, match="field 'schema'"):
         manifest.read_manifest(tmp_path / "fw")
+
+
+def test_io_lists_every_tensor_in_order_and_reads_manifests_from_before_the_lists(tmp_path):
+    from tinyml.firmware.codegen import TensorInfo
+
+    class Generated:  # the fields of a GeneratedModel that io_record reads
+        inputs = (TensorInfo((1, 5), "int8", 0.5, 1, "context"), TensorInfo((1, 8), "int16", 0.25, 0, "features"))
+        outputs = (TensorInfo((1, 4), "int8", 0.125, -128, "scores"),)
+        input, output, ops = inputs[0], outputs[0], ["FULLY_CONNECTED"]
+
+    io = manifest.io_record(Generated)
+    folder = firmware_folder(tmp_path / "new", io=io)
+    record = manifest.read_manifest(folder).io
+    assert [(t.name, t.bytes, t.dtype) for t in record.all_inputs] == [("context", 5, "int8"), ("features", 16, "int16")]
+    assert [t.name for t in record.all_outputs] == ["scores"] and record.input.name == "context"
+    old = {key: value for key, value in io.items() if key not in ("inputs", "outputs")}
+    old["input"] = {k: v for k, v in old["input"].items() if k != "name"}
+    record = manifest.read_manifest(firmware_folder(tmp_path / "old", io=old)).io
+    assert record.inputs is None and [t.bytes for t in record.all_inputs] == [5] and record.input.name is None

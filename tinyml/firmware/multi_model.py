@@ -21,6 +21,7 @@ from tinyml.profiles import Profile
 
 # The names a generated plan exports; renamed per model so several can link together.
 _EXPORTED = ("tml_model_invoke", "tml_model_run", "tml_model_reset", "tml_model_input", "tml_model_output",
+             "tml_model_input_at", "tml_model_output_at",
              "tml_model_data", "tml_model_data_len", "tml_arena")
 _RESULT = re.compile(r"^TML_MODEL (\d+) vectors=(\d+) mismatched_bytes=(\d+) failed_invokes=(\d+)$", re.M)
 

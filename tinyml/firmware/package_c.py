@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tinyml.firmware.codegen import PlannedModel, TensorInfo, op_definitions, state_resets
+from tinyml.firmware.codegen import PlannedModel, TensorInfo, arena_accessor, op_definitions, state_resets
 from tinyml.firmware.model_array import hex_rows
 
 if TYPE_CHECKING:
@@ -87,6 +87,24 @@ def _audio_api(p: str, m: str, audio: "AudioConfig") -> str:
     )
 
 
+def _all_tensors_api(p: str, m: str, planned: PlannedModel) -> str:
+    """The tensor count and per-index accessors (every model has them), and each tensor's macros
+    when the model has several inputs or outputs."""
+    several = len(planned.inputs) > 1 or len(planned.outputs) > 1
+    macros = "".join(_tensor_macros(m, f"{role}{k}", t) for role, tensors in (("input", planned.inputs),
+                                                                               ("output", planned.outputs))
+                     for k, t in enumerate(tensors)) if several else ""
+    return (
+        f"/* The model's inputs and outputs, in its order; those above are input 0 and output 0. */\n"
+        f"#define {m}NUM_INPUTS {len(planned.inputs)}\n#define {m}NUM_OUTPUTS {len(planned.outputs)}\n"
+        + macros + "\n"
+        f"/* Input i and output i in the arena (i < {m}NUM_INPUTS, {m}NUM_OUTPUTS); {p}input_at(0) is\n"
+        f" * {p}input(), {p}output_at(0) is {p}output(). */\n"
+        f"int8_t *{p}input_at(uint32_t i);\n"
+        f"const int8_t *{p}output_at(uint32_t i);\n\n"
+    )
+
+
 def public_header(prefix: str, planned: PlannedModel, target: str, audio: "AudioConfig | None" = None) -> str:
     p, m = prefix, prefix.upper()
     guard = f"{m}MODEL_H_"
@@ -128,6 +146,7 @@ def public_header(prefix: str, planned: PlannedModel, target: str, audio: "Audio
         f"void {p}quantize_input(const float *values);\n"
         f"/* Writes the output's {m}OUTPUT_COUNT real values: (q - zero point) * scale. */\n"
         f"void {p}dequantize_output(float *values);\n\n"
+        + _all_tensors_api(p, m, planned)
         + (_audio_api(p, m, audio) if audio else "")
         + "#ifdef __cplusplus\n}\n#endif\n\n"
         f"#endif /* {guard} */\n"
@@ -175,7 +194,9 @@ def plan_source(prefix: str, planned: PlannedModel) -> str:
         f"int {p}init(void) {{\n  {p}reset();\n  return ((uintptr_t){p}arena & 15u) == 0u ? 0 : -1;\n}}\n\n"
         f"int8_t *{p}input(void) {{ return {p}arena + {in_off}; }}\n\n"
         f"const int8_t *{p}output(void) {{ return {p}arena + {out_off}; }}\n\n"
-        f"int {p}invoke(void) {{\n{calls}  return 0;\n}}\n\n"
+        + arena_accessor("int8_t", f"{p}input_at", f"{p}arena", [offsets[i] for i in planned.model.inputs])
+        + arena_accessor("const int8_t", f"{p}output_at", f"{p}arena", [offsets[i] for i in planned.model.outputs])
+        + f"int {p}invoke(void) {{\n{calls}  return 0;\n}}\n\n"
         f"void {p}quantize_input(const float *values) {{\n{quantize}}}\n\n"
         f"void {p}dequantize_output(float *values) {{\n{dequantize}}}\n"
     )
