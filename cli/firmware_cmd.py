@@ -70,6 +70,7 @@ def _audio_summary(audio, clock_hz: int) -> str:
               help="Directory for firmware.elf/.bin/.hex and manifest.json.")
 @click.option("--vectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Test vectors (.npz, 'inputs' and 'outputs' of the model's input and output types; "
+                   "several tensors: 'inputs_0', 'inputs_1', ..., 'outputs_0', ..., in the model's order; "
                    "one sequence, in order, for a model with state). Default: random inputs run through "
                    "the tflite-micro interpreter.")
 @click.option("--num-vectors", default=20, show_default=True, type=click.IntRange(1, 10_000),

@@ -93,6 +93,20 @@ def _usage(prefix: str, m: str) -> str:
     )
 
 
+def _several_tensors(prefix: str, m: str, planned: "PlannedModel") -> str:
+    """The README's word on a model with several inputs or outputs: where each is, in the model's order."""
+    if len(planned.inputs) == 1 and len(planned.outputs) == 1:
+        return ""
+
+    def listed(tensors) -> str:
+        return ", ".join(f"{k}: `{t.name}` {list(t.shape)} {t.dtype}" for k, t in enumerate(tensors))
+
+    return (f" The model has {len(planned.inputs)} inputs ({listed(planned.inputs)}) and {len(planned.outputs)} "
+            f"outputs ({listed(planned.outputs)}): write input i at `{prefix}input_at(i)` "
+            f"(`{m}INPUT<i>_BYTES`), read output i at `{prefix}output_at(i)`; the quantize helpers and "
+            f"the `{m}INPUT_*`/`{m}OUTPUT_*` macros are those of input 0 and output 0.")
+
+
 def _readme(prefix: str, planned: "PlannedModel", profile: Profile, memory: "ImageMemory") -> str:
     lib, m = f"{prefix}model", prefix.upper()
     inp, out = planned.input, planned.output
@@ -114,6 +128,7 @@ def _readme(prefix: str, planned: "PlannedModel", profile: Profile, memory: "Ima
         + f"; output {list(out.shape)} {out.dtype}"
         + (f" (scale {out.scale!r}, zero point {out.zero_point})" if out.dtype != "float32" else "")
         + ". An inference overwrites the input: write it before each invoke."
+        + _several_tensors(prefix, m, planned)
         + (f" The model keeps state from one invoke to the next (e.g. SVDF's history); `{prefix}init()` and "
            f"`{prefix}reset()` reset it." if any(t.is_variable for t in planned.model.tensors) else "")
         + "\n\n## Memory\n\n"

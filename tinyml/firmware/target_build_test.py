@@ -147,3 +147,20 @@ def test_float_model_is_a_clear_error(tmp_path):
     tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     with pytest.raises(TinymlError, match="not a full int8 model: its input tensor .* is float32"):
         target_build.build_target(tflite, get_profile("nrf52840"), tmp_path / "out", vectors=None)
+
+
+def test_vectors_of_several_tensors_load_as_rows_of_their_bytes_in_order(tmp_path):
+    a = np.arange(6, dtype=np.int8).reshape(2, 3)
+    b = np.array([[1000], [-2]], np.int16)
+    out = np.array([[7, 8], [9, 10]], np.int8)
+    np.savez(tmp_path / "v.npz", inputs_0=a, inputs_1=b, outputs=out)
+    v = target_build.TestVectors.load(tmp_path / "v.npz")
+    assert v.inputs.shape == (2, 5) and v.inputs[1].tobytes() == a[1].tobytes() + b[1].tobytes()
+    assert np.array_equal(v.outputs, out)
+    v.check_against(5, 2)
+    np.savez(tmp_path / "bad.npz", inputs_0=a, inputs_1=b.astype(np.float32), outputs=out)
+    with pytest.raises(TinymlError, match="an array of 'inputs' is float32"):
+        target_build.TestVectors.load(tmp_path / "bad.npz")
+    np.savez(tmp_path / "none.npz", inputs_1=b, outputs=out)
+    with pytest.raises(TinymlError, match="no array 'inputs' or 'inputs_0'"):
+        target_build.TestVectors.load(tmp_path / "none.npz")
