@@ -110,7 +110,13 @@ def synthetic_clips(audio: AudioConfig, count: int, seed: int = 0) -> np.ndarray
 
 
 def _check_model_input(tflite: bytes, audio: AudioConfig, source: str):
-    inp = read_model(tflite, source=source).input_tensors()[0]
+    model = read_model(tflite, source=source)
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise TinymlError(
+            f"{source} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; audio firmware feeds "
+            "one clip's features to one input and reports one output",
+            fix="build it without --audio and give every input tensor to `tinyml firmware run`")
+    inp = model.input_tensors()[0]
     frames, channels = audio.frames, audio.frontend.num_channels
     if int(np.prod(inp.shape)) != frames * channels or inp.quantization is None or inp.dtype != "int8":
         raise TinymlError(

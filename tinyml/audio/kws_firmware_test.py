@@ -84,6 +84,13 @@ def test_a_model_whose_input_is_not_one_clip_is_refused(kws, tmp_path):
                                         vectors=None, audio_vectors=None)
 
 
+def test_a_model_with_several_inputs_is_refused_for_audio(tmp_path):
+    from tinyml.tflite.testing import two_in_two_out
+
+    with pytest.raises(TinymlError, match="has 2 inputs and 2 outputs; audio firmware feeds one clip"):
+        kws_firmware.app_input(two_in_two_out(), AUDIO, tmp_path, source="two.tflite")
+
+
 def test_compile_only_target_reports_sizes_without_verification(kws, tmp_path):
     manifest = kws_firmware.build_audio_target(kws.tflite, get_profile("nrf52840"), tmp_path / "fw", AUDIO,
                                                vectors=None, audio_vectors=None)
