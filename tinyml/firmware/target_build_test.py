@@ -44,8 +44,10 @@ def test_float_output_model_releases_verified(tmp_path, target):
     assert vectors.outputs.dtype == np.float32
     manifest = target_build.build_target(tflite, get_profile(target), tmp_path / "out", vectors=vectors)
     assert manifest.verification.passed and manifest.verification.vectors == 3
+    output = read_model(tflite).output_tensors()[0]
     assert manifest.io.output.model_dump() == {"shape": [1, 7], "dtype": "float32", "bytes": 28, "scale": None,
-                                               "zero_point": None}
+                                               "zero_point": None, "name": output.name}
+    assert manifest.io.outputs == [manifest.io.output]
     assert manifest.io.ops[-1] == "DEQUANTIZE"
     # The per-op profile: one row per op, measured in the (unreleased) profile image.
     assert [row.op for row in manifest.op_profile] == manifest.io.ops
