@@ -28,26 +28,6 @@ from tinyml.tflite import testing
 N_INPUTS = 16
 
 
-def _edit(tflite: bytes, opcode: str, edit) -> bytes:
-    """The model with edit(model, graph, op) applied to each op of `opcode` (flatbuffer object API)."""
-    import flatbuffers
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
-
-    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
-    graph = model.subgraphs[0]
-    wanted = getattr(schema.BuiltinOperator, opcode)
-    found = 0
-    for op in graph.operators:
-        code = model.operatorCodes[op.opcodeIndex]
-        if max(code.builtinCode, code.deprecatedBuiltinCode) == wanted:
-            edit(model, graph, op)
-            found += 1
-    assert found, f"no {opcode} in the model"
-    builder = flatbuffers.Builder(len(tflite) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
-
-
 def _big_bias(value: int, channel: int = 0):
     """Bias `value` on one channel: accumulators near 2^30 take the general path for the whole op."""
     def edit(model, graph, op):
@@ -147,7 +127,7 @@ def _build(name: str) -> bytes:
     for layer in body(tf.keras.layers):
         y = layer(y)
     tflite = testing.convert_int8(tf.keras.Model(x, y), shape, seed=seed)
-    return _edit(tflite, *edit) if edit else tflite
+    return testing.edit_ops(tflite, *edit) if edit else tflite
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,13 @@ def shared_models() -> list[Path]:
 
 
 def convert_int8(keras_model, input_shape, *, seed: int = 0, samples: int = 32, low: float = -1.0,
-                 high: float = 1.0) -> bytes:
-    """Full-integer conversion (int8 weights, activations, input and output)."""
+                 high: float = 1.0, data: np.ndarray | None = None) -> bytes:
+    """Full-integer conversion (int8 weights, activations, input and output), calibrated on
+    `data` [samples, *input_shape], by default `samples` uniform draws from [low, high)."""
     import tensorflow as tf
 
     return _full_int8(tf.lite.TFLiteConverter.from_keras_model(keras_model),
-                      _representative(input_shape, seed, samples, low, high))
+                      _representative(input_shape, seed, samples, low, high, data))
 
 
 def convert_function_int8(body, input_shape, *, seed: int = 0, samples: int = 32, low: float = -1.0,
@@ -39,9 +40,11 @@ def convert_function_int8(body, input_shape, *, seed: int = 0, samples: int = 32
     return _full_int8(converter, _representative(input_shape, seed, samples, low, high))
 
 
-def _representative(input_shape, seed: int, samples: int, low: float, high: float):
-    rng = np.random.default_rng(seed)
-    data = rng.uniform(low, high, size=(samples, *input_shape)).astype(np.float32)
+def _representative(input_shape, seed: int, samples: int, low: float, high: float, data=None):
+    if data is None:
+        rng = np.random.default_rng(seed)
+        data = rng.uniform(low, high, size=(samples, *input_shape))
+    data = np.asarray(data, dtype=np.float32)
 
     def representative():
         for row in data:
@@ -178,6 +181,26 @@ def tflm_outputs(tflite: bytes, inputs: np.ndarray, arena_size: int = 1 << 20) -
         interpreter.invoke()
         outputs.append(interpreter.get_output(0).copy())
     return np.concatenate(outputs)
+
+
+def edit_ops(tflite: bytes, opcode: str, edit) -> bytes:
+    """The model with edit(model, graph, op) applied to each op of `opcode` (flatbuffer object API)."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
+    graph = model.subgraphs[0]
+    wanted = getattr(schema.BuiltinOperator, opcode)
+    found = 0
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == wanted:
+            edit(model, graph, op)
+            found += 1
+    assert found, f"no {opcode} in the model"
+    builder = flatbuffers.Builder(len(tflite) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def append_requantize(tflite: bytes, scale: float, zero_point: int) -> bytes:

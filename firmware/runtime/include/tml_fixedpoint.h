@@ -48,6 +48,13 @@ static inline int32_t tml_multiply_by_quantized_multiplier(int32_t x, int32_t mu
 
 static inline int32_t tml_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
+/* (x + offset) * 2^left_shift * multiplier * 2^shift: how TFLite's ADD, SUB and
+ * SQUARED_DIFFERENCE bring an int8 input to the scale both inputs share. */
+static inline int32_t tml_rescale_input(int32_t x, int32_t offset, int left_shift, int32_t multiplier, int shift) {
+  const int32_t shifted = (int32_t)((uint32_t)(x + offset) << left_shift);
+  return tml_multiply_by_quantized_multiplier(shifted, multiplier, shift);
+}
+
 /* ---- Q-format transcendental helpers (raw int32 values; Qm.n named by integer bits) ---- */
 
 /* exp(x) for x in [-1/4, 0); input and result have 0 integer bits. */

@@ -5,10 +5,8 @@
 
 static int8_t add_one(int32_t a, int32_t b, const void *params) {
   const tml_add_params *p = (const tml_add_params *)params;
-  const int32_t a_shifted = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
-  const int32_t b_shifted = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
-  const int32_t sum = tml_multiply_by_quantized_multiplier(a_shifted, p->input1_multiplier, p->input1_shift) +
-                      tml_multiply_by_quantized_multiplier(b_shifted, p->input2_multiplier, p->input2_shift);
+  const int32_t sum = tml_rescale_input(a, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift) +
+                      tml_rescale_input(b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
   const int32_t out =
       tml_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) + p->output_offset;
   return (int8_t)tml_clamp(out, p->act_min, p->act_max);
