@@ -85,3 +85,94 @@ def q4_input_params(input_scale: float) -> tuple[int, int, int]:
     integer_bits = 4
     q, shift = math.frexp(input_scale * (1 << (31 - integer_bits)))
     return round_half_away(q * (1 << 31)), shift, input_radius(integer_bits, shift)
+
+
+# ---- Integer helpers for tables the host computes ahead of time (RSQRT) ----
+
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _wrap32(x: int) -> int:
+    """x as a two's complement int32 (what C's int32 arithmetic leaves)."""
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _div_toward_zero(n: int, d: int) -> int:
+    q = abs(n) // abs(d)
+    return q if (n >= 0) == (d > 0) else -q
+
+
+def rounding_doubling_high_mul(a: int, b: int) -> int:
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32."""
+    if a == b == INT32_MIN:
+        return INT32_MAX
+    ab = a * b
+    return _div_toward_zero(ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30)), 1 << 31)
+
+
+def rounding_divide_by_pot(x: int, exponent: int) -> int:
+    mask = (1 << exponent) - 1
+    return (x >> exponent) + int((x & mask) > (mask >> 1) + int(x < 0))
+
+
+def saturating_shift_left(x: int, exponent: int) -> int:
+    """gemmlowp's SaturatingRoundingMultiplyByPOT for exponent >= 0."""
+    threshold = (1 << (31 - exponent)) - 1
+    return INT32_MAX if x > threshold else INT32_MIN if x < -threshold else _wrap32(x << exponent)
+
+
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """TFLite's MultiplyByQuantizedMultiplier (shift > 0 shifts left), as tml_fixedpoint.h has it."""
+    left, right = max(shift, 0), max(-shift, 0)
+    return rounding_divide_by_pot(rounding_doubling_high_mul(_wrap32(x << left), multiplier), right)
+
+
+def inv_sqrt_multiplier_exp(value: int) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, reverse_shift=-1): 1/sqrt(value) as
+    (multiplier, shift), by five Newton-Raphson steps in Q3.28 from a first guess of 1."""
+    if value <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    pairs = (31 - value.bit_length()) // 2 - 1  # (leading zeros - 1) in bit pairs, less one: 2^27 <= value < 2^29
+    shift -= pairs
+    value <<= 2 * pairs
+    half_input = rounding_divide_by_pot(value >> 1, 1)
+    half_three = (1 << 28) + (1 << 27)
+    x = 1 << 28  # 1.0 with 3 integer bits
+    for _ in range(5):
+        x3 = saturating_shift_left(rounding_doubling_high_mul(rounding_doubling_high_mul(x, x), x), 6)
+        x = saturating_shift_left(_wrap32(rounding_doubling_high_mul(half_three, x)
+                                          - rounding_doubling_high_mul(half_input, x3)), 3)
+    x = rounding_doubling_high_mul(x, 1518500250)  # times sqrt(2) / 2 in Q0.31
+    if shift < 0:
+        x, shift = _wrap32(x << -shift), 0
+    return x, -shift
+
+
+def rsqrt_table(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int) -> list[int]:
+    """The int8 RSQRT output for each input -128..127, as TFLM computes it per element; inputs
+    below the zero point (negative values, which TFLM refuses at run time) map to 127 like zero."""
+    # TFLM takes the square root of the float32 scale in float32.
+    multiplier, shift = quantize_multiplier(1.0 / float(np.sqrt(np.float32(input_scale)) * np.float32(output_scale)))
+    kshift = 20  # TFLM's headroom that keeps the inverse square root an integer
+    table = []
+    for q in range(INT8_MIN, INT8_MAX + 1):
+        value = q - input_zero_point
+        if value <= 0:
+            table.append(INT8_MAX)
+            continue
+        inv, inv_shift = inv_sqrt_multiplier_exp(value)
+        data = multiply_by_quantized_multiplier(1, inv, inv_shift + kshift)
+        out = multiply_by_quantized_multiplier(data, multiplier, shift - kshift) + output_zero_point
+        table.append(min(max(out, INT8_MIN), INT8_MAX))
+    return table
+
+
+def downscale_to_q15(multiplier: int) -> int:
+    """TFLite's DownScaleInt32ToInt16Multiplier: a Q31 multiplier rounded to Q15."""
+    if multiplier >= INT32_MAX - (1 << 15):
+        return (1 << 15) - 1
+    return (multiplier + (1 << 15)) >> 16

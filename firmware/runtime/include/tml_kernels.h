@@ -252,4 +252,63 @@ void tml_transpose(const tml_strided_copy_params *p);
 void tml_split(const tml_split_params *p);
 void tml_gather(const tml_gather_params *p);
 
+/* ---- Element-wise operators: SUB, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, RSQRT,
+ * HARD_SWISH, LEAKY_RELU, PRELU. SUB and SQUARED_DIFFERENCE take tml_add_params:
+ * the same two rescaled inputs (SQUARED_DIFFERENCE with left_shift 7), then the
+ * difference, or its square, requantized to the output. ---- */
+
+/* MAXIMUM and MINIMUM compare raw int8 values, as TFLM does; the host requires
+ * one quantization for both inputs and the output, so that is the real max/min. */
+typedef struct {
+  const int8_t *input1, *input2;
+  int8_t *output;
+  tml_broadcast_shape b;
+} tml_max_min_params;
+
+/* RSQRT: the output for each int8 input, table[input + 128], computed on the host. */
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t size;
+  const int8_t *table;
+} tml_lookup_params;
+
+/* HARD_SWISH: int16 fixed-point multipliers (Q15) with power-of-two exponents for
+ * the input on the output scale and for the "relu-ish" factor relu6(x + 3) / 6. */
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t size, input_zero_point, output_zero_point;
+  int32_t output_multiplier, output_shift; /* output_shift <= 0 */
+  int32_t reluish_multiplier, reluish_shift;
+} tml_hard_swish_params;
+
+/* LEAKY_RELU: requantized by identity_* for inputs at or above the zero point,
+ * by alpha_* (alpha times the identity) below it. */
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t size, input_zero_point, output_zero_point;
+  int32_t identity_multiplier, identity_shift, alpha_multiplier, alpha_shift;
+} tml_leaky_relu_params;
+
+/* PRELU: like LEAKY_RELU with an int8 alpha tensor broadcast against the input;
+ * negative inputs are multiplied by their alpha, then requantized by alpha_*. */
+typedef struct {
+  const int8_t *input, *alpha;
+  int8_t *output;
+  tml_broadcast_shape b;
+  int32_t input_offset, alpha_offset, output_offset;
+  int32_t identity_multiplier, identity_shift, alpha_multiplier, alpha_shift;
+} tml_prelu_params;
+
+void tml_sub(const tml_add_params *p);
+void tml_maximum(const tml_max_min_params *p);
+void tml_minimum(const tml_max_min_params *p);
+void tml_squared_difference(const tml_add_params *p);
+void tml_rsqrt(const tml_lookup_params *p);
+void tml_hard_swish(const tml_hard_swish_params *p);
+void tml_leaky_relu(const tml_leaky_relu_params *p);
+void tml_prelu(const tml_prelu_params *p);
+
 #endif /* TML_KERNELS_H_ */

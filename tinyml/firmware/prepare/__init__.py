@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import Callable
 
 from tinyml.firmware.prepare.activations import dequantize, logistic, quantize, relu, softmax, tanh
+from tinyml.firmware.prepare.activations import hard_swish, leaky_relu, rsqrt
 from tinyml.firmware.prepare.context import EmitContext, KernelCall
 from tinyml.firmware.prepare.conv import conv_2d, depthwise_conv_2d, fully_connected
 from tinyml.firmware.prepare.data_movement import (gather, pack, slice_, split, split_v, strided_slice,
                                                    transpose, unpack)
 from tinyml.firmware.prepare.elementwise import add, mul
+from tinyml.firmware.prepare.elementwise import maximum, minimum, prelu, squared_difference, sub
 from tinyml.firmware.prepare.pooling import average_pool_2d, max_pool_2d
 from tinyml.firmware.prepare.reduce import mean
 from tinyml.firmware.prepare.shape import concatenation, pad, reshape
@@ -59,4 +61,13 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     # PACK writes the same bytes as CONCATENATION of its inputs (tml_concatenation).
     "PACK": pack,
     "GATHER": gather,
+    # Element-wise operators (issue 15).
+    "SUB": sub,
+    "MAXIMUM": maximum,
+    "MINIMUM": minimum,
+    "SQUARED_DIFFERENCE": squared_difference,
+    "RSQRT": rsqrt,
+    "HARD_SWISH": hard_swish,
+    "LEAKY_RELU": leaky_relu,
+    "PRELU": prelu,
 }

@@ -1,4 +1,5 @@
-"""SOFTMAX, LOGISTIC, TANH, standalone RELU/RELU6, and the (de)quantization operators."""
+"""SOFTMAX, LOGISTIC, TANH, standalone RELU/RELU6, the (de)quantization operators, and the
+element-wise unary ones: RSQRT (a host-computed table), HARD_SWISH, LEAKY_RELU."""
 from __future__ import annotations
 
 import numpy as np
@@ -101,3 +102,55 @@ def logistic(op, ctx):
 
 def tanh(op, ctx):
     return _sigmoid_like(op, ctx, "tanh", (1 / 128, 0))
+
+
+def rsqrt(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    (s_in, z_in), (s_out, z_out) = qparams(inp), qparams(out)
+    if z_in != qz.INT8_MIN:
+        raise fail(op, ctx, f"input '{inp.name}' has zero point {z_in}: its int8 values below it are negative, "
+                            "on which TFLM stops the run with an error the runtime cannot give",
+                   fix="RSQRT's input must have zero point -128 (a range starting at 0), as the converter gives "
+                       "it when its calibration inputs are >= 0")
+    return KernelCall("tml_rsqrt", "tml_lookup_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]), "size": str(inp.num_elements),
+        "table": "@table"}, [("table", "int8_t", qz.rsqrt_table(s_in, z_in, s_out, z_out))])
+
+
+def hard_swish(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    (s_in, z_in), (s_out, z_out) = qparams(inp), qparams(out)
+    f32 = np.float32
+    # TFLM's Prepare, in float32: the input on a 2^7 finer scale, rescaled to the output and to
+    # the scale where 3.0 is 2^15 (the "relu-ish" factor).
+    hires = f32(1 / 128) * f32(s_in)
+    out_m, out_shift = qz.quantize_multiplier(float(hires / f32(s_out)))
+    relu_m, relu_shift = qz.quantize_multiplier(float(hires / f32(3 / 32768)))
+    if out_shift > 0:
+        raise fail(op, ctx, f"output scale {s_out:g} is below input scale / 128 ({s_in / 128:g}), which TFLM's "
+                            "int8 HARD_SWISH refuses")
+    if min(out_shift, relu_shift) < -15:
+        raise fail(op, ctx, f"scales input {s_in:g}, output {s_out:g} need a right shift beyond 15 bits in "
+                            "HARD_SWISH's 16-bit arithmetic, which the runtime does not implement")
+    return KernelCall("tml_hard_swish", "tml_hard_swish_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]), "size": str(inp.num_elements),
+        "input_zero_point": str(z_in), "output_zero_point": str(z_out),
+        "output_multiplier": str(qz.downscale_to_q15(out_m)), "output_shift": str(out_shift),
+        "reluish_multiplier": str(qz.downscale_to_q15(relu_m)), "reluish_shift": str(relu_shift)})
+
+
+def leaky_relu(op, ctx):
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    require_int8(op, ctx, op.inputs[0], op.outputs[0])
+    (s_in, z_in), (s_out, z_out) = qparams(inp), qparams(out)
+    f32 = np.float32
+    # TFLM's Prepare divides in float32 before widening to double.
+    alpha_m, alpha_s = qz.quantize_multiplier(float(f32(s_in) * f32(op.options.get("alpha", 0.0)) / f32(s_out)))
+    identity_m, identity_s = qz.quantize_multiplier(float(f32(s_in) / f32(s_out)))
+    return KernelCall("tml_leaky_relu", "tml_leaky_relu_params", {
+        "input": ctx.pointer(op.inputs[0]), "output": ctx.pointer(op.outputs[0]), "size": str(inp.num_elements),
+        "input_zero_point": str(z_in), "output_zero_point": str(z_out),
+        "identity_multiplier": str(identity_m), "identity_shift": str(identity_s),
+        "alpha_multiplier": str(alpha_m), "alpha_shift": str(alpha_s)})
