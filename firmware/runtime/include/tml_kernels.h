@@ -311,4 +311,25 @@ void tml_hard_swish(const tml_hard_swish_params *p);
 void tml_leaky_relu(const tml_leaky_relu_params *p);
 void tml_prelu(const tml_prelu_params *p);
 
+/* RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR, int8 NHWC; neither requantizes
+ * (TFLM copies or interpolates the raw values). */
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t batches, in_h, in_w, channels, out_h, out_w;
+  const int32_t *rows; /* [out_h]: the input row each output row copies */
+  const int32_t *cols; /* [out_w] */
+} tml_resize_nearest_neighbor_params;
+
+typedef struct {
+  const int8_t *input;
+  int8_t *output;
+  int32_t batches, in_h, in_w, channels, out_h, out_w;
+  int32_t scale_h, scale_w; /* input / output size in Q10, rounded as TFLM does */
+  int32_t half_pixel_centers;
+} tml_resize_bilinear_params;
+
+void tml_resize_nearest_neighbor(const tml_resize_nearest_neighbor_params *p);
+void tml_resize_bilinear(const tml_resize_bilinear_params *p);
+
 #endif /* TML_KERNELS_H_ */

@@ -22,6 +22,7 @@ from tinyml.firmware.prepare.elementwise import add, mul
 from tinyml.firmware.prepare.elementwise import maximum, minimum, prelu, squared_difference, sub
 from tinyml.firmware.prepare.pooling import average_pool_2d, max_pool_2d
 from tinyml.firmware.prepare.reduce import mean
+from tinyml.firmware.prepare.resize import resize_bilinear, resize_nearest_neighbor
 from tinyml.firmware.prepare.shape import concatenation, pad, reshape
 from tinyml.firmware.prepare.svdf import svdf
 from tinyml.tflite.model import Operator
@@ -70,4 +71,7 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     "HARD_SWISH": hard_swish,
     "LEAKY_RELU": leaky_relu,
     "PRELU": prelu,
+    # Resizes (issue 15), prepare/resize.py.
+    "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
+    "RESIZE_BILINEAR": resize_bilinear,
 }
