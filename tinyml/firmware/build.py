@@ -280,11 +280,13 @@ def build_model(
 
     The app is linked against the profile's real memory: over budget -> TinymlError with the numbers.
     """
-    from tinyml.firmware import codegen  # the runtime engineer's generator
+    from tinyml.firmware import codegen, model_fit  # the runtime engineer's generator
+    from tinyml.tflite.model import read_model
 
     work_dir = Path(work_dir)
     gen_dir = work_dir / "generated"
     generated = codegen.generate_sources(tflite, gen_dir, source=source)
+    model_fit.check_ram(read_model(tflite, source=source), generated.plan, profile, source)
     if user_board_sources and profile.emulated:
         raise TinymlError(
             f"--board-source is for compile-only targets; '{profile.name}' is emulated and uses the semihosting board",

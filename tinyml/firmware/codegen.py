@@ -14,6 +14,7 @@ from pathlib import Path
 from tinyml import paths
 from tinyml.errors import TinymlError
 from tinyml.firmware.prepare import EMITTERS, EmitContext, KernelCall
+from tinyml.firmware import model_fit
 from tinyml.firmware.model_array import write_model_array
 from tinyml.supported_ops import supported_ops
 from tinyml.tflite.memory_plan import MemoryPlan, plan_memory
@@ -112,6 +113,7 @@ def unsupported_ops(model: TfliteModel) -> dict[str, list[int]]:
 
 
 def _check_model(model: TfliteModel, source: str) -> None:
+    model_fit.check_static_shapes(model, source)
     missing = unsupported_ops(model)
     if missing:
         listed = "; ".join(f"{name} (op {', '.join(map(str, idx))})" for name, idx in missing.items())

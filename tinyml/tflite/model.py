@@ -53,6 +53,8 @@ class Tensor:
     buffer_offset: int | None
     quantization: Quantization | None
     is_variable: bool = False
+    # The shape as exported, -1 for a dimension left variable (dynamic); `shape` then holds a placeholder.
+    shape_signature: tuple[int, ...] | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -240,6 +242,7 @@ def read_model(data: bytes, *, source: str = "model") -> TfliteModel:
                 buffer_offset=loc[0] if loc else None,
                 quantization=_quantization(t),
                 is_variable=bool(t.IsVariable()),
+                shape_signature=tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else None,
             ))
 
         operators = []
