@@ -172,6 +172,7 @@ def _profile_ops(tflite: bytes, model, profile, source: str) -> list[dict]:
 def inspect(model_path, targets, as_json, op_profile, signature, profiles_file):
     """Show a .tflite model's ops, sizes, memory plan and budget verdict per target."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from tinyml.converter.report import describe_model
@@ -209,6 +210,8 @@ def inspect(model_path, targets, as_json, op_profile, signature, profiles_file):
                       f"TFLM needs {tflm['smallest_bytes'] if tflm['smallest_bytes'] else tflm.get('error')} B")
         for problem in report["int8_problems"]:
             console.print(f"[red]not full int8:[/] {problem}")
+        for op in report["unsupported_ops"]:
+            console.print(f"[red]not on device:[/] {escape(op)}")
         _print_targets(console, report["targets"])
         for name, rows in report.get("op_profile", {}).items():
             console.print(f"per-op profile on {name} (instructions per invoke, QEMU):", highlight=False)

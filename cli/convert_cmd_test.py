@@ -43,6 +43,25 @@ def test_inspect_refuses_a_float_model_for_an_mcu_target(tmp_path):
     assert "cortex-m4f: not a full-int8 model" in out and "float32, not int8" in out, out
 
 
+def test_inspect_lists_every_op_the_runtime_lacks_with_its_fix(tmp_path):
+    import tensorflow as tf
+
+    from tinyml.tflite.testing import convert_int8
+
+    tf.keras.utils.set_random_seed(0)
+    x = tf.keras.layers.Input((4, 4, 2), batch_size=1)
+    y = tf.keras.layers.Conv2DTranspose(3, 2, strides=2, name="upsample")(x)
+    y = tf.keras.layers.Dense(5)(tf.keras.layers.Flatten()(y))
+    y = tf.keras.layers.Lambda(lambda t: tf.math.argmax(t, axis=-1))(y)
+    path = tmp_path / "seg.tflite"
+    path.write_bytes(convert_int8(tf.keras.Model(x, y), (4, 4, 2)))
+    code, out = _run(["inspect", str(path)])
+    assert ("not on device: TRANSPOSE_CONV (op 0; layers model/upsample; tensors 'model/upsample/conv2d_transpose1'; "
+            "int8 -> int8): upsample with UpSampling2D") in out, out
+    assert "not on device: ARG_MAX (op 3; tensors 'StatefulPartitionedCall:0'; int8 -> int64): end the exported " \
+           "model at the class scores and take the arg max on the host" in out, out
+
+
 def _keras_file(tmp_path, hidden: int):
     import tensorflow as tf
 

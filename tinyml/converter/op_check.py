@@ -15,6 +15,22 @@ class UnsupportedOp:
     op_indices: tuple[int, ...]
     layers: tuple[str, ...]  # the Keras/TF layers the op was converted from
     tensors: tuple[str, ...]  # names of the tensors the op produces
+    dtypes: str = ""  # its activations' types, "int8 -> int32"
+    fix: str = ""  # what would make it run: a converter setting or another layer
+
+
+# Ops no converter setting brings to the runtime, and what to build instead.
+LAYER_FIXES = {
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "no recurrent layers on device: use a Conv1D/Conv2D or SVDF head over the "
+                                    "time window instead of the LSTM",
+    "LSTM": "no recurrent layers on device: use a Conv1D/Conv2D or SVDF head over the time window",
+    "BIDIRECTIONAL_SEQUENCE_LSTM": "no recurrent layers on device: use a Conv1D/Conv2D or SVDF head over the "
+                                   "time window",
+    "ARG_MAX": "end the exported model at the class scores and take the arg max on the host",
+    "ARG_MIN": "end the exported model at the scores and take the arg min on the host",
+    "TRANSPOSE_CONV": "upsample with UpSampling2D (RESIZE_NEAREST_NEIGHBOR/RESIZE_BILINEAR) and a Conv2D",
+    "SHAPE": "a dynamic shape: give the Input a fixed shape and batch_size=1 so the converter folds it",
+}
 
 
 def layer_names(tensor_name: str) -> list[str]:
@@ -36,13 +52,35 @@ def unsupported_ops(model: TfliteModel) -> list[UnsupportedOp]:
     for opcode, ops in found.items():
         tensors = [model.tensors[t].name or f"#{t}" for op in ops for t in op.outputs if t >= 0]
         layers = list(dict.fromkeys(layer for name in tensors for layer in layer_names(name)))
-        result.append(UnsupportedOp(opcode, tuple(op.index for op in ops), tuple(layers), tuple(tensors)))
+        dtypes = _dtypes(model, ops)
+        result.append(UnsupportedOp(opcode, tuple(op.index for op in ops), tuple(layers), tuple(tensors), dtypes,
+                                    _fix(opcode, dtypes)))
     return result
+
+
+def _dtypes(model: TfliteModel, ops) -> str:
+    def kinds(indices):
+        return "/".join(dict.fromkeys(model.tensors[i].dtype for op in ops for i in indices(op)
+                                      if i >= 0 and not model.tensors[i].is_constant)) or "-"
+    return f"{kinds(lambda op: op.inputs)} -> {kinds(lambda op: op.outputs)}"
+
+
+def _fix(opcode: str, dtypes: str) -> str:
+    if opcode in LAYER_FIXES:
+        return LAYER_FIXES[opcode]
+    if "float32" in dtypes:
+        return ("float op: convert with full int8 quantization (a representative dataset, "
+                "supported_ops=[TFLITE_BUILTINS_INT8], int8 input and output)")
+    if "int16" in dtypes:
+        return ("int16 activations: convert with int8 activations (TFLITE_BUILTINS_INT8, not the 16x8 "
+                "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mode)")
+    return "no on-device kernel: replace the layer with one made of supported ops"
 
 
 def describe(op: UnsupportedOp) -> str:
     layers = f"layers {', '.join(op.layers)}; " if op.layers else ""
-    return f"{op.opcode} (op {', '.join(map(str, op.op_indices))}; {layers}tensors {', '.join(map(repr, op.tensors))})"
+    return (f"{op.opcode} (op {', '.join(map(str, op.op_indices))}; {layers}tensors {', '.join(map(repr, op.tensors))}"
+            f"; {op.dtypes}): {op.fix}")
 
 
 def require_supported(model: TfliteModel, source: str) -> None:

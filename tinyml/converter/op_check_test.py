@@ -22,5 +22,46 @@ def test_lstm_is_refused_naming_the_op_and_its_tensors(tmp_path):
     with pytest.raises(TinymlError) as e:
         require_supported(model, "lstm.tflite")
     msg = str(e.value)
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM (op 0; tensors 'tfl.unidirectional_sequence_lstm')" in msg
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM (op 0; tensors 'tfl.unidirectional_sequence_lstm'; " in msg
+    assert "): no recurrent layers on device: use a Conv1D/Conv2D or SVDF head" in msg
     assert "FULLY_CONNECTED" in e.value.fix and "supported_ops.txt" in e.value.fix
+
+
+@pytest.fixture(scope="module")
+def two_unsupported(tmp_path_factory):
+    """A full-int8 model with a TRANSPOSE_CONV (layer 'upsample') and an ARG_MAX (layer 'pick')."""
+    import tensorflow as tf
+
+    from tinyml.tflite import testing as tflite_testing
+
+    tf.keras.utils.set_random_seed(0)
+    x = tf.keras.layers.Input((4, 4, 2), batch_size=1)
+    y = tf.keras.layers.Conv2DTranspose(3, 2, strides=2, name="upsample")(x)
+    y = tf.keras.layers.Dense(5, name="scores")(tf.keras.layers.Flatten()(y))
+    y = tf.keras.layers.Lambda(lambda t: tf.math.argmax(t, axis=-1), name="pick")(y)
+    return tflite_testing.convert_int8(tf.keras.Model(x, y), (4, 4, 2))
+
+
+def test_every_unsupported_op_is_listed_with_its_layer_types_and_fix(two_unsupported):
+    missing = unsupported_ops(read_model(two_unsupported))
+    assert [m.opcode for m in missing] == ["TRANSPOSE_CONV", "ARG_MAX"]
+    tconv, argmax = missing
+    assert any("upsample" in t for t in tconv.tensors) and tconv.dtypes == "int8 -> int8"
+    assert "UpSampling2D" in tconv.fix
+    assert argmax.dtypes.startswith("int8 -> int"), (argmax, tconv)
+    assert "arg max on the host" in argmax.fix
+    with pytest.raises(TinymlError) as e:
+        require_supported(read_model(two_unsupported), "seg.tflite")
+    msg = str(e.value)
+    assert "seg.tflite uses 2 op(s)" in msg
+    for m in missing:  # the converter's error gives the same list: op index, tensors, types and fix per op
+        assert f"{m.opcode} (op {m.op_indices[0]}; " in msg and m.fix in msg and m.dtypes in msg
+
+
+def test_type_fixes_name_the_converter_setting():
+    from tinyml.converter.op_check import _fix
+
+    assert "full int8 quantization" in _fix("EXP", "float32 -> float32")
+    assert "int8 activations" in _fix("EXP", "int16 -> int16")
+    assert "recurrent" in _fix("UNIDIRECTIONAL_SEQUENCE_LSTM", "float32 -> float32")
+    assert "replace the layer" in _fix("EXP", "int8 -> int8")
