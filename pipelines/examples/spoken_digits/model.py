@@ -24,6 +24,13 @@ FEATURE_SCALE = 1 / 256
 # Frames a training clip may be shifted by, either way (20 ms each): speakers
 # start at different times within the padded second.
 MAX_SHIFT_FRAMES = 5
+# Filters of every layer and the strides of the depthwise-separable blocks.
+# Capacity is what carried over to the unheard speaker (george, mean of two
+# seeds, 20 epochs): 16 filters and 2 blocks 0.72, 32 and 3 blocks 0.81, 48
+# and 4 blocks 0.84. Per-utterance channel mean removal and audio-domain speed,
+# noise and gain augmentation did not help (-6 and -0.4 points at 32 filters).
+WIDTH = 48
+BLOCK_STRIDES = (1, 2, 1, 1)
 
 
 def _normalized(x):
@@ -36,12 +43,12 @@ def _separable(x, filters: int, strides: int):
 
 
 def build_model(frames: int, channels: int, num_classes: int = features.NUM_CLASSES,
-                learning_rate: float = 0.003, width: int = 16) -> keras.Model:
+                learning_rate: float = 0.003, width: int = WIDTH, blocks: tuple[int, ...] = BLOCK_STRIDES) -> keras.Model:
     inputs = keras.Input(shape=(frames, channels), name=features.FEATURES_KEY)
     x = keras.layers.Rescaling(FEATURE_SCALE)(keras.layers.Reshape((frames, channels, 1))(inputs))
     x = _normalized(keras.layers.Conv2D(width, (5, 4), strides=(2, 2), padding="same", use_bias=False)(x))
-    x = _separable(x, width, 1)
-    x = _separable(x, width, 2)
+    for strides in blocks:
+        x = _separable(x, width, strides)
     # Flattened, not globally pooled: where in frequency the energy lies tells
     # the digits apart (measured, speaker split: 0.80 flattened vs 0.60 pooled).
     x = keras.layers.AveragePooling2D(2)(x)
