@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.kws_device_bench import device_numbers
-from benchmarks.pipeline_bench import timed_run
+from benchmarks.pipeline_bench import tinyml_run
 from tinyml import paths
 from tinyml.firmware.manifest import built_targets, read_manifest
 
@@ -75,7 +75,7 @@ def firmware(root: Path) -> dict:
 
 
 def run(config: Path, root: Path) -> dict:
-    result = timed_run(root, config)
+    result = tinyml_run(root, config)
     report = converter_report(root)
     return {**result, "accuracy": accuracies(report), "blessed": report.get("blessed"),
             "audio_vectors": report.get("audio_vectors")}
