@@ -119,7 +119,9 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
             reasons += kws_reasons
 
     step("running the int8 model in the TFLM interpreter")
-    chosen = spread_over_classes(eval_data.labels, len(int8_inputs), config.test_vectors)
+    # One order for both sets of vectors: the audio clips start with the test vectors, whose outputs they reuse.
+    order = spread_over_classes(eval_data.labels, len(int8_inputs), len(int8_inputs))
+    chosen = order[:config.test_vectors]
     n = len(chosen)
     micro = tflm_outputs(tflite, tfl, int8_inputs[chosen])
     tflm = check_tflm(tflite, tfl, int8_inputs[chosen], int8_outputs[chosen], micro)
@@ -128,7 +130,7 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
     np.savez(out_dir / TEST_VECTORS_FILE, inputs=int8_inputs[chosen], outputs=micro)
     audio = None
     if eval_data.samples is not None and eval_data.labels is not None:
-        clips = spread_over_classes(eval_data.labels, len(int8_inputs), clip_count(len(int8_inputs), config.test_vectors))
+        clips = order[:clip_count(len(int8_inputs), config.test_vectors)]
         clip_outputs = micro if len(clips) == n else tflm_outputs(tflite, tfl, int8_inputs[clips])
         audio = write_audio_vectors(out_dir, eval_data.samples[clips], eval_data.labels[clips], clip_outputs,
                                     eval_data.source)
