@@ -28,7 +28,6 @@ LAYER_FIXES = {
                                    "time window",
     "ARG_MAX": "end the exported model at the class scores and take the arg max on the host",
     "ARG_MIN": "end the exported model at the scores and take the arg min on the host",
-    "TRANSPOSE_CONV": "upsample with UpSampling2D (RESIZE_NEAREST_NEIGHBOR/RESIZE_BILINEAR) and a Conv2D",
     "SHAPE": "a dynamic shape: give the Input a fixed shape and batch_size=1 so the converter folds it",
 }
 
