@@ -332,4 +332,9 @@ typedef struct {
 void tml_resize_nearest_neighbor(const tml_resize_nearest_neighbor_params *p);
 void tml_resize_bilinear(const tml_resize_bilinear_params *p);
 
+/* TRANSPOSE_CONV takes CONV_2D's parameters: filter [out_c, k_h, k_w, in_c],
+ * s.in_* the input and s.out_* the output; pad_h/pad_w are the rows/columns
+ * cropped from the front of the full transposed convolution; dil_* are 1. */
+void tml_transpose_conv(const tml_conv_2d_params *p);
+
 #endif /* TML_KERNELS_H_ */

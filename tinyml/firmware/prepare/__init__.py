@@ -25,6 +25,7 @@ from tinyml.firmware.prepare.reduce import mean
 from tinyml.firmware.prepare.resize import resize_bilinear, resize_nearest_neighbor
 from tinyml.firmware.prepare.shape import concatenation, pad, reshape
 from tinyml.firmware.prepare.svdf import svdf
+from tinyml.firmware.prepare.transpose_conv import transpose_conv
 from tinyml.tflite.model import Operator
 
 __all__ = ["EMITTERS", "EmitContext", "KernelCall"]
@@ -74,4 +75,6 @@ EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
     # Resizes (issue 15), prepare/resize.py.
     "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
     "RESIZE_BILINEAR": resize_bilinear,
+    # Issue 15, prepare/transpose_conv.py.
+    "TRANSPOSE_CONV": transpose_conv,
 }
