@@ -55,6 +55,9 @@ def op_macs(model: TfliteModel, op: Operator) -> int:
         return out.num_elements * kh * kw
     if op.opcode == "FULLY_CONNECTED":
         return out.num_elements * model.tensors[op.inputs[1]].shape[-1]
+    if op.opcode == "TRANSPOSE_CONV":  # every input value through every tap of every output channel
+        out_c, kh, kw, _ = model.tensors[op.inputs[1]].shape
+        return model.tensors[op.inputs[2]].num_elements * kh * kw * out_c
     if op.opcode == "SVDF":  # the feature matmul and the time weights, per batch and filter
         batches, input_size = model.tensors[op.inputs[0]].shape
         filters, memory = model.tensors[op.inputs[2]].shape

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tinyml.errors import TinymlError
-from tinyml.firmware import fixture_model
+from tinyml.firmware import fixture_model, op_profile
 from tinyml.firmware.codegen import generate_sources
 from tinyml.firmware.codegen_differential_test import _compare, _vectors
 from tinyml.firmware.host import build_host
@@ -89,6 +89,13 @@ def test_cases_cover_the_parameter_space(built):
     assert {("padding", m, "bias", b) for m in ("SAME", "VALID") for b in (True, False)} <= seen
     assert {("stride", 1), ("stride", 2), ("stride", 3), ("kernel", 2), ("kernel", 5),
             ("kernel < stride", True), ("per-channel", True)} <= seen, seen
+
+
+def test_macs_count_every_input_value_through_every_tap(built):
+    op, model = _tconv(built(0)[0])
+    p = _params(0)
+    assert (p["hw"], p["in_c"], p["kernel"], p["filters"]) == ((4, 6), 6, (3, 4), 2)
+    assert op_profile.op_macs(model, op) == 4 * 6 * 6 * 3 * 4 * 2
 
 
 def _edited(edit):
