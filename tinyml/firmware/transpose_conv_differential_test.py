@@ -1,11 +1,11 @@
 """TRANSPOSE_CONV against the tflite-micro interpreter, byte for byte.
 
 Random Keras Conv2DTranspose models (strides 1-3 per axis, kernels 2-5 per axis,
-SAME and VALID, 1-6 input and 1-8 output channels, with and without a bias)
-converted to full int8, on the host (reference kernel) and in QEMU on the
-Cortex-M4F and the Cortex-M3, every case in one image per target. Edited models
-cover what the converter does not write (a fused activation, per-tensor weights)
-and what TFLM refuses.
+SAME and VALID, 1-6 input and 1-8 output channels, with and without a bias) and a
+small decoder (a conv, then two transposed convs), converted to full int8, on the
+host (reference kernel) and in QEMU on the Cortex-M4F and the Cortex-M3, every
+case in one image per target. Edited models cover what the converter does not
+write (a fused activation, per-tensor weights) and what TFLM refuses.
 """
 import numpy as np
 import pytest
@@ -22,6 +22,7 @@ from tinyml.tflite.model import read_model
 
 SEEDS = 16
 EDIT_SEED = 5  # the case the edited models start from (7 output channels)
+DECODER_SEED = 7
 
 
 def _params(seed):
@@ -45,6 +46,19 @@ def _convert(seed):
     return testing.convert_int8(tf.keras.Model(x, y), (*p["hw"], p["in_c"]), seed=seed, low=-2.0, high=2.0)
 
 
+def _decoder():
+    """Conv2D down, two Conv2DTranspose up: the first transposed conv reads a ReLU's output
+    (zero point -128), the second a transposed conv's."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(DECODER_SEED)
+    x = tf.keras.layers.Input((6, 6, 3), batch_size=1)
+    y = tf.keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    y = tf.keras.layers.Conv2DTranspose(6, 4, strides=2, padding="same", bias_initializer="random_normal")(y)
+    y = tf.keras.layers.Conv2DTranspose(2, 3, padding="valid", bias_initializer="random_normal")(y)
+    return testing.convert_int8(tf.keras.Model(x, y), (6, 6, 3), seed=DECODER_SEED, low=-2.0, high=2.0)
+
+
 def _tconv(tflite):
     model = read_model(tflite)
     return next(op for op in model.operators if op.opcode == "TRANSPOSE_CONV"), model
@@ -54,13 +68,14 @@ def _tconv(tflite):
 def built(tmp_path_factory):
     cache = {}
 
-    def get(seed):
-        if seed not in cache:
-            tflite = _convert(seed)
-            out = tmp_path_factory.mktemp(f"tconv{seed}")
+    def get(case):
+        """case: a seed of the random models, or "decoder"."""
+        if case not in cache:
+            tflite = _decoder() if case == "decoder" else _convert(case)
+            out = tmp_path_factory.mktemp(f"tconv{case}")
             generated = generate_sources(tflite, out)
-            cache[seed] = (tflite, generated, build_host(generated, out))
-        return cache[seed]
+            cache[case] = (tflite, generated, build_host(generated, out))
+        return cache[case]
 
     return get
 
@@ -75,6 +90,14 @@ def test_transpose_conv_matches_tflm(built, seed):
     assert (op.options["stride_h"], op.options["stride_w"]) == p["strides"]
     assert model.tensors[op.inputs[1]].shape[1:3] == p["kernel"]
     _compare(tflite, generated, exe, seed)
+
+
+def test_decoder_matches_tflm(built):
+    tflite, generated, exe = built("decoder")
+    model = read_model(tflite)
+    tconvs = [op for op in model.operators if op.opcode == "TRANSPOSE_CONV"]
+    assert len(tconvs) == 2 and model.tensors[tconvs[0].inputs[2]].quantization.zero_points == (-128,)
+    _compare(tflite, generated, exe, DECODER_SEED)
 
 
 def test_cases_cover_the_parameter_space(built):
@@ -150,9 +173,10 @@ def test_filter_scales_tflm_refuses_are_refused(tmp_path, capfd):
 def test_transpose_conv_matches_tflm_in_qemu(built, tmp_path, target):
     fixture_model.skip_without_tools()
     cases = []
-    for seed in range(SEEDS):
-        tflite, generated, _ = built(seed)
-        cases.append(ModelCase(f"tconv-{seed}", generated, *_vectors(tflite, generated, seed)))
+    for case in [*range(SEEDS), "decoder"]:
+        tflite, generated, _ = built(case)
+        seed = DECODER_SEED if case == "decoder" else case
+        cases.append(ModelCase(f"tconv-{case}", generated, *_vectors(tflite, generated, seed)))
     mismatched = run_models(get_profile(target), cases, tmp_path / "image")
     assert {name: n for name, n in mismatched.items() if n} == {}
     assert len(mismatched) == len(cases)
