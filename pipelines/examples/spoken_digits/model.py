@@ -15,6 +15,7 @@ from tfx_bsl.public import tfxio
 from pipelines.examples.spoken_digits import features
 from tinyml.audio.tf_frontend import load_op
 from tinyml.converter.float_model import TRANSFORMED_SIGNATURE
+from tinyml.keras_tracing import keep_autograph_out_of_keras
 
 OUTPUT_KEY = "probabilities"
 # Log-scaled features stay below this; scaled to about 0..3 they keep batch
@@ -115,6 +116,7 @@ def _signatures(model: keras.Model, tf_transform_output, label_key: str, frames:
 
 def run_fn(fn_args) -> None:
     """TFX Trainer entry point; hyperparameters come from `fn_args.custom_config`."""
+    keep_autograph_out_of_keras()  # here too, not only in the local runner: Kubeflow's Trainer calls run_fn directly
     load_op()  # the transform graph inside the serving signature holds the frontend op
     cfg = fn_args.custom_config or {}
     seed = int(cfg.get("seed", 0))
