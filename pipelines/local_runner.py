@@ -20,9 +20,6 @@ from tinyml.runs.summary import RunSummary, summarize_run
 from tinyml.config import PipelineConfig
 from tinyml.keras_tracing import keep_autograph_out_of_keras
 
-# Beam's multi-processing mode is about 2x slower on a 2-core machine.
-LOCAL_BEAM_ARGS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
-
 
 def build_local_pipeline(
     config: PipelineConfig, root: Path, data_path: Path | None = None
@@ -42,7 +39,11 @@ def build_local_pipeline(
         input_pattern=pattern,
         schema_path=str(schema) if schema else None,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(str(metadata_path)),
-        beam_pipeline_args=[*LOCAL_BEAM_ARGS, *config.beam_args],
+        # Only the config's: with any Beam args, every Beam-based executor first
+        # copies TFX's installation and builds an sdist of it for remote workers
+        # (tfx.utils.dependency_utils), seconds per component that the local
+        # DirectRunner never uses. Its defaults run in this process, one worker.
+        beam_pipeline_args=list(config.beam_args),
         release_store=config.release_store(layout.releases_dir) if config.release else None,
     )
     return pipeline, layout

@@ -45,7 +45,6 @@ from components.releaser.executor import BASELINE, converted_model_sha256
 from pipelines import kubeflow_runner
 from tinyml.runs import evaluation as evaluation_results
 from pipelines.examples.digits import write_spans
-from pipelines.local_runner import LOCAL_BEAM_ARGS
 from tinyml.runs.summary import summarize_run
 from tinyml import paths
 from tinyml.artifact_properties import custom_property
@@ -70,9 +69,7 @@ class KubeflowShapedRuns:
         self.data, self.root = tmp_path / "data", tmp_path / "root"
         self.store_dir = tmp_path / "releases"
         self.metadata = tmp_path / "metadata.sqlite"
-        config_path = write_config(
-            self.data, PIPELINE, release__store=str(self.store_dir), beam_args=list(LOCAL_BEAM_ARGS)
-        )
+        config_path = write_config(self.data, PIPELINE, release__store=str(self.store_dir))
         self.config = load_config(config_path)
         check = kubeflow_runner.check_kfp_support
         # Every check but the gs:// release store's (see the module docstring).
