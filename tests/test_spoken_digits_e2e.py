@@ -102,7 +102,7 @@ def test_firmware_built_and_verified_for_the_target(run):
 def test_audio_vectors_are_the_int8_models_outputs_on_the_ops_features_of_the_raw_clips(run):
     from tinyml.audio.tf_frontend import features
     from tinyml.tflite.quantization import quantize_values
-    from tinyml.converter.tflm_check import tflm_outputs
+    from tinyml.firmware.target_build import tflm_outputs
     from tinyml.tflite.model import read_model
 
     root, _, _ = run
@@ -119,7 +119,7 @@ def test_audio_vectors_are_the_int8_models_outputs_on_the_ops_features_of_the_ra
     assert outputs.dtype == np.int8 and outputs.shape == (n, *model.output_tensors()[0].shape)
     feats = np.stack([features(s, audio.frontend) for s in samples]).astype(np.float32)
     inputs = quantize_values(feats, model.input_tensors()[0].quantization)
-    np.testing.assert_array_equal(tflm_outputs(tflite, model, inputs), outputs)
+    np.testing.assert_array_equal(tflm_outputs(tflite, inputs), outputs)
     # The clips take the digits in turn (the eval files are sorted by digit), so every digit is checked
     # on the device; not all one answer: they are the eval speaker's real digits.
     assert np.bincount(labels, minlength=10).min() >= n // 10

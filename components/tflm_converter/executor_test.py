@@ -12,10 +12,9 @@ from components.artifact_types import TFLiteModel
 from components.tflm_converter import component, executor
 from tinyml.config import ConverterConfig, KwsConfig
 from tinyml.converter import testing
-from tinyml.converter.tflm_check import tflm_outputs
+from tinyml.firmware.target_build import tflm_outputs
 from tinyml.converter.vector_choice import spread_over_classes
 from tinyml.metrics.kws import operating_point
-from tinyml.tflite.model import read_model
 
 GROUPS = np.array([b"even", b"odd"])
 
@@ -125,7 +124,7 @@ def test_converts_verifies_and_blesses(artifacts, tmp_path):
     vectors = np.load(out / "test_vectors.npz")
     assert vectors["inputs"].dtype == vectors["outputs"].dtype == np.int8
     assert vectors["inputs"].shape == (50, 1, 64) and vectors["outputs"].shape == (50, 1, 4)
-    np.testing.assert_array_equal(vectors["outputs"], tflm_outputs(tflite, read_model(tflite), vectors["inputs"]))
+    np.testing.assert_array_equal(vectors["outputs"], tflm_outputs(tflite, vectors["inputs"]))
     assert f"{len(tflite)} bytes" in (out / "model_data.h").read_text()
 
 

@@ -97,12 +97,16 @@ def _serve(model_path: str) -> int:
     import numpy as np
     from tflite_micro.python.tflite_micro import runtime
 
+    from tinyml.tflite.model import read_model
+
     model = Path(model_path).read_bytes()
+    # Every input set: one left as the arena holds it could make an op fail (e.g. GATHER's indices).
+    inputs = read_model(model).input_tensors()
     for line in sys.stdin:
         try:
             interp = runtime.Interpreter.from_bytes(model, arena_size=int(line))
-            details = interp.get_input_details(0)
-            interp.set_input(np.zeros(details["shape"], details["dtype"]), 0)
+            for k, t in enumerate(inputs):
+                interp.set_input(np.zeros(t.shape, np.dtype(t.dtype)), k)
             interp.invoke()
             answer = "ok"
         except RuntimeError:

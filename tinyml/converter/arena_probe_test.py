@@ -1,10 +1,13 @@
+import pytest
+
 from tinyml.converter.arena_probe import _Worker, probe_arena
 from tinyml.tflite import testing
 
 
-def test_smallest_arena_passes_and_one_byte_less_fails(tmp_path):
-    path = tmp_path / "cnn.tflite"
-    path.write_bytes(testing.small_cnn())
+@pytest.mark.parametrize("make", [testing.small_cnn, testing.two_in_two_out], ids=lambda f: f.__name__)
+def test_smallest_arena_passes_and_one_byte_less_fails(tmp_path, make):
+    path = tmp_path / "model.tflite"
+    path.write_bytes(make())
     probe = probe_arena(path, 100_000)
     assert 0 < probe.smallest_bytes < 100_000
     assert probe.workers >= 1 and len(probe.trials) <= 20

@@ -25,10 +25,11 @@ from tinyml.converter.kws_eval import evaluate_kws
 from tinyml.converter.op_check import require_supported
 from tinyml.converter.quantize import quantize
 from tinyml.converter.report import describe_model, write_report
-from tinyml.converter.tflm_check import check_tflm, tflm_outputs
+from tinyml.converter.tflm_check import check_tflm
 from tinyml.converter.vector_choice import spread_over_classes
 from tinyml.errors import TinymlError
 from tinyml.firmware.model_array import write_model_array
+from tinyml.firmware.target_build import TestVectors, tflm_run
 from tinyml.profiles import Profile
 from tinyml.tflite.model import read_model
 from tinyml.tflite.quantization import dequantize_values, quantize_values
@@ -96,18 +97,21 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
         raise
 
     step("evaluating float and int8 models on the eval split")
-    in_q = tfl.input_tensors()[0].quantization
-    out_q = tfl.output_tensors()[0].quantization
-    int8_inputs = quantize_values(eval_data.inputs, in_q).reshape(len(eval_data.inputs), *tfl.input_tensors()[0].shape)
+    # Per tensor, in the model's order; the float model has one input, and its one output holds the
+    # class probabilities the labels score.
+    n_eval = len(eval_data.inputs)
+    int8_inputs = [quantize_values(x, t.quantization).reshape(n_eval, *t.shape)
+                   for x, t in zip([eval_data.inputs], tfl.input_tensors())]
     int8_outputs = ReferenceInterpreter(tflite).run(int8_inputs)
     reasons = []
     metrics = None
     kws_section = None
     if eval_data.labels is not None:
-        num_classes = int(np.prod(tfl.output_tensors()[0].shape))
+        probs = tfl.output_tensors()[0]
+        num_classes = int(np.prod(probs.shape))
         _check_labels(eval_data.labels, num_classes, eval_data.source)
         float_probs = model.predict(eval_data.inputs)
-        int8_probs = dequantize_values(int8_outputs, out_q).reshape(len(int8_outputs), -1)
+        int8_probs = dequantize_values(int8_outputs[0], probs.quantization).reshape(n_eval, -1)
         evaluation = evaluate_int8(eval_data.labels, float_probs, int8_probs, eval_data.slices, num_classes, config,
                                    min_slice_examples)
         metrics = {"float": evaluation.float_metrics, "int8": evaluation.int8_metrics,
@@ -120,18 +124,20 @@ def convert(model: FloatModel, representative: np.ndarray, representative_source
 
     step("running the int8 model in the TFLM interpreter")
     # One order for both sets of vectors: the audio clips start with the test vectors, whose outputs they reuse.
-    order = spread_over_classes(eval_data.labels, len(int8_inputs), len(int8_inputs))
+    order = spread_over_classes(eval_data.labels, n_eval, n_eval)
     chosen = order[:config.test_vectors]
     n = len(chosen)
-    micro = tflm_outputs(tflite, tfl, int8_inputs[chosen])
-    tflm = check_tflm(tflite, tfl, int8_inputs[chosen], int8_outputs[chosen], micro)
+    vector_inputs = [x[chosen] for x in int8_inputs]
+    micro = tflm_run(tflite, vector_inputs)
+    tflm = check_tflm(tflite, tfl, vector_inputs, [y[chosen] for y in int8_outputs], micro)
     if not tflm.equal:
         reasons.append(tflm.message())
-    np.savez(out_dir / TEST_VECTORS_FILE, inputs=int8_inputs[chosen], outputs=micro)
+    TestVectors.save(out_dir / TEST_VECTORS_FILE, vector_inputs, micro)
     audio = None
     if eval_data.samples is not None and eval_data.labels is not None:
-        clips = order[:clip_count(len(int8_inputs), config.test_vectors)]
-        clip_outputs = micro if len(clips) == n else tflm_outputs(tflite, tfl, int8_inputs[clips])
+        # Audio models have one input and one output (tinyml.audio refuses others).
+        clips = order[:clip_count(n_eval, config.test_vectors)]
+        clip_outputs = micro[0] if len(clips) == n else tflm_run(tflite, [int8_inputs[0][clips]])[0]
         audio = write_audio_vectors(out_dir, eval_data.samples[clips], eval_data.labels[clips], clip_outputs,
                                     eval_data.source)
     write_model_array(tflite, out_dir)

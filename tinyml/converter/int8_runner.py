@@ -22,18 +22,19 @@ class ReferenceInterpreter:
             experimental_preserve_all_tensors=preserve_all_tensors,
         )
         self._interp.allocate_tensors()
-        self._input = self._interp.get_input_details()[0]
-        self._output = self._interp.get_output_details()[0]
+        self._inputs = self._interp.get_input_details()
+        self._outputs = self._interp.get_output_details()
 
-    def run(self, inputs: np.ndarray) -> np.ndarray:
-        """int8 outputs [N, *output_shape] for int8 inputs [N, *input_shape]."""
-        shape = tuple(self._input["shape"])
-        outs = []
-        for row in inputs:
-            self._interp.set_tensor(self._input["index"], row.reshape(shape))
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Per output, in the model's order, its values [N, *shape] for per input its values [N, *shape]."""
+        outs = [[] for _ in self._outputs]
+        for row in zip(*inputs):
+            for x, t in zip(row, self._inputs):
+                self._interp.set_tensor(t["index"], x.reshape(t["shape"]))
             self._interp.invoke()
-            outs.append(self._interp.get_tensor(self._output["index"]).copy())
-        return np.stack(outs) if outs else np.zeros((0, *self._output["shape"]), np.int8)
+            for got, t in zip(outs, self._outputs):
+                got.append(self._interp.get_tensor(t["index"]).copy())
+        return [np.stack(got) if got else np.zeros((0, *t["shape"]), t["dtype"]) for got, t in zip(outs, self._outputs)]
 
     def tensor(self, index: int) -> np.ndarray:
         """Any tensor after the last invoke (needs preserve_all_tensors for intermediates)."""

@@ -30,18 +30,6 @@ def _tflm(tflite: bytes, arena_bytes: int, preserve_all_tensors: bool = False):
     return runtime.Interpreter.from_bytes(bytes(tflite), arena_size=arena_bytes, intrepreter_config=config)
 
 
-def tflm_outputs(tflite: bytes, model: TfliteModel, inputs: np.ndarray) -> np.ndarray:
-    """TFLM's int8 outputs [N, *output_shape] for int8 inputs [N, *input_shape]."""
-    interp = _tflm(tflite, generous_arena(model, len(tflite)))
-    shape = model.input_tensors()[0].shape
-    outs = []
-    for row in inputs:
-        interp.set_input(row.reshape(shape), 0)
-        interp.invoke()
-        outs.append(np.array(interp.get_output(0), copy=True))
-    return np.stack(outs)
-
-
 @dataclass(frozen=True)
 class TflmCheck:
     examples: int
@@ -68,12 +56,14 @@ class TflmCheck:
                 f"(max |diff| {self.max_abs_diff}){where}")
 
 
-def first_divergence(tflite: bytes, model: TfliteModel, example: np.ndarray) -> dict | None:
-    """Run one example through both interpreters keeping all tensors; the first op whose output differs."""
+def first_divergence(tflite: bytes, model: TfliteModel, example: list[np.ndarray]) -> dict | None:
+    """Run one example (one value per input, in the model's order) through both interpreters keeping
+    all tensors; the first op whose output differs."""
     reference = ReferenceInterpreter(tflite, preserve_all_tensors=True)
-    reference.run(example[None])
+    reference.run([x[None] for x in example])
     micro = _tflm(tflite, 4 * generous_arena(model, len(tflite)), preserve_all_tensors=True)
-    micro.set_input(example.reshape(model.input_tensors()[0].shape), 0)
+    for k, (x, t) in enumerate(zip(example, model.input_tensors())):
+        micro.set_input(x.reshape(t.shape), k)
     micro.invoke()
     for op in model.operators:
         for t in op.outputs:
@@ -89,10 +79,13 @@ def first_divergence(tflite: bytes, model: TfliteModel, example: np.ndarray) -> 
     return None
 
 
-def check_tflm(tflite: bytes, model: TfliteModel, inputs: np.ndarray, reference_outputs: np.ndarray,
-               micro_outputs: np.ndarray) -> TflmCheck:
-    """Compare TFLM's outputs with the reference interpreter's on the same int8 inputs."""
-    diff = np.abs(micro_outputs.astype(np.int64) - reference_outputs.astype(np.int64)).reshape(len(inputs), -1)
-    bad = np.flatnonzero(diff.max(axis=1) > 0) if len(inputs) else np.array([], dtype=int)
-    divergence = first_divergence(tflite, model, inputs[bad[0]]) if len(bad) else None
-    return TflmCheck(len(inputs), len(bad), int(diff.max()) if diff.size else 0, divergence)
+def check_tflm(tflite: bytes, model: TfliteModel, inputs: list[np.ndarray], reference_outputs: list[np.ndarray],
+               micro_outputs: list[np.ndarray]) -> TflmCheck:
+    """Compare TFLM's outputs with the reference interpreter's on the same inputs, every output of
+    every example (arrays [N, *shape] per tensor, in the model's order)."""
+    n = len(inputs[0])
+    diff = np.concatenate([np.abs(m.astype(np.int64) - r.astype(np.int64)).reshape(n, -1)
+                           for m, r in zip(micro_outputs, reference_outputs)], axis=1)
+    bad = np.flatnonzero(diff.max(axis=1) > 0) if n else np.array([], dtype=int)
+    divergence = first_divergence(tflite, model, [x[bad[0]] for x in inputs]) if len(bad) else None
+    return TflmCheck(n, len(bad), int(diff.max()) if diff.size else 0, divergence)

@@ -114,17 +114,29 @@ PACKAGE_MAIN = """\
 #include <stdio.h>
 #include "det_model.h"
 
-/* Per inference: each input's bytes from stdin into det_input_at(i), then each output's bytes out. */
-int main(void) {
+/* Per inference, tensor by tensor from stdin and to stdout: with argument r each input's bytes into
+ * det_input_at(i) and each output's bytes out; with f each input's floats through
+ * det_quantize_input_at(i) and each output's floats from det_dequantize_output_at(i). */
+int main(int argc, char **argv) {
   static const size_t in_bytes[DET_NUM_INPUTS] = {DET_INPUT0_BYTES, DET_INPUT1_BYTES};
   static const size_t out_bytes[DET_NUM_OUTPUTS] = {DET_OUTPUT0_BYTES, DET_OUTPUT1_BYTES};
-  if (det_init() != 0 || det_input_at(0) != det_input() || det_output_at(0) != det_output()) return 2;
+  static const size_t in_count[DET_NUM_INPUTS] = {DET_INPUT0_COUNT, DET_INPUT1_COUNT};
+  static const size_t out_count[DET_NUM_OUTPUTS] = {DET_OUTPUT0_COUNT, DET_OUTPUT1_COUNT};
+  static float real[64];
+  if (argc != 2 || det_init() != 0 || det_input_at(0) != det_input() || det_output_at(0) != det_output()) return 2;
+  const int floats = argv[1][0] == 'f';
   for (;;) {
     for (uint32_t i = 0; i < DET_NUM_INPUTS; i++) {
-      if (fread(det_input_at(i), 1, in_bytes[i], stdin) != in_bytes[i]) return 0;
+      if (!floats && fread(det_input_at(i), 1, in_bytes[i], stdin) != in_bytes[i]) return 0;
+      if (floats && fread(real, sizeof(float), in_count[i], stdin) != in_count[i]) return 0;
+      if (floats) det_quantize_input_at(i, real);
     }
     if (det_invoke() != 0) return 3;
-    for (uint32_t i = 0; i < DET_NUM_OUTPUTS; i++) fwrite(det_output_at(i), 1, out_bytes[i], stdout);
+    for (uint32_t i = 0; i < DET_NUM_OUTPUTS; i++) {
+      if (floats) det_dequantize_output_at(i, real);
+      if (floats) fwrite(real, sizeof(float), out_count[i], stdout);
+      else fwrite(det_output_at(i), 1, out_bytes[i], stdout);
+    }
   }
 }
 """
@@ -136,7 +148,7 @@ def test_source_package_gives_every_input_and_output_by_index(models, tmp_path):
     from tinyml.firmware.package_testing import run_cmd
 
     fixture_model.skip_without_tools()
-    tflite, _, inputs, reference = models["two_in_two_out"]
+    tflite, generated, inputs, reference = models["two_in_two_out"]
     package, _ = export_package(tflite, get_profile("cortex-m3"), tmp_path, prefix="det_")
     header = (package.folder / "src" / "det_model.h").read_text()
     assert "#define DET_NUM_INPUTS 2\n" in header and "#define DET_INPUT1_BYTES 48\n" in header
@@ -146,5 +158,22 @@ def test_source_package_gives_every_input_and_output_by_index(models, tmp_path):
         "CFLAGS = -std=c99 -O1 -Wall -Wextra -Werror -pedantic $(DET_MODEL_CFLAGS)\n"
         "app: main.c $(DET_MODEL_SRCS)\n\t$(CC) $(CFLAGS) -o $@ $^\n")
     run_cmd(["make", "-s", "app"], cwd=tmp_path)
-    out = run_cmd([tmp_path / "app"], input=io_rows.pack(inputs).tobytes()).stdout
+    out = run_cmd([tmp_path / "app", "r"], input=io_rows.pack(inputs).tobytes()).stdout
     assert out == io_rows.pack(reference).tobytes()
+
+    # Through floats: each tensor with its own scale and zero point. The reals are the inputs'
+    # dequantized values (they quantize back exactly) with one far out of range in each, which
+    # must saturate.
+    quantized, reals = [], []
+    for x, t in zip(inputs, generated.inputs):
+        q = x.reshape(len(x), -1).copy()
+        q[:, 0], q[:, -1] = 127, -128
+        real = (q.astype(np.float32) - t.zero_point) * np.float32(t.scale)
+        real[:, 0], real[:, -1] = 1e6, -1e6
+        quantized.append(q.reshape(x.shape))
+        reals.append(real)
+    expected = [(y.reshape(len(y), -1).astype(np.float32) - t.zero_point) * np.float32(t.scale)
+                for y, t in zip(tflm_run(tflite, quantized), generated.outputs)]
+    out = run_cmd([tmp_path / "app", "f"], input=np.concatenate(reals, axis=1).tobytes()).stdout
+    got = np.frombuffer(out, np.float32).reshape(len(inputs[0]), -1)
+    np.testing.assert_array_equal(got, np.concatenate(expected, axis=1))

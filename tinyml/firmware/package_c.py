@@ -101,7 +101,11 @@ def _all_tensors_api(p: str, m: str, planned: PlannedModel) -> str:
         f"/* Input i and output i in the arena (i < {m}NUM_INPUTS, {m}NUM_OUTPUTS); {p}input_at(0) is\n"
         f" * {p}input(), {p}output_at(0) is {p}output(). */\n"
         f"int8_t *{p}input_at(uint32_t i);\n"
-        f"const int8_t *{p}output_at(uint32_t i);\n\n"
+        f"const int8_t *{p}output_at(uint32_t i);\n"
+        f"/* {p}quantize_input() and {p}dequantize_output() for input i and output i, with their own\n"
+        f" * counts, types and quantizations; an i out of range does nothing. */\n"
+        f"void {p}quantize_input_at(uint32_t i, const float *values);\n"
+        f"void {p}dequantize_output_at(uint32_t i, float *values);\n\n"
     )
 
 
@@ -157,31 +161,50 @@ def _shape(name: str, t: TensorInfo) -> str:
     return f"const int32_t {name}[] = {{{', '.join(map(str, t.shape))}}};\n"
 
 
+_QUANTIZED = """/* TFLite's quantization of one real value into a type whose largest value is max: round half away
+ * from zero, plus the zero point, saturated. The float is clamped first: one outside int32's range
+ * converts to garbage. */
+static int32_t quantized(float value, float scale, int32_t zero_point, int32_t max) {
+  const float limit = 4.0f * ((float)max + 1.0f);
+  float v = value / scale;
+  v = v > limit ? limit : (v < -limit ? -limit : v);
+  const int32_t r = (int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f) + zero_point;
+  return r > max ? max : (r < -max - 1 ? -max - 1 : r);
+}
+
+"""
+
+
+def _quantize_case(p: str, k: int, t: TensorInfo) -> str:
+    """Input k's values quantized into it, as one case of <p>quantize_input_at."""
+    ctype, most = f"{t.dtype}_t", (1 << (8 * t.nbytes // _count(t) - 1)) - 1
+    return (f"    case {k}: {{\n      {ctype} *q = ({ctype} *)(void *){p}input_at({k});\n"
+            f"      for (uint32_t j = 0; j < {_count(t)}u; j++) {{\n"
+            f"        q[j] = ({ctype})quantized(values[j], {_float(t.scale)}, {t.zero_point}, {most});\n"
+            f"      }}\n      break;\n    }}\n")
+
+
+def _dequantize_case(p: str, k: int, t: TensorInfo) -> str:
+    """Output k's real values, as one case of <p>dequantize_output_at (a float32 output is copied)."""
+    if t.dtype == "float32":
+        return f"    case {k}:\n      memcpy(values, {p}output_at({k}), {t.nbytes}u);\n      break;\n"
+    ctype = f"{t.dtype}_t"
+    return (f"    case {k}: {{\n      const {ctype} *q = (const {ctype} *)(const void *){p}output_at({k});\n"
+            f"      for (uint32_t j = 0; j < {_count(t)}u; j++) {{\n"
+            f"        values[j] = (float)(q[j] - {t.zero_point}) * {_float(t.scale)};\n"
+            f"      }}\n      break;\n    }}\n")
+
+
+def _switch(signature: str, cases: list[str]) -> str:
+    return f"{signature} {{\n  switch (i) {{\n{''.join(cases)}    default:\n      break;\n  }}\n}}\n\n"
+
+
 def plan_source(prefix: str, planned: PlannedModel) -> str:
     """The plan behind the public header: arena, op structs, the API and the (de)quantize helpers."""
     p, m = prefix, prefix.upper()
     offsets = planned.plan.offsets
     in_off, out_off = offsets[planned.model.inputs[0]], offsets[planned.model.outputs[0]]
     calls = "".join(f"  {call.function}(&op{k});\n" for k, call in enumerate(planned.calls))
-    in_type, in_max = f"{planned.input.dtype}_t", (1 << (8 * planned.input.nbytes // _count(planned.input) - 1)) - 1
-    limit = 4 * (in_max + 1)
-    quantize = (
-        f"  {in_type} *q = ({in_type} *)(void *){p}input();\n"
-        f"  for (uint32_t i = 0; i < {m}INPUT_COUNT; i++) {{\n"
-        f"    float v = values[i] / {m}INPUT_SCALE;\n"
-        # Saturate before the conversion: a float outside int32's range converts to garbage.
-        f"    v = v > {limit}.0f ? {limit}.0f : (v < -{limit}.0f ? -{limit}.0f : v);\n"
-        f"    int32_t r = (int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f) + {m}INPUT_ZERO_POINT;\n"
-        f"    q[i] = ({in_type})(r > {in_max} ? {in_max} : (r < {-in_max - 1} ? {-in_max - 1} : r));\n"
-        f"  }}\n"
-    )
-    if planned.output.dtype == "float32":
-        dequantize = f"  memcpy(values, {p}output(), {m}OUTPUT_BYTES);\n"
-    else:
-        out_type = f"{planned.output.dtype}_t"
-        dequantize = (f"  const {out_type} *q = (const {out_type} *)(const void *){p}output();\n"
-                      f"  for (uint32_t i = 0; i < {m}OUTPUT_COUNT; i++) {{\n"
-                      f"    values[i] = (float)(q[i] - {m}OUTPUT_ZERO_POINT) * {m}OUTPUT_SCALE;\n  }}\n")
     return (
         f"{GENERATED.format(digest=planned.digest)}"
         f'#include "{p}names.h"\n\n#include <stddef.h>\n#include <string.h>\n\n'
@@ -197,8 +220,13 @@ def plan_source(prefix: str, planned: PlannedModel) -> str:
         + arena_accessor("int8_t", f"{p}input_at", f"{p}arena", [offsets[i] for i in planned.model.inputs])
         + arena_accessor("const int8_t", f"{p}output_at", f"{p}arena", [offsets[i] for i in planned.model.outputs])
         + f"int {p}invoke(void) {{\n{calls}  return 0;\n}}\n\n"
-        f"void {p}quantize_input(const float *values) {{\n{quantize}}}\n\n"
-        f"void {p}dequantize_output(float *values) {{\n{dequantize}}}\n"
+        + _QUANTIZED
+        + _switch(f"void {p}quantize_input_at(uint32_t i, const float *values)",
+                  [_quantize_case(p, k, t) for k, t in enumerate(planned.inputs)])
+        + _switch(f"void {p}dequantize_output_at(uint32_t i, float *values)",
+                  [_dequantize_case(p, k, t) for k, t in enumerate(planned.outputs)])
+        + f"void {p}quantize_input(const float *values) {{ {p}quantize_input_at(0, values); }}\n\n"
+        f"void {p}dequantize_output(float *values) {{ {p}dequantize_output_at(0, values); }}\n"
     )
 
 

@@ -103,8 +103,10 @@ def _several_tensors(prefix: str, m: str, planned: "PlannedModel") -> str:
 
     return (f" The model has {len(planned.inputs)} inputs ({listed(planned.inputs)}) and {len(planned.outputs)} "
             f"outputs ({listed(planned.outputs)}): write input i at `{prefix}input_at(i)` "
-            f"(`{m}INPUT<i>_BYTES`), read output i at `{prefix}output_at(i)`; the quantize helpers and "
-            f"the `{m}INPUT_*`/`{m}OUTPUT_*` macros are those of input 0 and output 0.")
+            f"(`{m}INPUT<i>_BYTES`), read output i at `{prefix}output_at(i)`, or go through floats with "
+            f"`{prefix}quantize_input_at(i, values)` and `{prefix}dequantize_output_at(i, values)`; "
+            f"`{prefix}quantize_input()`, `{prefix}dequantize_output()` and the `{m}INPUT_*`/`{m}OUTPUT_*` "
+            f"macros are those of input 0 and output 0.")
 
 
 def _readme(prefix: str, planned: "PlannedModel", profile: Profile, memory: "ImageMemory") -> str:

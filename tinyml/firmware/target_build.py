@@ -68,6 +68,12 @@ class TestVectors:
         inputs, outputs = (arrs[0] if len(arrs) == 1 else io_rows.pack(arrs) for arrs in found.values())
         return cls(inputs, outputs, str(path))
 
+    @staticmethod
+    def save(path: Path, inputs: list[np.ndarray], outputs: list[np.ndarray]) -> None:
+        """The .npz `load` reads: per tensor, in the model's order, its values [N, *shape]."""
+        np.savez(path, **{key: arr for role, arrs in (("inputs", inputs), ("outputs", outputs))
+                          for key, arr in _tensor_arrays(role, arrs)})
+
     def check_against(self, input_bytes: int, output_bytes: int) -> None:
         got_in = int(np.prod(self.inputs.shape[1:])) * self.inputs.itemsize
         got_out = int(np.prod(self.outputs.shape[1:])) * self.outputs.itemsize
@@ -78,6 +84,11 @@ class TestVectors:
                 f"and gives {output_bytes}",
                 fix="use vectors made for this model (the converter's test_vectors.npz)",
             )
+
+
+def _tensor_arrays(role: str, arrays: list[np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    """The keys `_tensor_keys` finds, with their arrays."""
+    return [(role, arrays[0])] if len(arrays) == 1 else [(f"{role}_{k}", a) for k, a in enumerate(arrays)]
 
 
 def _tensor_keys(names: list[str], role: str) -> list[str]:

@@ -166,3 +166,20 @@ def test_vectors_of_several_tensors_load_as_rows_of_their_bytes_in_order(tmp_pat
     np.savez(tmp_path / "none.npz", inputs_1=b, outputs=out)
     with pytest.raises(TinymlError, match="no array 'inputs' or 'inputs_0'"):
         target_build.TestVectors.load(tmp_path / "none.npz")
+
+
+def test_saved_vectors_load_back_one_array_per_tensor_or_the_plain_keys_for_one(tmp_path):
+    a = np.arange(6, dtype=np.int8).reshape(2, 3)
+    b = np.array([[1000], [-2]], np.int16)
+    out = np.array([[7, 8], [9, 10]], np.int8)
+    target_build.TestVectors.save(tmp_path / "two.npz", [a, b], [out, out[:, :1]])
+    with np.load(tmp_path / "two.npz") as npz:
+        assert sorted(npz.files) == ["inputs_0", "inputs_1", "outputs_0", "outputs_1"]
+        assert npz["inputs_1"].dtype == np.int16
+    v = target_build.TestVectors.load(tmp_path / "two.npz")
+    assert v.inputs[1].tobytes() == a[1].tobytes() + b[1].tobytes() and v.outputs.tolist() == [[7, 8, 7], [9, 10, 9]]
+    target_build.TestVectors.save(tmp_path / "one.npz", [a], [out])
+    with np.load(tmp_path / "one.npz") as npz:
+        assert sorted(npz.files) == ["inputs", "outputs"]
+    v = target_build.TestVectors.load(tmp_path / "one.npz")
+    assert np.array_equal(v.inputs, a) and np.array_equal(v.outputs, out)
