@@ -1,14 +1,13 @@
 /* ADD, int8: both inputs are brought to a common scale with 20 bits of
  * headroom, summed, then requantized to the output (TFLite's integer ADD). */
 #include "broadcast.h"
-#include "tml_fixedpoint.h"
+#include "rescale_pair.h"
 
 static int8_t add_one(int32_t a, int32_t b, const void *params) {
   const tml_add_params *p = (const tml_add_params *)params;
-  const int32_t sum = tml_rescale_input(a, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift) +
-                      tml_rescale_input(b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
+  const tml_rescaled_pair r = tml_rescale_pair(a, b, p);
   const int32_t out =
-      tml_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) + p->output_offset;
+      tml_multiply_by_quantized_multiplier(r.a + r.b, p->output_multiplier, p->output_shift) + p->output_offset;
   return (int8_t)tml_clamp(out, p->act_min, p->act_max);
 }
 

@@ -2,13 +2,12 @@
  * headroom, so that the squared difference (at most (255 * 2^7)^2) fits in 31
  * bits; the square is requantized to the output. */
 #include "broadcast.h"
-#include "tml_fixedpoint.h"
+#include "rescale_pair.h"
 
 static int8_t squared_difference_one(int32_t a, int32_t b, const void *params) {
   const tml_add_params *p = (const tml_add_params *)params;
-  const int32_t difference =
-      tml_rescale_input(a, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift) -
-      tml_rescale_input(b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
+  const tml_rescaled_pair r = tml_rescale_pair(a, b, p);
+  const int32_t difference = r.a - r.b;
   const int32_t out =
       tml_multiply_by_quantized_multiplier(difference * difference, p->output_multiplier, p->output_shift) +
       p->output_offset;

@@ -12,6 +12,7 @@
  * with the general fixed-point helpers.
  */
 #include "../kernels/broadcast.h"
+#include "../kernels/rescale_pair.h"
 #include "mac_requant.h"
 #include "tml_kernels.h"
 
@@ -26,11 +27,8 @@ static inline int32_t scale_input(int32_t t2, int32_t m, int32_t sign_mask, int3
 
 static int8_t add_general(int32_t a, int32_t b, const void *params) {
   const tml_add_params *p = (const tml_add_params *)params;
-  const int32_t sum = tml_multiply_by_quantized_multiplier((int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift),
-                                                           p->input1_multiplier, p->input1_shift) +
-                      tml_multiply_by_quantized_multiplier((int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift),
-                                                           p->input2_multiplier, p->input2_shift);
-  const int32_t out = tml_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift);
+  const tml_rescaled_pair r = tml_rescale_pair(a, b, p);
+  const int32_t out = tml_multiply_by_quantized_multiplier(r.a + r.b, p->output_multiplier, p->output_shift);
   return (int8_t)tml_clamp(out + p->output_offset, p->act_min, p->act_max);
 }
 
