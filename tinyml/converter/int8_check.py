@@ -5,11 +5,15 @@ and int32 shape constants. A float model, or a dynamic-range one (int8 weights
 but float activations), would need float kernels the runtime does not have.
 The runtime also takes the integer tensors of TFLM's int8 examples such as
 keyword_scrambled_8bit.tflite: an int16 input, an int16 or int32 output, the
-int16 output of SOFTMAX and QUANTIZE, SVDF's int16 state and time weights.
+int16 output of SOFTMAX and QUANTIZE, SVDF's int16 state and time weights,
+and the 16x8 mode's int16 activations and int64 biases around the ops that
+have int16 kernels (tinyml/supported_ops.py; op_check refuses the others).
 """
 from __future__ import annotations
 
+from tinyml.converter.op_check import int16_input
 from tinyml.errors import TinymlError
+from tinyml.supported_ops import INT16_ACTIVATION_OPS, INT64_BIAS_OPS
 from tinyml.tflite.model import TfliteModel
 
 _CONSTANT_DTYPES = frozenset({"int8", "int32"})
@@ -25,15 +29,23 @@ def _names(tensors, limit: int = 3) -> str:
 _IO_DTYPES = {"input": ("int8", "int16"), "output": ("int8", "int16", "int32")}
 
 
-def _int16_tensors(model: TfliteModel) -> set[int]:
-    """The tensors the runtime's kernels take as int16 beside int8 ones."""
+def _wide_tensors(model: TfliteModel) -> set[int]:
+    """The tensors the runtime's kernels take as int16 (or as int64 biases) beside int8 ones."""
     allowed = set()
     for op in model.operators:
         if op.opcode in ("SOFTMAX", "QUANTIZE"):
             allowed |= set(op.outputs)
         elif op.opcode == "SVDF" and len(op.inputs) >= 5:
             allowed |= {op.inputs[2], op.inputs[4]}  # time weights and state
+        if int16_input(model, op) and op.opcode in INT16_ACTIVATION_OPS:
+            allowed |= {i for i in (*op.inputs, *op.outputs) if i >= 0 and not model.tensors[i].is_constant}
+            if op.opcode in INT64_BIAS_OPS and len(op.inputs) > 2 and op.inputs[2] >= 0:
+                allowed.add(op.inputs[2])
     return allowed
+
+
+def _wide(t, allowed: set[int]) -> bool:
+    return t.dtype in ("int16", "int64") and t.index in allowed
 
 
 def int8_problems(model: TfliteModel) -> list[str]:
@@ -44,14 +56,14 @@ def int8_problems(model: TfliteModel) -> list[str]:
             if t.dtype not in _IO_DTYPES[role]:
                 problems.append(f"{role} {_names([t])} is {t.dtype}, not {' or '.join(_IO_DTYPES[role])}")
     io = set(model.inputs) | set(model.outputs)
-    int16 = _int16_tensors(model)
+    wide = _wide_tensors(model)
     activations = [t for t in model.tensors if not t.is_constant and t.index not in io and t.dtype != "int8"
-                   and not (t.dtype == "int16" and t.index in int16)]
+                   and not _wide(t, wide)]
     if activations:
         dtypes = sorted({t.dtype for t in activations})
         problems.append(f"{len(activations)} {'/'.join(dtypes)} activation tensor(s): {_names(activations)}")
     weights = [t for t in model.tensors if t.is_constant and t.dtype not in _CONSTANT_DTYPES
-               and not (t.dtype == "int16" and t.index in int16)]
+               and not _wide(t, wide)]
     if weights:
         dtypes = sorted({t.dtype for t in weights})
         problems.append(f"{len(weights)} {'/'.join(dtypes)} constant tensor(s): {_names(weights)}")

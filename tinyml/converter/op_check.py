@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from tinyml import paths
 from tinyml.errors import TinymlError
-from tinyml.supported_ops import supported_ops
+from tinyml.supported_ops import INT16_ACTIVATION_OPS, supported_ops
 from tinyml.tflite.model import TfliteModel
 
 
@@ -40,12 +40,19 @@ def layer_names(tensor_name: str) -> list[str]:
     return list(dict.fromkeys(part.rsplit("/", 1)[0] for part in tensor_name.split(";") if "/" in part))
 
 
+def int16_input(model: TfliteModel, op) -> bool:
+    """Whether the op takes int16 activations (TFLite's 16x8 mode) rather than int8 ones."""
+    first = model.tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
+    return first is not None and first.dtype == "int16" and not first.is_constant
+
+
 def unsupported_ops(model: TfliteModel) -> list[UnsupportedOp]:
-    """The ops the runtime lacks, each with the layers and tensors it comes from, in model order."""
+    """The ops the runtime lacks, each with the layers and tensors it comes from, in model order:
+    unknown opcodes, and known ones on int16 activations that only have int8 kernels."""
     known = supported_ops()
     found: dict[str, list] = {}
     for op in model.operators:
-        if op.opcode not in known:
+        if op.opcode not in known or (int16_input(model, op) and op.opcode not in INT16_ACTIVATION_OPS):
             found.setdefault(op.opcode, []).append(op)
     result = []
     for opcode, ops in found.items():
@@ -71,8 +78,9 @@ def _fix(opcode: str, dtypes: str) -> str:
         return ("float op: convert with full int8 quantization (a representative dataset, "
                 "supported_ops=[TFLITE_BUILTINS_INT8], int8 input and output)")
     if "int16" in dtypes:
-        return ("int16 activations: convert with int8 activations (TFLITE_BUILTINS_INT8, not the 16x8 "
-                "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mode)")
+        return (f"int16 activations (the 16x8 mode) run on device only through {', '.join(sorted(INT16_ACTIVATION_OPS))}: "
+                "replace the layer, or convert with int8 activations (TFLITE_BUILTINS_INT8, not "
+                "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)")
     return "no on-device kernel: replace the layer with one made of supported ops"
 
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 INT8_MIN, INT8_MAX = -128, 127
+INT16_MIN, INT16_MAX = -32768, 32767
 
 
 def round_half_away(x: float) -> int:
@@ -41,25 +42,35 @@ def conv_multipliers(input_scale: float, filter_scales, output_scale: float, cha
     return [m for m, _ in pairs], [s for _, s in pairs]
 
 
+def wide_requant(multiplier: int, shift: int) -> tuple[int, int]:
+    """TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 CONV_2D,
+    DEPTHWISE_CONV_2D and FULLY_CONNECTED) as (Q15 multiplier, right shift): it rounds the Q31
+    multiplier to Q15 and shifts the 64-bit product right by 15 - shift, rounding half up."""
+    if not -31 <= shift < 8:
+        raise ValueError(f"requantization shift {shift} is outside TFLite's [-31, 8) for int64 accumulators")
+    return downscale_to_q15(multiplier), 15 - shift
+
+
 def fully_connected_multiplier(input_scale: float, filter_scale: float, output_scale: float):
     # TFLite forms the input*filter product in float32 before widening to double.
     product = float(np.float32(input_scale) * np.float32(filter_scale))
     return quantize_multiplier(product / output_scale)
 
 
-def activation_range(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """TFLite's CalculateActivationRangeQuantized for int8 outputs."""
+def activation_range(activation: str, scale: float, zero_point: int, lo: int = INT8_MIN,
+                     hi: int = INT8_MAX) -> tuple[int, int]:
+    """TFLite's CalculateActivationRangeQuantized for outputs of the type [lo, hi] (int8 by default)."""
     def q(value: float) -> int:
         return zero_point + round_half_away(float(np.float32(value) / np.float32(scale)))
 
     if activation == "NONE":
-        return INT8_MIN, INT8_MAX
+        return lo, hi
     if activation == "RELU":
-        return max(INT8_MIN, q(0.0)), INT8_MAX
+        return max(lo, q(0.0)), hi
     if activation == "RELU6":
-        return max(INT8_MIN, q(0.0)), min(INT8_MAX, q(6.0))
+        return max(lo, q(0.0)), min(hi, q(6.0))
     if activation == "RELU_N1_TO_1":
-        return max(INT8_MIN, q(-1.0)), min(INT8_MAX, q(1.0))
+        return max(lo, q(-1.0)), min(hi, q(1.0))
     raise ValueError(f"unsupported fused activation {activation}")
 
 

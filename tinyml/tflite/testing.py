@@ -65,6 +65,22 @@ def _full_int8(converter, representative) -> bytes:
     return converter.convert()
 
 
+def convert_16x8(keras_model, input_shape, *, seed: int = 0, samples: int = 32, low: float = -1.0,
+                 high: float = 1.0, data: np.ndarray | None = None) -> bytes:
+    """TFLite's 16x8 mode: int16 activations, input and output, int8 weights (int64 biases),
+    calibrated on `data` [samples, *input_shape], by default `samples` uniform draws from [low, high)."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = _representative(input_shape, seed, samples, low, high, data)
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    converter.inference_input_type = tf.int16
+    converter.inference_output_type = tf.int16
+    return converter.convert()
+
+
 def small_cnn(seed: int = 0) -> bytes:
     """A digits-like CNN: conv, depthwise conv, pools, reshape, dense, softmax."""
     import tensorflow as tf

@@ -46,6 +46,13 @@ static inline int32_t tml_multiply_by_quantized_multiplier(int32_t x, int32_t mu
                                     right);
 }
 
+/* The same for the int64 accumulators of the 16x8 kernels, as TFLite does it: the host rounds
+ * the multiplier to Q15 and gives right_shift = 15 - shift (8..46); the product is rounded
+ * half up and truncated to int32. */
+static inline int32_t tml_multiply_by_quantized_multiplier_64(int64_t x, int32_t multiplier_q15, int right_shift) {
+  return (int32_t)((x * multiplier_q15 + ((int64_t)1 << (right_shift - 1))) >> right_shift);
+}
+
 static inline int32_t tml_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
 /* (x + offset) * 2^left_shift * multiplier * 2^shift: how TFLite's ADD, SUB and

@@ -12,6 +12,7 @@
 #define TML_KERNELS_H_
 
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
   int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
@@ -336,5 +337,55 @@ void tml_resize_bilinear(const tml_resize_bilinear_params *p);
  * s.in_* the input and s.out_* the output; pad_h/pad_w are the rows/columns
  * cropped from the front of the full transposed convolution; dil_* are 1. */
 void tml_transpose_conv(const tml_conv_2d_params *p);
+
+/* ---- 16x8: int16 activations (zero point 0), int8 weights, int64 biases ----
+ *
+ * What TFLite's 16x8 conversion mode (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_
+ * WEIGHTS_INT8) produces. The convolutions accumulate in int64 and requantize with
+ * tml_multiply_by_quantized_multiplier_64: per output channel a Q15 multiplier and a right
+ * shift (tml_fixedpoint.h). The windowed kernels keep the raster-order contract above.
+ * `bias` points at the int64 biases [out_c] (or is NULL) where the model array holds them,
+ * which the converter aligns to 4 bytes only: the kernels read them with tml_bias64. */
+typedef struct {
+  const int16_t *input;
+  const int8_t *filter; /* [out_c, k_h, k_w, in_c] */
+  const int8_t *bias;   /* int64 [out_c] or NULL */
+  int16_t *output;
+  const int16_t *multiplier; /* Q15, per output channel */
+  const int8_t *shift;       /* right shift, per output channel */
+  tml_window_shape s;
+  int32_t act_min, act_max;
+} tml_conv_2d_int16_params;
+
+typedef struct {
+  const int16_t *input;
+  const int8_t *filter; /* [1, k_h, k_w, out_c], out_c = in_c * depth_multiplier */
+  const int8_t *bias; /* int64 [out_c] or NULL */
+  int16_t *output;
+  const int16_t *multiplier;
+  const int8_t *shift;
+  tml_window_shape s;
+  int32_t depth_multiplier, act_min, act_max;
+} tml_depthwise_conv_2d_int16_params;
+
+typedef struct {
+  const int16_t *input;
+  const int8_t *filter; /* [out_c, depth] */
+  const int8_t *bias; /* int64 [out_c] or NULL */
+  int16_t *output;
+  const int16_t *multiplier;
+  const int8_t *shift;
+  int32_t batches, depth, out_c, filter_offset, act_min, act_max;
+} tml_fully_connected_int16_params;
+
+static inline int64_t tml_bias64(const int8_t *bias, int32_t i) {
+  int64_t b;
+  memcpy(&b, bias + 8 * i, sizeof b);
+  return b;
+}
+
+void tml_conv_2d_int16(const tml_conv_2d_int16_params *p);
+void tml_depthwise_conv_2d_int16(const tml_depthwise_conv_2d_int16_params *p);
+void tml_fully_connected_int16(const tml_fully_connected_int16_params *p);
 
 #endif /* TML_KERNELS_H_ */

@@ -15,6 +15,7 @@ from typing import Callable
 from tinyml.firmware.prepare.activations import dequantize, logistic, quantize, relu, softmax, tanh
 from tinyml.firmware.prepare.activations import hard_swish, leaky_relu, rsqrt
 from tinyml.firmware.prepare.context import EmitContext, KernelCall
+from tinyml.firmware.prepare import conv_int16
 from tinyml.firmware.prepare.conv import conv_2d, depthwise_conv_2d, fully_connected
 from tinyml.firmware.prepare.data_movement import (gather, pack, slice_, split, split_v, strided_slice,
                                                    transpose, unpack)
@@ -30,10 +31,21 @@ from tinyml.tflite.model import Operator
 
 __all__ = ["EMITTERS", "EmitContext", "KernelCall"]
 
-EMITTERS: dict[str, Callable[[Operator, EmitContext], KernelCall]] = {
-    "CONV_2D": conv_2d,
-    "DEPTHWISE_CONV_2D": depthwise_conv_2d,
-    "FULLY_CONNECTED": fully_connected,
+Emitter = Callable[[Operator, EmitContext], KernelCall]
+
+
+def by_input_type(int8: Emitter, int16: Emitter) -> Emitter:
+    """The 16x8 emitter for an op whose first input is int16, else the int8 one (which refuses
+    other types)."""
+    def emit(op: Operator, ctx: EmitContext) -> KernelCall:
+        return (int16 if ctx.tensor(op.inputs[0]).dtype == "int16" else int8)(op, ctx)
+    return emit
+
+
+EMITTERS: dict[str, Emitter] = {
+    "CONV_2D": by_input_type(conv_2d, conv_int16.conv_2d),
+    "DEPTHWISE_CONV_2D": by_input_type(depthwise_conv_2d, conv_int16.depthwise_conv_2d),
+    "FULLY_CONNECTED": by_input_type(fully_connected, conv_int16.fully_connected),
     "AVERAGE_POOL_2D": average_pool_2d,
     "MAX_POOL_2D": max_pool_2d,
     "RESHAPE": reshape,

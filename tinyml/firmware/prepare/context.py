@@ -40,7 +40,8 @@ class EmitContext:
                 raise TinymlError(f"{t.dtype} tensor {index} '{t.name}' is not {align}-byte aligned in the model file",
                                   fix="re-export the model with tf.lite.TFLiteConverter (it aligns buffers)")
             return f"(const {ctype} *)({self.data_symbol} + {t.buffer_offset})"
-        return f"({self.arena_symbol} + {self.plan.offsets[index]})"
+        at = f"({self.arena_symbol} + {self.plan.offsets[index]})"
+        return at if ctype == "int8_t" else f"({ctype} *){at}"
 
 
 # C names of the integer element types kernels take in several widths (tml_int_type).
