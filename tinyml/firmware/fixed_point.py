@@ -187,3 +187,43 @@ def downscale_to_q15(multiplier: int) -> int:
     if multiplier >= INT32_MAX - (1 << 15):
         return (1 << 15) - 1
     return (multiplier + (1 << 15)) >> 16
+
+
+def int16_lut(func, input_min: float, input_max: float) -> list[int]:
+    """TFLite's gen_lut<float, int16_t, int16_t> for outputs in [-1, 1]: `func` at 512 steps
+    of [input_min, input_max] plus the end point, scaled to int16, each value nudged by half
+    the error linear interpolation would make at the step's midpoint. All in float32 as there."""
+    f32 = np.float32
+    lo, hi = f32(input_min), f32(input_max)
+    steps = 512
+    step = (hi - lo) / f32(steps)
+    half_step = step / f32(2)
+    scale = f32(65536) / (f32(1) - f32(-1))
+
+    def rnd(x) -> float:
+        return float(round_half_away(float(x)))
+
+    def clamp(x: float) -> int:
+        return int(min(max(x, INT16_MIN), INT16_MAX))
+
+    table = []
+    for i in range(steps):
+        x = lo + f32(i) * step
+        val, mid, nxt = func(x), func(x + half_step), func(lo + f32(i + 1) * step)
+        sample = rnd(val * scale)
+        interpolated = rnd((nxt * scale + f32(sample)) / f32(2))
+        err = f32(interpolated - rnd(mid * scale))
+        table.append(clamp(sample - rnd(err / f32(2))))
+    table.append(clamp(rnd(func(hi) * scale)))
+    return table
+
+
+def exp_f32(x):
+    """expf(x) as a correctly rounded float32 (the C library's expf rounds to nearest)."""
+    return np.float32(np.exp(np.float64(x)))
+
+
+def softmax_int16_tables() -> tuple[list[int], list[int]]:
+    """The exp table on [-10, 0] and the 1 / (1 + x) table on [0, 1] of TFLM's int16 SOFTMAX."""
+    return (int16_lut(exp_f32, -10.0, 0.0),
+            int16_lut(lambda x: np.float32(1) / (np.float32(1) + x), 0.0, 1.0))

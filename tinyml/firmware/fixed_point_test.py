@@ -2,6 +2,7 @@
 their bit-exactness with TFLM is proven by elementwise_ops_differential_test.py."""
 import math
 
+import numpy as np
 import pytest
 
 from tinyml.firmware import fixed_point as qz
@@ -46,3 +47,19 @@ def test_downscale_to_q15():
     assert qz.downscale_to_q15(1 << 30) == 1 << 14
     assert qz.downscale_to_q15((1 << 30) + (1 << 15)) == (1 << 14) + 1  # rounds half up
     assert qz.downscale_to_q15(qz.INT32_MAX) == (1 << 15) - 1
+
+
+def test_wide_requant_rounds_the_multiplier_to_q15_and_folds_the_shift():
+    assert qz.wide_requant(1 << 30, -3) == (1 << 14, 18)
+    assert qz.wide_requant(0x7FFF0000, 0) == ((1 << 15) - 1, 15)  # TFLM caps it below 2^15
+    with pytest.raises(ValueError, match="outside TFLite's"):
+        qz.wide_requant(1 << 30, 8)
+
+
+def test_int16_softmax_tables_end_at_their_function_values():
+    exp_table, reciprocal_table = qz.softmax_int16_tables()
+    assert len(exp_table) == len(reciprocal_table) == 513
+    assert exp_table[-1] == 32767  # exp(0) = 1, saturated to int16
+    assert abs(exp_table[0] - np.exp(-10) * 32768) < 1
+    assert reciprocal_table[0] == 32767 and reciprocal_table[-1] == 16384  # 1/(1 + 0), 1/(1 + 1)
+    assert all(a <= b for a, b in zip(exp_table, exp_table[1:]))

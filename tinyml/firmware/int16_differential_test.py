@@ -1,14 +1,15 @@
-"""Differential tests of the 16x8 kernels (int16 activations, int8 weights, int64 biases:
-TFLite's EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mode): generated C
-against the tflite-micro interpreter, byte for byte.
+"""Differential tests of the 16x8 kernels of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD
+and SOFTMAX (int16 activations, int8 weights, int64 biases: TFLite's EXPERIMENTAL_TFLITE_BUILTINS_
+ACTIVATIONS_INT16_WEIGHTS_INT8 mode): generated C against the tflite-micro interpreter, byte
+for byte.
 
 Random small Keras models (shapes, strides, dilations, paddings, depth multipliers, fused
 activations, with and without bias) are converted in 16x8 mode; each case asserts that its
 op really runs on int16 tensors. Inputs are random int16 vectors plus the extremes (all
 -32768, all 32767, alternating), which saturate the outputs. The edge cases add a deep
-accumulation that only an int64 sum holds and outputs calibrated far narrower than the
-inputs drive them. Every model
-runs on the host, and all of them in one QEMU image per target (Cortex-M4F, Cortex-M3).
+accumulation that only an int64 sum holds, outputs calibrated far narrower than the inputs
+drive them, and a SOFTMAX swept through the whole of both its tables. Every model runs on
+the host, and all of them in one QEMU image per target (Cortex-M4F, Cortex-M3).
 """
 import numpy as np
 import pytest
@@ -58,11 +59,41 @@ def _dense_model(rng, layers, seed):
                          bias_initializer=BIAS)
 
 
+def _add_model(rng, layers, seed):
+    """The sum of two Dense branches of the input, the second a single column on odd seeds
+    (broadcast), with a fused RELU on some."""
+    n = int(rng.integers(2, 12))
+    first, second = layers.Dense(n), layers.Dense(1 if seed % 2 else n)
+
+    def body(x):
+        y = layers.Add()([first(x), second(x)])
+        return layers.ReLU()(y) if seed % 3 == 1 else y
+
+    return (int(rng.integers(2, 20)),), body
+
+
+# Calibration half-widths of the SOFTMAX cases: full-scale inputs then differ by up to twice
+# that, from a corner of the exp table to far past its end (-10, where it is 0).
+SOFTMAX_RANGES = [0.5, 3.0, 8.0, 40.0]
+
+
+def _softmax_model(rng, layers, seed):
+    """SOFTMAX of the input itself (rows of a 2-D input on odd seeds), or of a Dense layer."""
+    depth = int(rng.integers(2, 16))
+    shape = (int(rng.integers(2, 4)), depth) if seed % 2 else (depth,)
+    if seed % 3 == 2:
+        dense = layers.Dense(depth, bias_initializer=BIAS)
+        return shape, lambda x: layers.Softmax()(dense(x))
+    return shape, layers.Softmax()
+
+
 # name -> (recipe, seeds, the op the model must contain)
 RECIPES = {
     "conv": (_conv_model, 6, "CONV_2D"),
     "depthwise": (_depthwise_model, 6, "DEPTHWISE_CONV_2D"),
     "dense": (_dense_model, 5, "FULLY_CONNECTED"),
+    "add": (_add_model, 4, "ADD"),
+    "softmax": (_softmax_model, 6, "SOFTMAX"),
 }
 
 
@@ -117,6 +148,9 @@ def _build(name, seed):
     layers = tf.keras.layers
     rng = np.random.default_rng([seed, len(name)])
     data, (low, high) = None, (-1.0, 1.0) if seed % 2 else (-4.0, 0.5)
+    if name == "softmax":
+        half = SOFTMAX_RANGES[seed % len(SOFTMAX_RANGES)]
+        low, high = -half, half
     if name in RECIPES:
         shape, layer = RECIPES[name][0](rng, layers, seed)
     else:
@@ -167,7 +201,11 @@ def test_16x8_op_matches_tflm(built, name, seed):
     found = _op_tensors(tflite, opcode)
     assert found, f"the converter turned the model into {generated.ops}"
     for ins, out, _ in found:  # the op really is 16x8
-        assert (ins[0].dtype, ins[1].dtype, out.dtype) == ("int16", "int8", "int16")
+        if opcode == "SOFTMAX":
+            assert (ins[0].dtype, out.dtype) == ("int16", "int16")
+            continue
+        weights = "int16" if opcode == "ADD" else "int8"
+        assert (ins[0].dtype, ins[1].dtype, out.dtype) == ("int16", weights, "int16")
         assert len(ins) < 3 or ins[2] is None or ins[2].dtype == "int64"
     model = read_model(tflite)
     assert int8_problems(model) == [] and unsupported_ops(model) == []
@@ -194,6 +232,12 @@ def test_cases_cover_the_edges(built):
                 seen.add((opcode, "dilated"))
             if op.options.get("depth_multiplier", 1) > 1:
                 seen.add((opcode, "depth multiplier"))
+            if opcode == "SOFTMAX":
+                seen.add((opcode, "rows", ins[0].num_elements > ins[0].shape[-1]))
+                seen.add((opcode, "wide input", ins[0].quantization.scales[0] * 65535 > 10))
+                continue
+            if opcode == "ADD" and ins[0].shape != ins[1].shape:
+                seen.add((opcode, "broadcast"))
             if opcode == "FULLY_CONNECTED" and ins[0].num_elements > ins[1].shape[1]:
                 seen.add((opcode, "batches"))
             if name == "conv_deep":
@@ -208,6 +252,9 @@ def test_cases_cover_the_edges(built):
         assert {(opcode, "NONE"), (opcode, "RELU"), (opcode, "RELU6")} <= seen, opcode
     assert {("CONV_2D", "dilated"), ("DEPTHWISE_CONV_2D", "dilated"), ("DEPTHWISE_CONV_2D", "depth multiplier")} <= seen
     assert ("FULLY_CONNECTED", "batches") in seen
+    assert {("ADD", "broadcast"), ("ADD", "RELU"), ("ADD", "NONE")} <= seen
+    # Several rows; input differences within the exp table's [-10, 0] and far beyond it.
+    assert {("SOFTMAX", "rows", True), ("SOFTMAX", "wide input", True), ("SOFTMAX", "wide input", False)} <= seen
     assert ("CONV_2D", "beyond int32", True) in seen
     assert {("FULLY_CONNECTED", "saturated", True), ("DEPTHWISE_CONV_2D", "saturated", True)} <= seen
 
@@ -238,6 +285,24 @@ def test_convolutions_without_bias_match_tflm(built, tmp_path, name, opcode):
     generated = generate_sources(tflite, tmp_path)
     expected = testing.tflm_outputs(tflite, inputs).reshape(len(inputs), *generated.output.shape)
     assert np.array_equal(run_host(build_host(generated, tmp_path), generated, inputs), expected)
+
+
+def test_softmax_tables_match_tflm_over_their_whole_range(tmp_path):
+    """Pairs [32767, 32767 - k] for k across [0, 65535], calibrated so that k spans the exp
+    table's [-10, 0]: every interval of both tables (1 / (1 + x) of 1 + exp(-k)) is read."""
+    import tensorflow as tf
+
+    ks = np.arange(0, 65536, 29)
+    x = tf.keras.layers.Input((len(ks), 2), batch_size=1)
+    tflite = testing.convert_16x8(tf.keras.Model(x, tf.keras.layers.Softmax()(x)), (len(ks), 2), low=-5.0, high=5.0)
+    (ins, _, _), = _op_tensors(tflite, "SOFTMAX")
+    assert abs(ins[0].quantization.scales[0] * 65535 - 10) < 0.01
+    pairs = np.stack([np.full(len(ks), 32767), 32767 - ks], axis=1)
+    inputs = np.stack([pairs, pairs[:, ::-1]]).astype(np.int16)
+    generated = generate_sources(tflite, tmp_path)
+    expected = testing.tflm_outputs(tflite, inputs).reshape(inputs.shape)
+    ours = run_host(build_host(generated, tmp_path), generated, inputs).reshape(inputs.shape)
+    assert np.array_equal(ours, expected), np.argwhere(ours != expected)[:5]
 
 
 # ---- What the runtime has no 16x8 kernel for is refused, naming the op and its types ----

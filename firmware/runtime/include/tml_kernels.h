@@ -384,8 +384,32 @@ static inline int64_t tml_bias64(const int8_t *bias, int32_t i) {
   return b;
 }
 
+/* ADD, 16x8: the int8 ADD's arithmetic (tml_add_params) on int16 values, left_shift 15. */
+typedef struct {
+  const int16_t *input1, *input2;
+  int16_t *output;
+  tml_broadcast_shape b;
+  int32_t left_shift;
+  int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
+  int32_t output_multiplier, output_shift, act_min, act_max;
+} tml_add_int16_params;
+
+/* SOFTMAX, 16x8: int16 input (zero point 0), int16 output of scale 1/32768. exp of each
+ * input's difference to its row's maximum and 1 / (1 + x) of the sum come from two tables of
+ * 513 values the host computes as TFLite does, read with linear interpolation. */
+typedef struct {
+  const int16_t *input;
+  int16_t *output;
+  int32_t rows, depth;
+  int32_t input_multiplier, input_shift; /* differences to [-65535, 0] for exp on [-10, 0] */
+  const int16_t *exp_table;              /* exp(x) on [-10, 0] */
+  const int16_t *reciprocal_table;       /* 1 / (1 + x) on [0, 1] */
+} tml_softmax_int16_params;
+
 void tml_conv_2d_int16(const tml_conv_2d_int16_params *p);
 void tml_depthwise_conv_2d_int16(const tml_depthwise_conv_2d_int16_params *p);
 void tml_fully_connected_int16(const tml_fully_connected_int16_params *p);
+void tml_add_int16(const tml_add_int16_params *p);
+void tml_softmax_int16(const tml_softmax_int16_params *p);
 
 #endif /* TML_KERNELS_H_ */

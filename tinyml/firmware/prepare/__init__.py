@@ -15,7 +15,7 @@ from typing import Callable
 from tinyml.firmware.prepare.activations import dequantize, logistic, quantize, relu, softmax, tanh
 from tinyml.firmware.prepare.activations import hard_swish, leaky_relu, rsqrt
 from tinyml.firmware.prepare.context import EmitContext, KernelCall
-from tinyml.firmware.prepare import conv_int16
+from tinyml.firmware.prepare import int16
 from tinyml.firmware.prepare.conv import conv_2d, depthwise_conv_2d, fully_connected
 from tinyml.firmware.prepare.data_movement import (gather, pack, slice_, split, split_v, strided_slice,
                                                    transpose, unpack)
@@ -34,26 +34,26 @@ __all__ = ["EMITTERS", "EmitContext", "KernelCall"]
 Emitter = Callable[[Operator, EmitContext], KernelCall]
 
 
-def by_input_type(int8: Emitter, int16: Emitter) -> Emitter:
+def by_input_type(for_int8: Emitter, for_int16: Emitter) -> Emitter:
     """The 16x8 emitter for an op whose first input is int16, else the int8 one (which refuses
     other types)."""
     def emit(op: Operator, ctx: EmitContext) -> KernelCall:
-        return (int16 if ctx.tensor(op.inputs[0]).dtype == "int16" else int8)(op, ctx)
+        return (for_int16 if ctx.tensor(op.inputs[0]).dtype == "int16" else for_int8)(op, ctx)
     return emit
 
 
 EMITTERS: dict[str, Emitter] = {
-    "CONV_2D": by_input_type(conv_2d, conv_int16.conv_2d),
-    "DEPTHWISE_CONV_2D": by_input_type(depthwise_conv_2d, conv_int16.depthwise_conv_2d),
-    "FULLY_CONNECTED": by_input_type(fully_connected, conv_int16.fully_connected),
+    "CONV_2D": by_input_type(conv_2d, int16.conv_2d),
+    "DEPTHWISE_CONV_2D": by_input_type(depthwise_conv_2d, int16.depthwise_conv_2d),
+    "FULLY_CONNECTED": by_input_type(fully_connected, int16.fully_connected),
     "AVERAGE_POOL_2D": average_pool_2d,
     "MAX_POOL_2D": max_pool_2d,
     "RESHAPE": reshape,
     # Both only change the shape, so they are reshapes in the plan (aliased, usually no copy).
     "SQUEEZE": reshape,
     "EXPAND_DIMS": reshape,
-    "SOFTMAX": softmax,
-    "ADD": add,
+    "SOFTMAX": by_input_type(softmax, int16.softmax),
+    "ADD": by_input_type(add, int16.add),
     "MUL": mul,
     "PAD": pad,
     "MEAN": mean,
