@@ -24,11 +24,17 @@ including pixel p + 1 end below the lowest input byte any pixel q >= p reads;
 `in_place_distance` computes the smallest such d from the op's geometry.
 The input must die at that op (no later reader through a RESHAPE alias, not a
 graph output, not a variable). A graph input qualifies: the application writes
-it before every run. Element-wise ops are not considered: several of their
-kernels broadcast or read ahead, so in-place would need a contract of its own.
+it before every run. Other element-wise ops are not considered: several of their
+kernels broadcast or read ahead.
 
 Each op's input/output pair that can save bytes is a candidate, and any
 candidate pair may overlap when its input lies at least d above its output.
+ADD has a contract of its own (also in tml_kernels.h): with inputs of the
+output's shape (no broadcast), its kernels read element i of both inputs
+before writing output element i and never read an earlier element afterwards,
+so the output may start at or below an input that dies there (d = 0); with
+the residual kept until the ADD, this is what takes a ResNet block's peak
+(residual, conv input, conv output) below the classic bound.
 Two placements try to use them: rigid two-buffer units of the best-saving pairs
 that share no tensor, and rigid staircases of whole chains (op k's output is op
 k + 1's input). Neither wins everywhere (a staircase lifts its early, large
@@ -47,6 +53,8 @@ from tinyml.tflite.model import DTYPE_SIZES, Operator, TfliteModel
 ALIASING_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 # Ops whose kernels keep the raster-order contract above.
 WINDOWED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D"})
+# Element-wise ops whose same-shape kernels may write their output over an input (distance 0).
+ELEMENTWISE_IN_PLACE_OPS = frozenset({"ADD"})
 DEFAULT_ALIGNMENT = 4  # the runtime reads int8 data byte-wise or with 32-bit loads
 
 
@@ -61,7 +69,7 @@ class Lifetime:
 
 @dataclass(frozen=True)
 class InPlace:
-    """A windowed op whose output overlaps its input in the plan."""
+    """An op whose output overlaps one of its inputs in the plan."""
     op: int
     input: int  # tensor index
     output: int
@@ -225,23 +233,34 @@ def _in_place_pairs(model: TfliteModel, group_of: dict[int, int], group_life: di
     for t, g in group_of.items():
         members.setdefault(g, []).append(t)
     outputs = set(model.outputs)
+
+    def dies_into(src: int, dst: int, op: Operator) -> bool:
+        if src not in group_of or dst not in group_of:
+            return False
+        g_in, g_out = group_of[src], group_of[dst]
+        return (g_in != g_out and group_life[g_in].last == op.index
+                and not any(t in outputs for t in members[g_in])
+                and not any(model.tensors[t].is_variable for t in members[g_in] + members[g_out]))
+
     pairs = {}
     for op in model.operators:
+        if op.opcode in ELEMENTWISE_IN_PLACE_OPS and len(op.outputs) == 1:
+            dst = op.outputs[0]
+            same = all(model.tensors[t].shape == model.tensors[dst].shape and model.tensors[t].dtype == "int8"
+                       for t in (*op.inputs, dst))
+            for src in dict.fromkeys(op.inputs):
+                if same and not model.tensors[src].is_constant and dies_into(src, dst, op):
+                    pairs[group_of[dst], group_of[src]] = InPlace(op.index, src, dst, 0)
+            continue
         w = op_window(model, op)
         if w is None:
             continue
         src, dst = op.inputs[0], op.outputs[0]
         others = [t for t in op.inputs[1:] if t >= 0 and not model.tensors[t].is_constant]
-        if src not in group_of or dst not in group_of or others:
-            continue
-        g_in, g_out = group_of[src], group_of[dst]
-        if g_in == g_out or group_life[g_in].last != op.index:
-            continue
-        if any(t in outputs for t in members[g_in]) or any(
-                model.tensors[t].is_variable for t in members[g_in] + members[g_out]):
+        if others or not dies_into(src, dst, op):
             continue
         d = _align(in_place_distance(w, _item(model, src), _item(model, dst)), alignment)
-        pairs[g_out, g_in] = InPlace(op.index, src, dst, d)
+        pairs[group_of[dst], group_of[src]] = InPlace(op.index, src, dst, d)
     return pairs
 
 
@@ -293,8 +312,13 @@ def _pair_units(pairs: dict[tuple[int, int], InPlace], size: dict[int, int]) -> 
 def _chain_units(pairs: dict[tuple[int, int], InPlace], size: dict[int, int]) -> list[list[tuple[int, int]]]:
     """Whole chains of pairs (op k's output is op k + 1's input) as rigid staircases:
     the last output at 0, each input its distance above the output that replaces it."""
-    input_of = {g_out: (g_in, p.distance) for (g_out, g_in), p in pairs.items()}
-    inputs = {g_in for _, g_in in pairs}
+    outs = {g_out for g_out, _ in pairs}
+    input_of: dict[int, tuple[int, int]] = {}
+    for (g_out, g_in), p in pairs.items():
+        # Of an ADD's two candidate inputs, follow one that continues the chain.
+        if g_out not in input_of or (g_in in outs and input_of[g_out][0] not in outs):
+            input_of[g_out] = (g_in, p.distance)
+    inputs = {g_in for g_in, _ in input_of.values()}
     units, taken = [], set()
     for g in sorted(input_of):
         if g in inputs:

@@ -173,6 +173,10 @@ void tml_average_pool_2d(const tml_pool_params *p);
 void tml_max_pool_2d(const tml_pool_params *p);
 void tml_reshape(const tml_reshape_params *p);
 void tml_softmax(const tml_softmax_params *p);
+/* ADD, reference and optimized, keeps this contract (the memory plan may place
+ * its output at or below an input it replaces): with inputs of the output's
+ * shape, element i of both inputs is read before output element i is written,
+ * and no earlier element is read afterwards. */
 void tml_add(const tml_add_params *p);
 void tml_mul(const tml_mul_params *p);
 void tml_pad(const tml_pad_params *p);
