@@ -25,6 +25,14 @@ def _conv(layers, c, k, **kw):
     return layers.Conv2D(c, k, activation="relu", **kw)
 
 
+def _residual(layers, c):
+    """A ResNet block: ADD(residual, conv(conv(residual))), the ADD written over an input."""
+    def block(x):
+        y = layers.Conv2D(c, 3, padding="same")(_conv(layers, c, 3, padding="same")(x))
+        return layers.ReLU()(layers.Add()([x, y]))
+    return block
+
+
 # name -> (input shape, batch, layers(layers) -> list, ops that must be placed in place)
 CASES = {
     "conv_s1_same_grow": ((7, 6, 3), 1, lambda L: [_conv(L, 8, 3, padding="same")], {"CONV_2D"}),
@@ -50,6 +58,7 @@ CASES = {
                       {"AVERAGE_POOL_2D"}),
     "chain": ((10, 10, 2), 1, lambda L: [_conv(L, 8, 3, padding="same"), L.DepthwiseConv2D(3, padding="same"),
                                          _conv(L, 4, 1), L.MaxPooling2D(2)], {"DEPTHWISE_CONV_2D"}),
+    "residual_add": ((9, 7, 6), 1, lambda L: [_conv(L, 6, 1), _residual(L, 6)], {"CONV_2D", "ADD"}),
     "batch2_conv_s2": ((6, 7, 3), 2, lambda L: [_conv(L, 4, 3, strides=2, padding="same")], {"CONV_2D"}),
 }
 
