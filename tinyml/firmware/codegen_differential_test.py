@@ -91,6 +91,11 @@ _CONV_CHANNELS = [
     (36, 8, (3, 3), (2, 2), (1, 1), "same"),  # no column: pixel pairs along a row (ResNet's strided 3x3)
     (300, 5, (1, 1), (1, 1), (1, 1), "valid"),
     (1, 16, (3, 3), (1, 1), (1, 1), "same"),  # a first layer, like the digits CNN's
+    # Four-pixel columns on SIMD cores (windows of 32..160 values, ResNet's 3x3 convs):
+    (6, 7, (3, 3), (1, 1), (1, 1), "same"),  # a 2-value tail, odd out_c
+    (9, 6, (2, 2), (1, 2), (1, 1), "same"),  # an odd number of 4-value groups, strided
+    (11, 3, (1, 3), (1, 1), (1, 1), "same"),  # a 1-value tail, in_c not a multiple of 4
+    (16, 6, (3, 3), (2, 1), (1, 1), "valid"),  # ResNet's 16-channel window, strided
 ]
 
 

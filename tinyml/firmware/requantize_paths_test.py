@@ -97,6 +97,9 @@ CASES = {
     "conv1x3x3_big_bias": (_conv((8, 8, 1), 7, 3, activation=None), ("CONV_2D", _big_bias((1 << 30) - 300))),
     "conv_pointwise_shift_left": (_conv((4, 4, 16), 24, 1, activation=None), ("CONV_2D", _effective_scale(2.5))),
     "conv_pointwise_big_bias": (_conv((4, 5, 16), 9, 1), ("CONV_2D", _big_bias(-(1 << 30) + 2000, 3))),
+    # Four-pixel columns (SIMD cores, windows of 32..160 values) on the general path, odd out_c.
+    "conv_col4_big_bias": (_conv((6, 5, 6), 5, 3), ("CONV_2D", _big_bias((1 << 30) - 500, 2))),
+    "conv_col4_shift_left": (_conv((5, 5, 4), 6, 3, activation=None), ("CONV_2D", _effective_scale(2.5))),
     "conv_wide_big_bias": (_conv((4, 4, 40), 3, 3), ("CONV_2D", _big_bias((1 << 30) - 1000, 1))),
     "depthwise_big_bias": (_depthwise((5, 6, 8), 3), ("DEPTHWISE_CONV_2D", _big_bias((1 << 30) - 10, 2))),
     "depthwise_shift0": (_depthwise((5, 6, 5), 3, activation=None), ("DEPTHWISE_CONV_2D", _effective_scale(0.9))),
@@ -180,6 +183,7 @@ def test_cases_reach_both_requantization_paths(built):
     assert max(shifts["conv1x3x3_shift0"]) == 0
     assert max(shifts["conv1x3x3_shift_minus1"]) == -1
     assert max(shifts["conv_pointwise_shift_left"]) > 0 and max(shifts["dense_shift_left"]) > 0
+    assert max(shifts["conv_col4_shift_left"]) > 0
     assert max(shifts["depthwise_shift0"]) == 0 and max(shifts["depthwise_dm4_shift_minus1"]) == -1
     assert all(max(s) < 0 for name, s in shifts.items() if "shift" not in name)
     general = {name for name in CASES if ("big_bias" in name or "past_bound" in name

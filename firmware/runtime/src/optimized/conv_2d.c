@@ -5,7 +5,10 @@
  * into an int16 column on the stack (input offset added, zeros for padding;
  * a fixed bound, so stack use is known at build time). Two pixels' columns
  * then meet two contiguous filter rows at a time: each filter word loaded
- * feeds four accumulators, two multiply-accumulates per SMLAD. Larger windows
+ * feeds four accumulators, two multiply-accumulates per SMLAD. With SIMD and
+ * windows of at least 32 values, four pixels' columns meet each pair of rows
+ * (eight accumulators; four filter rows against two pixels would need a
+ * register per row stride, the columns sit at fixed offsets). Larger windows
  * skip the column and take dot products straight over the input: the valid
  * (kx, ic) run of one filter row is contiguous in NHWC input when dil_w is 1.
  * The per-pixel functions are noinline: inlined into the pixel loop, GCC
@@ -13,6 +16,14 @@
  */
 #include "mac_requant.h"
 #include "tml_kernels.h"
+
+/* Columns gathered at once on the stack: four pixels with SIMD (the cores with
+ * it have the stack for them), else two. */
+#if defined(__ARM_FEATURE_SIMD32)
+#define TML_CONV_COLS 4
+#else
+#define TML_CONV_COLS 2
+#endif
 
 /* Window geometry of one output pixel. */
 typedef struct {
@@ -55,6 +66,37 @@ static inline __attribute__((always_inline)) void pixels2_col(const tml_requant 
     tml_requantize2(&q, tml_dot1_col(col, w, n, 0), tml_dot1_col(col + TML_COL_MAX, w, n, 0), oc, out + oc, out_b + oc);
   }
 }
+
+#if defined(__ARM_FEATURE_SIMD32)
+/* Four pixels' columns (TML_COL_MAX values apart), outputs at out + k * out_c:
+ * each pair of filter rows meets all four columns (tml_dot4x2_col), so every
+ * filter word loaded serves four pixels. */
+static __attribute__((noinline)) void conv_pixels4_col(const tml_requant *qp, const int8_t *filter, const int16_t *col,
+                                                       int32_t n, int32_t out_c, int8_t *out) {
+  const tml_requant q = *qp;
+  const int32_t body = n & ~3;
+  const int8_t *w = filter;
+  int32_t oc = 0;
+  for (; oc + 2 <= out_c; oc += 2, w += 2 * n) {
+    int32_t a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (body) tml_dot4x2_col(col, w, n, body, a);
+    for (int32_t j = body; j < n; ++j) { /* the tail, in order */
+      for (int32_t k = 0; k < 4; ++k) {
+        a[2 * k] += col[k * TML_COL_MAX + j] * w[j];
+        a[2 * k + 1] += col[k * TML_COL_MAX + j] * w[n + j];
+      }
+    }
+    for (int32_t r = 0; r < 2; ++r) {
+      tml_requantize2(&q, a[r], a[2 + r], oc + r, out + oc + r, out + out_c + oc + r);
+      tml_requantize2(&q, a[4 + r], a[6 + r], oc + r, out + 2 * out_c + oc + r, out + 3 * out_c + oc + r);
+    }
+  }
+  if (oc < out_c) {
+    for (int32_t k = 0; k < 4; ++k)
+      out[k * out_c + oc] = tml_requantize(&q, tml_dot1_col(col + k * TML_COL_MAX, w, n, 0), oc);
+  }
+}
+#endif
 
 /* Short windows get their own copies with the column length known: GCC then
  * unrolls the dot products instead of paying a loop set-up per channel pair.
@@ -117,6 +159,18 @@ static __attribute__((noinline)) void fill_col(const tml_conv_2d_params *p, pixe
 #endif
       }
     }
+  }
+}
+
+/* The column of the pixel at (at, *x), then (at, *x) moved on to the next pixel in raster order. */
+static void fill_col_next(const tml_conv_2d_params *p, pixel_at *at, int32_t *x, const uint8_t *slot, int16_t *col) {
+  fill_col(p, *at, slot, col);
+  if (++*x < p->s.out_w) {
+    at->in_x0 += p->s.stride_w;
+  } else {
+    *x = 0;
+    at->in_x0 = -p->s.pad_w;
+    at->in_y0 += p->s.stride_h;
   }
 }
 
@@ -205,7 +259,7 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
     }
     return;
   }
-  int16_t col[2][TML_COL_MAX] __attribute__((aligned(4)));
+  int16_t col[TML_CONV_COLS][TML_COL_MAX] __attribute__((aligned(4)));
   uint8_t slot[TML_COL_MAX];
   if (s.in_c % 4 != 0) make_slots(slot, n);
   const int32_t pixels = s.out_h * s.out_w;
@@ -214,17 +268,18 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
     pixel_at at = {image, -s.pad_h, -s.pad_w};
     int32_t x = 0;
     int32_t i = 0;
+#if defined(__ARM_FEATURE_SIMD32)
+    /* From 32 values on: shorter windows run faster through the unrolled two-pixel copies. The
+     * four columns hold copies of all the input their pixels read before any of them is written,
+     * which keeps the in-place contract in tml_kernels.h. */
+    for (; n >= 32 && i + 4 <= pixels; i += 4, out += 4 * s.out_c) {
+      for (int j = 0; j < 4; ++j) fill_col_next(p, &at, &x, slot, col[j]);
+      conv_pixels4_col(&q, p->filter, col[0], n, s.out_c, out);
+      if (q.narrow) tml_clamp_s8(out, 4 * s.out_c, q.act_min, q.act_max);
+    }
+#endif
     for (; i + 2 <= pixels; i += 2, out += 2 * s.out_c) {
-      for (int j = 0; j < 2; ++j) {
-        fill_col(p, at, slot, col[0] + j * TML_COL_MAX);
-        if (++x < s.out_w) {
-          at.in_x0 += s.stride_w;
-        } else {
-          x = 0;
-          at.in_x0 = -s.pad_w;
-          at.in_y0 += s.stride_h;
-        }
-      }
+      for (int j = 0; j < 2; ++j) fill_col_next(p, &at, &x, slot, col[j]);
       conv_pixels2_col(&q, p->filter, col[0], n, s.out_c, out);
       if (q.narrow) tml_clamp_s8(out, 2 * s.out_c, q.act_min, q.act_max);
     }

@@ -245,32 +245,63 @@ static inline void tml_dot2_s8(const int8_t *in, const int8_t *w0, const int8_t 
   *acc1 = a1;
 }
 
+/* One group of 4 values in asm text for tml_dot2x2_s8. With the pointers,
+ * accumulators and offset in registers, four are left: each weight word's
+ * lanes are split into one scratch register as each product needs them (the
+ * split is one instruction either way), so nothing is spilled in the loop. */
+#define TML_DOT2X2_S8_GROUP_ASM            \
+  "ldr %[k0], [%[w0]], #4\n\t"             \
+  "ldr %[k1], [%[w1]], #4\n\t"             \
+  "ldr %[x], [%[ina]], #4\n\t"             \
+  "sxtab16 %[t], %[off], %[x]\n\t"         \
+  "sxtab16 %[x], %[off], %[x], ror #8\n\t" \
+  "sxtb16 %[s], %[k0]\n\t"                 \
+  "smlad %[a0], %[t], %[s], %[a0]\n\t"     \
+  "sxtb16 %[s], %[k1]\n\t"                 \
+  "smlad %[a1], %[t], %[s], %[a1]\n\t"     \
+  "sxtb16 %[s], %[k0], ror #8\n\t"         \
+  "smlad %[a0], %[x], %[s], %[a0]\n\t"     \
+  "sxtb16 %[s], %[k1], ror #8\n\t"         \
+  "smlad %[a1], %[x], %[s], %[a1]\n\t"     \
+  "ldr %[x], [%[inb]], #4\n\t"             \
+  "sxtab16 %[t], %[off], %[x]\n\t"         \
+  "sxtab16 %[x], %[off], %[x], ror #8\n\t" \
+  "sxtb16 %[s], %[k0]\n\t"                 \
+  "smlad %[b0], %[t], %[s], %[b0]\n\t"     \
+  "sxtb16 %[s], %[k1]\n\t"                 \
+  "smlad %[b1], %[t], %[s], %[b1]\n\t"     \
+  "sxtb16 %[s], %[k0], ror #8\n\t"         \
+  "smlad %[b0], %[x], %[s], %[b0]\n\t"     \
+  "sxtb16 %[s], %[k1], ror #8\n\t"         \
+  "smlad %[b1], %[x], %[s], %[b1]\n\t"
+
+#define TML_DOT2X2_S8_OPERANDS                                                                              \
+  : [a0] "+r"(sa0), [a1] "+r"(sa1), [b0] "+r"(sb0), [b1] "+r"(sb1), [ina] "+r"(ina), [inb] "+r"(inb),      \
+    [w0] "+r"(w0), [w1] "+r"(w1), [x] "=&r"(x), [t] "=&r"(t), [k0] "=&r"(k0), [k1] "=&r"(k1), [s] "=&r"(sc) \
+  : [off] "r"(off), [end] "m"(end)                                                                         \
+  : "cc", "memory"
+
 /* Two pixels' inputs (ina, inb) times two filter rows, straight from int8
  * input (no column): *a0 += (ina + offset) . w0, *a1 += (ina + offset) . w1,
- * *b0, *b1 likewise with inb. Each weight word is split once for both pixels,
- * each input word once for both rows: 16 multiply-accumulates per 22
- * instructions, against 8 per 13 for tml_dot2_s8. */
+ * *b0, *b1 likewise with inb: 16 multiply-accumulates per 24 instructions and
+ * the loop's 3 per 8 values. */
 static inline void tml_dot2x2_s8(const int8_t *ina, const int8_t *inb, const int8_t *w0, const int8_t *w1, int32_t n,
                                  int32_t offset, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
   const int16x2_t off = tml_pack_offset(offset);
   int32_t sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
-  for (; n >= 4; n -= 4, ina += 4, inb += 4, w0 += 4, w1 += 4) {
-    const uint32_t k0 = tml_load4(w0), k1 = tml_load4(w1), xa = tml_load4(ina), xb = tml_load4(inb);
-    const int16x2_t k0e = __sxtb16((int8x4_t)k0), k0o = tml_sxtb16_ror8(k0);
-    const int16x2_t k1e = __sxtb16((int8x4_t)k1), k1o = tml_sxtb16_ror8(k1);
-    int16x2_t xe = __sxtab16(off, (int8x4_t)xa), xo = tml_sxtab16_ror8(off, xa);
-    sa0 = __smlad(xe, k0e, sa0);
-    sa0 = __smlad(xo, k0o, sa0);
-    sa1 = __smlad(xe, k1e, sa1);
-    sa1 = __smlad(xo, k1o, sa1);
-    xe = __sxtab16(off, (int8x4_t)xb);
-    xo = tml_sxtab16_ror8(off, xb);
-    sb0 = __smlad(xe, k0e, sb0);
-    sb0 = __smlad(xo, k0o, sb0);
-    sb1 = __smlad(xe, k1e, sb1);
-    sb1 = __smlad(xo, k1o, sb1);
+  uint32_t x, t, k0, k1, sc;
+  if (n & 4) {
+    const int8_t *end = ina; /* unused: one group, no loop */
+    __asm__(TML_DOT2X2_S8_GROUP_ASM TML_DOT2X2_S8_OPERANDS);
   }
-  for (; n > 0; --n) {
+  if (n >= 8) {
+    const int8_t *end = ina + (n & ~7);
+    __asm__("1:\n\t" TML_DOT2X2_S8_GROUP_ASM TML_DOT2X2_S8_GROUP_ASM
+            "ldr %[s], %[end]\n\t"
+            "cmp %[ina], %[s]\n\t"
+            "bne 1b\n\t" TML_DOT2X2_S8_OPERANDS);
+  }
+  for (n &= 3; n > 0; --n) {
     const int32_t k0 = *w0++, k1 = *w1++, xa = *ina++ + offset, xb = *inb++ + offset;
     sa0 += xa * k0;
     sa1 += xa * k1;
@@ -369,6 +400,86 @@ static inline void tml_dot2x2_col(const int16_t *ca, const int16_t *cb, const in
   *a1 = sa1;
   *b0 = sb0;
   *b1 = sb1;
+}
+
+#if TML_COL_MAX != 160
+#error "tml_dot4x2_col's asm offsets are multiples of TML_COL_MAX int16 values (320 bytes)"
+#endif
+
+/* One group of 4 column values in asm text for tml_dot4x2_col: OFF is the
+ * group's byte offset in the columns. Each filter word is loaded twice (even
+ * lanes, then odd ones) instead of being kept: fourteen registers hold the
+ * eight accumulators, the column value, two filter words and the pointers. */
+#define TML_DOT4X2_GROUP_ASM(OFF)       \
+  "ldr %[k1], [%[w], %[n]]\n\t"         \
+  "ldr %[k0], [%[w]]\n\t"               \
+  "sxtb16 %[k0], %[k0]\n\t"             \
+  "sxtb16 %[k1], %[k1]\n\t"             \
+  "ldr %[x], [%[col], #" #OFF           \
+  "]\n\t"                               \
+  "smlad %[a0], %[x], %[k0], %[a0]\n\t" \
+  "smlad %[a1], %[x], %[k1], %[a1]\n\t" \
+  "ldr %[x], [%[col], #(320 + " #OFF    \
+  ")]\n\t"                              \
+  "smlad %[b0], %[x], %[k0], %[b0]\n\t" \
+  "smlad %[b1], %[x], %[k1], %[b1]\n\t" \
+  "ldr %[x], [%[col], #(640 + " #OFF    \
+  ")]\n\t"                              \
+  "smlad %[c0], %[x], %[k0], %[c0]\n\t" \
+  "smlad %[c1], %[x], %[k1], %[c1]\n\t" \
+  "ldr %[x], [%[col], #(960 + " #OFF    \
+  ")]\n\t"                              \
+  "smlad %[d0], %[x], %[k0], %[d0]\n\t" \
+  "smlad %[d1], %[x], %[k1], %[d1]\n\t" \
+  "ldr %[k1], [%[w], %[n]]\n\t"         \
+  "ldr %[k0], [%[w]], #4\n\t"           \
+  "sxtb16 %[k0], %[k0], ror #8\n\t"     \
+  "sxtb16 %[k1], %[k1], ror #8\n\t"     \
+  "ldr %[x], [%[col], #(4 + " #OFF      \
+  ")]\n\t"                              \
+  "smlad %[a0], %[x], %[k0], %[a0]\n\t" \
+  "smlad %[a1], %[x], %[k1], %[a1]\n\t" \
+  "ldr %[x], [%[col], #(324 + " #OFF    \
+  ")]\n\t"                              \
+  "smlad %[b0], %[x], %[k0], %[b0]\n\t" \
+  "smlad %[b1], %[x], %[k1], %[b1]\n\t" \
+  "ldr %[x], [%[col], #(644 + " #OFF    \
+  ")]\n\t"                              \
+  "smlad %[c0], %[x], %[k0], %[c0]\n\t" \
+  "smlad %[c1], %[x], %[k1], %[c1]\n\t" \
+  "ldr %[x], [%[col], #(964 + " #OFF    \
+  ")]\n\t"                              \
+  "smlad %[d0], %[x], %[k0], %[d0]\n\t" \
+  "smlad %[d1], %[x], %[k1], %[d1]\n\t"
+
+#define TML_DOT4X2_TWO_GROUPS_ASM TML_DOT4X2_GROUP_ASM(0) TML_DOT4X2_GROUP_ASM(8)
+
+#define TML_DOT4X2_OPERANDS                                                                                      \
+  : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [b0] "+r"(a[2]), [b1] "+r"(a[3]), [c0] "+r"(a[4]), [c1] "+r"(a[5]), \
+    [d0] "+r"(a[6]), [d1] "+r"(a[7]), [x] "=&r"(x), [k0] "=&r"(k0), [k1] "=&r"(k1), [col] "+r"(col), [w] "+r"(w) \
+  : [n] "r"(n), [end] "m"(end)                                                                              \
+  : "cc", "memory"
+
+/* Four interleaved columns (TML_COL_MAX values apart) times two filter rows (w
+ * and w + n): acc[2p + r] = column p . row r over the first `len` values,
+ * len % 4 == 0 and len > 0. Per group of 4 values 32 multiply-accumulates take
+ * 32 instructions (tml_dot2x2_col: 16 per 18 and its loop). */
+static inline void tml_dot4x2_col(const int16_t *col, const int8_t *w, int32_t n, int32_t len, int32_t acc[8]) {
+  int32_t a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint32_t x, k0, k1;
+  if (len & 4) {
+    const int16_t *end = col; /* unused: one group, no loop */
+    __asm__(TML_DOT4X2_GROUP_ASM(0) "add %[col], %[col], #8\n\t" TML_DOT4X2_OPERANDS);
+  }
+  if (len >= 8) {
+    const int16_t *end = col + (len & ~7);
+    __asm__("1:\n\t" TML_DOT4X2_TWO_GROUPS_ASM
+            "add %[col], %[col], #16\n\t"
+            "ldr %[x], %[end]\n\t"
+            "cmp %[col], %[x]\n\t"
+            "bne 1b\n\t" TML_DOT4X2_OPERANDS);
+  }
+  memcpy(acc, a, sizeof a);
 }
 
 /* Four channels side by side: *aj += (x[j] + offset) * w[j], j < 4. */
