@@ -107,6 +107,19 @@ def _conv_channels_model(rng, layers, case):
     return (h, w, in_c), [layer]
 
 
+def _conv_one_channel_model(rng, layers):
+    """One input channel, mostly 3x3 with stride_w 1: on DSP cores, conv_2d_one_channel.h when
+    its band fits (odd widths and channel counts, row strides, both paddings); wider images,
+    more channels, other kernels and stride_w 2 fall back to the general kernel."""
+    h, w = int(rng.integers(3, 12)), int(rng.integers(3, 12)) if rng.random() < 0.8 else int(rng.integers(50, 70))
+    k = (3, 3) if rng.random() < 0.75 else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    strides = (int(rng.integers(1, 4)), 1 if rng.random() < 0.85 else 2)
+    out_c = int(rng.integers(1, 20)) if rng.random() < 0.85 else int(rng.integers(33, 40))
+    layer = layers.Conv2D(out_c, k, strides=strides, padding=str(rng.choice(["same", "valid"])),
+                          activation=_act(rng), use_bias=bool(rng.random() < 0.8))
+    return (h, w, 1), [layer]
+
+
 # (channels, depth multiplier, kernel, strides, dilation, padding)
 _DEPTHWISE_CHANNELS = [
     (4, 1, (3, 3), (1, 1), (1, 1), "same"),
@@ -231,6 +244,7 @@ RECIPES = {
     "mean": (_mean_model, 5),
     "activation": (_activation_model, 5),
     "conv_channels": (_conv_channels_model, len(_CONV_CHANNELS)),
+    "conv_one_channel": (_conv_one_channel_model, 16),
     "depthwise_channels": (_depthwise_channels_model, len(_DEPTHWISE_CHANNELS)),
     "dense_wide": (_dense_wide_model, len(_DENSE_SHAPES)),
     "relu": (_relu_model, 6),
@@ -243,7 +257,8 @@ REWRITTEN = {"squeeze": "SQUEEZE", "expand_dims": "EXPAND_DIMS"}
 QEMU_RECIPES = ("relu", *REWRITTEN)
 # Recipes whose seed indexes a list of cases (passed as a third argument).
 STEPPED = {"conv_channels": _CONV_CHANNELS, "depthwise_channels": _DEPTHWISE_CHANNELS, "dense_wide": _DENSE_SHAPES}
-OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "add", "conv_channels", "depthwise_channels", "dense_wide")
+OPTIMIZED_RECIPES = ("conv", "depthwise", "dense", "pool", "add", "conv_channels", "conv_one_channel",
+                     "depthwise_channels", "dense_wide")
 CASES = [(name, seed) for name, (_, count) in RECIPES.items() for seed in range(count)]
 
 
@@ -312,8 +327,8 @@ def test_generated_model_matches_tflm(built, name, seed):
     tflite, generated, exes = built(name, seed)
     expected_op = {"conv": "CONV_2D", "depthwise": "DEPTHWISE_CONV_2D", "dense": "FULLY_CONNECTED",
                    "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL", "concat": "CONCATENATION", "pad": "PAD",
-                   "mean": "MEAN", "conv_channels": "CONV_2D", "depthwise_channels": "DEPTHWISE_CONV_2D",
-                   "dense_wide": "FULLY_CONNECTED", **REWRITTEN}.get(name)
+                   "mean": "MEAN", "conv_channels": "CONV_2D", "conv_one_channel": "CONV_2D",
+                   "depthwise_channels": "DEPTHWISE_CONV_2D", "dense_wide": "FULLY_CONNECTED", **REWRITTEN}.get(name)
     if expected_op:
         assert expected_op in generated.ops
     if name == "relu":
@@ -440,3 +455,26 @@ def test_random_cases_run_in_place(built):
     assert {("conv", "CONV_2D"), ("depthwise", "DEPTHWISE_CONV_2D"), ("conv_channels", "CONV_2D"),
             ("depthwise_channels", "DEPTHWISE_CONV_2D")} <= overlapped
     assert {"MAX_POOL_2D", "AVERAGE_POOL_2D"} & {op for _, op in overlapped}
+
+
+def test_one_channel_cases_reach_the_band_kernel(built):
+    """conv_one_channel's cases take each branch of conv_2d_one_channel.h (its bounds there:
+    TML_BAND_MAX = 192 band bytes, TML_BAND_CHANNELS = 32): odd widths and channel counts, row
+    strides, both paddings; and the fallback to the general kernel."""
+    from tinyml.tflite.model import read_model
+
+    seen = set()
+    for seed in range(RECIPES["conv_one_channel"][1]):
+        model = read_model(built("conv_one_channel", seed)[0])
+        op = next(op for op in model.operators if op.opcode == "CONV_2D")
+        _, k_h, k_w, _ = model.tensors[op.inputs[1]].shape
+        _, out_h, out_w, out_c = model.tensors[op.outputs[0]].shape
+        stride_h = op.options.get("stride_h", 1)
+        band = ((k_h, k_w) == (3, 3) and op.options.get("stride_w", 1) == 1 and out_c <= 32
+                and ((out_h - 1) * stride_h + 3) * (out_w + 3) <= 192)
+        seen.add(("band", band))
+        if band:
+            seen |= {("odd out_w", out_w % 2 == 1), ("odd out_c", out_c % 2 == 1), ("row stride", stride_h > 1),
+                     ("padding", op.options.get("padding"))}
+    assert {("band", True), ("band", False), ("odd out_w", True), ("odd out_w", False), ("odd out_c", True),
+            ("row stride", True), ("padding", "SAME"), ("padding", "VALID")} <= seen, seen
