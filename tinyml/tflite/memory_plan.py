@@ -388,3 +388,16 @@ def plan_memory(model: TfliteModel, *, alignment: int = DEFAULT_ALIGNMENT, in_pl
         in_place=tuple(used),
         in_place_saving_bytes=classic_arena - arena,
     )
+
+
+def free_span(plan: MemoryPlan, op: int, nbytes: int, alignment: int = DEFAULT_ALIGNMENT) -> int | None:
+    """The lowest aligned arena offset of `nbytes` that no tensor live during op `op` uses, or None:
+    bytes the op may use for its own constants without growing the arena."""
+    live = sorted((plan.offsets[t], plan.offsets[t] + plan.sizes[t])
+                  for t, life in plan.lifetimes.items() if life.first <= op <= life.last and t in plan.offsets)
+    at = 0
+    for start, end in live:
+        if start >= at + nbytes:
+            break
+        at = max(at, _align(end, alignment))
+    return at if at + nbytes <= plan.arena_bytes else None

@@ -5,7 +5,7 @@ import pytest
 
 from tinyml.tflite.padding import padding
 from tinyml.tflite import testing
-from tinyml.tflite.memory_plan import (Lifetime, Window, in_place_distance, op_window, plan_memory,
+from tinyml.tflite.memory_plan import (Lifetime, Window, free_span, in_place_distance, op_window, plan_memory,
                                        tensor_lifetimes)
 from tinyml.tflite.model import Operator, Quantization, Tensor, TfliteModel, read_model
 
@@ -48,6 +48,16 @@ def test_chain_plan_reuses_dead_memory():
     assert plan.offsets[1] == 0 and plan.offsets[0] == 200
     assert plan.offsets[2] == 200  # t0 is dead by op1: its bytes are reused
     _assert_no_conflicts(chain(), plan)
+
+
+def test_free_span_avoids_the_live_tensors():
+    plan = plan_memory(chain())  # t1 at [0, 200), t0 and then t2 at 200, t3 below t2's end
+    assert free_span(plan, 0, 1) is None  # op0: t0 + t1 fill the arena
+    assert free_span(plan, 1, 48) == 252  # op1: t1 [0, 200) and t2 [200, 250), aligned after t2
+    assert free_span(plan, 1, 49) is None
+    live = [(plan.offsets[t], plan.offsets[t] + plan.sizes[t]) for t in (2, 3)]
+    at = free_span(plan, 2, 150)
+    assert at is not None and at % 4 == 0 and all(at + 150 <= a or b <= at for a, b in live)
 
 
 def test_branches_keep_a_skip_connection_alive():

@@ -39,6 +39,8 @@ class Quantization:
     scales: tuple[float, ...]
     zero_points: tuple[int, ...]
     quantized_dimension: int = 0
+    # Byte offset of the float32 scales inside the .tflite file (the firmware reads them there); None if unknown.
+    scales_offset: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ def _quantization(tensor) -> Quantization | None:
         return None
     scales = tuple(float(s) for s in q.ScaleAsNumpy())
     zps = tuple(int(z) for z in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else (0,) * len(scales)
-    return Quantization(scales, zps, int(q.QuantizedDimension()))
+    scales_at = _vector_offset(q, 8)  # field 2: scale
+    return Quantization(scales, zps, int(q.QuantizedDimension()), scales_at[0] if scales_at else None)
 
 
 def require_identifier(data: bytes, source: str) -> None:
