@@ -195,7 +195,18 @@ def op_definitions(model: TfliteModel, calls: list[KernelCall]) -> str:
         fields = ",\n".join(f"    .{key} = {names[value[1:]] if value.startswith('@') else value}"
                             for key, value in call.fields.items())
         parts.append(f"/* op {k}: {op.opcode} */\nstatic const {call.struct} op{k} = {{\n{fields},\n}};\n\n")
+        if call.prelude:
+            _, struct, values = call.prelude
+            fields = ",\n".join(f"    .{key} = {value}" for key, value in values.items())
+            parts.append(f"static const {struct} op{k}_prelude = {{\n{fields},\n}};\n\n")
     return "".join(parts)
+
+
+def call_expression(k: int, call: KernelCall) -> str:
+    """Op k's kernel call, after its prelude's when it has one (one expression, for TML_OP)."""
+    if call.prelude:
+        return f"({call.prelude[0]}(&op{k}_prelude), {call.function}(&op{k}))"
+    return f"{call.function}(&op{k})"
 
 
 def _copies(tensors: list[int], plan: MemoryPlan, model: TfliteModel, to_arena: bool) -> str:
@@ -238,7 +249,7 @@ def _plan_source(model: TfliteModel, plan: MemoryPlan, calls: list[KernelCall], 
     parts.append(reset)
     parts.append("int tml_model_run(void) {\n" + first_run)
     for k, call in enumerate(calls):
-        parts.append(f"  TML_OP({k}, {call.function}(&op{k}));\n")
+        parts.append(f"  TML_OP({k}, {call_expression(k, call)});\n")
     parts.append("  return 0;\n}\n\n")
     parts.append(
         "int tml_model_invoke(const int8_t *input, int8_t *output) {\n"

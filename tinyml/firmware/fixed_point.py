@@ -1,12 +1,14 @@
 """Requantization constants, computed on the host exactly as TFLite computes them.
 
-The device never sees a float scale: each kernel gets the (multiplier, shift)
-pairs TFLite's Prepare step would compute, so the integer arithmetic matches
-TFLM bit for bit. float32 steps stay float32 (numpy) where TFLite uses float.
+Each kernel gets the (multiplier, shift) pairs TFLite's Prepare step would
+compute, so the integer arithmetic matches TFLM bit for bit; the device does no
+float arithmetic (a conv's per-channel pairs may be recomputed there from the
+float32 scales' bits, multipliers_from_scales, where that gives TFLite's). float32 steps stay float32 (numpy) where TFLite uses float.
 """
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -227,3 +229,38 @@ def softmax_int16_tables() -> tuple[list[int], list[int]]:
     """The exp table on [-10, 0] and the 1 / (1 + x) table on [0, 1] of TFLM's int16 SOFTMAX."""
     return (int16_lut(exp_f32, -10.0, 0.0),
             int16_lut(lambda x: np.float32(1) / (np.float32(1) + x), 0.0, 1.0))
+
+def float32_bits(x: float) -> int:
+    return int(np.array(x, dtype=np.float32).view(np.uint32))
+
+
+def scale_ratio_constant(ratio: Fraction) -> tuple[int, int]:
+    """(k, shift_base) for multipliers_from_scales: k = ratio (the effective scale over the filter
+    scale, usually input_scale / output_scale) in [2^63, 2^64), rounded, and the shift's part
+    that does not depend on the filter scale."""
+    e = 64 - (ratio.numerator.bit_length() - ratio.denominator.bit_length())  # ratio * 2^e in [2^63, 2^65)
+    while round(ratio * Fraction(2) ** e) >= 1 << 64:
+        e -= 1
+    k = round(ratio * Fraction(2) ** e)
+    # M * 2^(shift - 31) = mantissa * 2^(exponent - 150) * k * 2^-e, M = P / 2^24 with P = mantissa * k / 2^32.
+    return k, -63 - e
+
+
+def multipliers_from_scales(scale_bits: list[int], k: int, shift_base: int) -> tuple[list[int], list[int]]:
+    """Exactly what tml_compute_multipliers (firmware/runtime/src/multipliers.c) computes on the device
+    from the filter's float32 scales (as bits): per channel the multiplier and shift, which are
+    TFLite's (conv_multipliers) whenever the code generator chose it (it compares all of them)."""
+    mults, shifts = [], []
+    k_hi, k_lo = k >> 32, k & 0xFFFFFFFF
+    for bits in scale_bits:
+        m = (bits & 0x7FFFFF) | 0x800000
+        p = m * k_hi + ((m * k_lo) >> 32)
+        top = p >> 55
+        p <<= 1 - top
+        mult = (p + (1 << 24)) >> 25
+        shift = (bits >> 23) + shift_base + top
+        if mult == 1 << 31:
+            mult, shift = 1 << 30, shift + 1
+        mults.append(mult)
+        shifts.append(shift)
+    return mults, shifts

@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tinyml.firmware.codegen import PlannedModel, TensorInfo, arena_accessor, op_definitions, state_resets
+from tinyml.firmware.codegen import (PlannedModel, TensorInfo, arena_accessor, call_expression, op_definitions,
+                                     state_resets)
 from tinyml.firmware.model_array import hex_rows
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def plan_source(prefix: str, planned: PlannedModel) -> str:
     p, m = prefix, prefix.upper()
     offsets = planned.plan.offsets
     in_off, out_off = offsets[planned.model.inputs[0]], offsets[planned.model.outputs[0]]
-    calls = "".join(f"  {call.function}(&op{k});\n" for k, call in enumerate(planned.calls))
+    calls = "".join(f"  {call_expression(k, call)};\n" for k, call in enumerate(planned.calls))
     return (
         f"{GENERATED.format(digest=planned.digest)}"
         f'#include "{p}names.h"\n\n#include <stddef.h>\n#include <string.h>\n\n'

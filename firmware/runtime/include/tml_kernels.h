@@ -416,4 +416,19 @@ void tml_fully_connected_int16(const tml_fully_connected_int16_params *p);
 void tml_add_int16(const tml_add_int16_params *p);
 void tml_softmax_int16(const tml_softmax_int16_params *p);
 
+/* Before a conv-like op whose multiplier and shift point into the arena: its
+ * per-channel constants from the filter's float32 scales (their bits, in the
+ * model array) and k = input scale / output scale in [2^63, 2^64), rounded. */
+typedef struct {
+  const uint32_t *scales;
+  int32_t scale_step; /* 1: per-channel scales, 0: one scale for every channel */
+  int32_t channels;
+  uint32_t k_hi, k_lo;
+  int32_t shift_base; /* the shift's part that does not depend on the filter scale */
+  int32_t *multiplier;
+  int8_t *shift;
+} tml_multipliers_params;
+
+void tml_compute_multipliers(const tml_multipliers_params *p);
+
 #endif /* TML_KERNELS_H_ */

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixed_point as qz
+from tinyml.tflite.memory_plan import free_span
 from tinyml.tflite.model import Operator, Tensor
 
 
@@ -15,6 +16,8 @@ class KernelCall:
     struct: str  # its parameter struct type
     fields: dict[str, str]  # designated initializers; "@suffix" names one of `arrays`
     arrays: list[tuple[str, str, list[int]]] = field(default_factory=list)  # (suffix, ctype, values)
+    # A call made just before the kernel's, on a struct of its own: (function, struct, fields).
+    prelude: tuple[str, str, dict[str, str]] | None = None
 
 
 class EmitContext:
@@ -26,6 +29,19 @@ class EmitContext:
         # A source package names both after its prefix, so several link together.
         self.data_symbol = data_symbol
         self.arena_symbol = arena_symbol
+        self._instruction_budget: float | None = None
+
+    def spend_instructions(self, share_of_macs: float, instructions: int) -> bool:
+        """Whether `instructions` more per run stay within `share_of_macs` of the model's MACs (all
+        callers share one budget, spent in op order); if so, they are spent."""
+        if self._instruction_budget is None:
+            from tinyml.firmware.op_profile import op_macs
+
+            self._instruction_budget = share_of_macs * sum(op_macs(self.model, op) for op in self.model.operators)
+        if instructions > self._instruction_budget:
+            return False
+        self._instruction_budget -= instructions
+        return True
 
     def tensor(self, index: int) -> Tensor:
         return self.model.tensors[index]
@@ -42,6 +58,10 @@ class EmitContext:
             return f"(const {ctype} *)({self.data_symbol} + {t.buffer_offset})"
         at = f"({self.arena_symbol} + {self.plan.offsets[index]})"
         return at if ctype == "int8_t" else f"({ctype} *){at}"
+
+    def free_arena(self, op: Operator, nbytes: int) -> int | None:
+        """An arena offset of `nbytes` that no tensor live during `op` uses (None if there is none)."""
+        return free_span(self.plan, op.index, nbytes)
 
 
 # C names of the integer element types kernels take in several widths (tml_int_type).

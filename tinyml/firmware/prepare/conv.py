@@ -2,6 +2,8 @@
 whether the optimized kernels may requantize with one SMMLAR."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from tinyml.firmware import fixed_point as qz
@@ -56,6 +58,54 @@ def _fast_field(op, ctx, weights: np.ndarray, shifts: list[int], input_offset: i
     return str(int(fast_requant(weights, bias_values, shifts, input_offset, filter_offset)))
 
 
+def _exact(scale) -> Fraction:
+    """A float32 scale as the exact number it is."""
+    return Fraction(float(np.float32(scale)))
+
+
+# Below this many channels the computing call and its struct take more flash than the arrays.
+MIN_COMPUTED_CHANNELS = 16
+# Instructions tml_compute_multipliers takes per call and per channel (its loop, on a Cortex-M4 or M3).
+COMPUTE_CALL_INSTRUCTIONS, COMPUTE_CHANNEL_INSTRUCTIONS = 20, 20
+# The computing may add at most this share of the model's MACs in instructions: the kernels take more
+# than one instruction per MAC, so a model runs at most this much slower (about 0.3 % on MobileNets).
+COMPUTE_SHARE_OF_MACS = 0.01
+
+
+def requant_constants(op, ctx, filt, ratio: Fraction, mult: list[int], shift: list[int]):
+    """The op's per-channel multipliers and shifts: (fields, arrays, prelude) of its KernelCall.
+
+    Stored as const arrays in flash, unless tml_compute_multipliers can compute exactly these
+    values before each run from the filter's float32 scales times `ratio` (exact), which the model array holds
+    anyway, into arena bytes no tensor uses during the op: then they cost neither flash nor RAM,
+    only instructions, within the model's budget (COMPUTE_SHARE_OF_MACS)."""
+    stored = ({"multiplier": "@multiplier", "shift": "@shift"},
+              [("multiplier", "int32_t", mult), ("shift", "int8_t", shift)], None)
+    q, channels = filt.quantization, len(mult)
+    if channels < MIN_COMPUTED_CHANNELS or q.scales_offset is None or q.scales_offset % 4:
+        return stored
+    at = ctx.free_arena(op, 5 * channels)
+    if at is None:
+        return stored
+    per_tensor = len(q.scales) == 1
+    bits = [qz.float32_bits(s) for s in (q.scales * channels if per_tensor else q.scales)]
+    k, shift_base = qz.scale_ratio_constant(ratio)
+    if qz.multipliers_from_scales(bits, k, shift_base) != (mult, shift):
+        return stored
+    cost = COMPUTE_CALL_INSTRUCTIONS + COMPUTE_CHANNEL_INSTRUCTIONS * channels
+    if not ctx.spend_instructions(COMPUTE_SHARE_OF_MACS, cost):
+        return stored
+    arena = ctx.arena_symbol
+    multiplier, shifts = f"({arena} + {at})", f"({arena} + {at + 4 * channels})"
+    prelude = ("tml_compute_multipliers", "tml_multipliers_params", {
+        "scales": f"(const uint32_t *)({ctx.data_symbol} + {q.scales_offset})",
+        "scale_step": str(int(not per_tensor)), "channels": str(channels),
+        "k_hi": f"0x{k >> 32:08X}u", "k_lo": f"0x{k & 0xFFFFFFFF:08X}u", "shift_base": str(shift_base),
+        "multiplier": f"(int32_t *){multiplier}", "shift": shifts,
+    })
+    return {"multiplier": f"(const int32_t *){multiplier}", "shift": f"(const int8_t *){shifts}"}, [], prelude
+
+
 def _conv_like(op, ctx, *, depthwise: bool) -> KernelCall:
     inp, filt, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
     require_int8(op, ctx, op.inputs[0], op.inputs[1], op.outputs[0])
@@ -68,11 +118,11 @@ def _conv_like(op, ctx, *, depthwise: bool) -> KernelCall:
     out_scale, out_zp = qparams(out)
     channels = out.shape[-1]
     mult, shift = qz.conv_multipliers(in_scale, filt.quantization.scales, out_scale, channels)
+    requant, arrays, prelude = requant_constants(op, ctx, filt, _exact(in_scale) / _exact(out_scale), mult, shift)
     k_h, k_w = filt.shape[1], filt.shape[2]
     fields = {
         "input": ctx.pointer(op.inputs[0]), "filter": ctx.pointer(op.inputs[1]),
-        "bias": ctx.pointer(bias, "int32_t"), "output": ctx.pointer(op.outputs[0]),
-        "multiplier": "@multiplier", "shift": "@shift",
+        "bias": ctx.pointer(bias, "int32_t"), "output": ctx.pointer(op.outputs[0]), **requant,
         "s": window_init(window(op, inp, out, k_h, k_w)),
         "input_offset": str(-in_zp), "output_offset": str(out_zp),
         **activation(op, ctx, out),
@@ -86,8 +136,7 @@ def _conv_like(op, ctx, *, depthwise: bool) -> KernelCall:
         name = "depthwise_conv_2d"
     else:
         name = "conv_2d"
-    return KernelCall(f"tml_{name}", f"tml_{name}_params", fields,
-                      [("multiplier", "int32_t", mult), ("shift", "int8_t", shift)])
+    return KernelCall(f"tml_{name}", f"tml_{name}_params", fields, arrays, prelude)
 
 
 def conv_2d(op, ctx):
@@ -108,18 +157,20 @@ def fully_connected(op, ctx):
     f_scales = filt.quantization.scales
     if len(f_scales) > 1:
         mult, shift = qz.conv_multipliers(in_scale, f_scales, out_scale, out_c)
+        ratio = _exact(in_scale) / _exact(out_scale)
     else:
         m, s = qz.fully_connected_multiplier(in_scale, f_scales[0], out_scale)
         mult, shift = [m] * out_c, [s] * out_c
+        # TFLite rounds input * filter scale to float32 first (fully_connected_multiplier).
+        ratio = _exact(np.float32(in_scale) * np.float32(f_scales[0])) / (_exact(f_scales[0]) * _exact(out_scale))
+    requant, arrays, prelude = requant_constants(op, ctx, filt, ratio, mult, shift)
     fields = {
         "input": ctx.pointer(op.inputs[0]), "filter": ctx.pointer(op.inputs[1]),
-        "bias": ctx.pointer(bias, "int32_t"), "output": ctx.pointer(op.outputs[0]),
-        "multiplier": "@multiplier", "shift": "@shift",
+        "bias": ctx.pointer(bias, "int32_t"), "output": ctx.pointer(op.outputs[0]), **requant,
         "batches": str(inp.num_elements // depth), "depth": str(depth), "out_c": str(out_c),
         "input_offset": str(-in_zp), "filter_offset": str(-filt.quantization.zero_points[0]),
         "output_offset": str(out_zp), **activation(op, ctx, out),
     }
     fields["fast_requant"] = _fast_field(op, ctx, filt.array().reshape(out_c, depth), shift, -in_zp,
                                          -filt.quantization.zero_points[0])
-    return KernelCall("tml_fully_connected", "tml_fully_connected_params", fields,
-                      [("multiplier", "int32_t", mult), ("shift", "int8_t", shift)])
+    return KernelCall("tml_fully_connected", "tml_fully_connected_params", fields, arrays, prelude)
