@@ -20,7 +20,8 @@ import pytest
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model
 from tinyml.firmware.codegen import generate_sources
-from tinyml.firmware.host import build_host, run_host
+from tinyml.firmware.differential_cases import host_cases
+from tinyml.firmware.host import run_host
 from tinyml.firmware.multi_model import ModelCase, run_models
 from tinyml.profiles import get_profile
 from tinyml.tflite import testing
@@ -210,32 +211,10 @@ def _build(name, seed):
     return testing.convert_int8(model, shape, seed=seed, low=low, high=high, data=data)
 
 
-def _inputs(generated, seed):
-    """Random int8 vectors and the extremes: all -128, all 127, alternating."""
-    shape = generated.input.shape[1:]
-    size = int(np.prod(shape, dtype=np.int64))
-    rng = np.random.default_rng(seed)
-    extremes = [np.full(size, -128), np.full(size, 127), np.resize([-128, 127], size), np.resize([127, -128], size)]
-    return np.concatenate([rng.integers(-128, 128, size=(N_RANDOM, size)), extremes]).astype(np.int8).reshape(
-        -1, *shape)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """(tflite, generated, host executable, inputs, tflm outputs) per case, built once."""
-    cache = {}
-
-    def get(name, seed):
-        if (name, seed) not in cache:
-            tflite = _build(name, seed)
-            out = tmp_path_factory.mktemp(f"{name}{seed}")
-            generated = generate_sources(tflite, out)
-            inputs = _inputs(generated, seed)
-            expected = testing.tflm_outputs(tflite, inputs).reshape(len(inputs), *generated.output.shape)
-            cache[name, seed] = (tflite, generated, build_host(generated, out), inputs, expected)
-        return cache[name, seed]
-
-    return get
+    return host_cases(tmp_path_factory, _build, N_RANDOM)
 
 
 @pytest.mark.parametrize("name,seed", CASES, ids=[f"{n}-{s}" for n, s in CASES])

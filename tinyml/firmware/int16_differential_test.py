@@ -19,6 +19,7 @@ from tinyml.converter.op_check import describe, unsupported_ops
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model
 from tinyml.firmware.codegen import generate_sources
+from tinyml.firmware.differential_cases import host_cases
 from tinyml.firmware.host import build_host, run_host
 from tinyml.firmware.multi_model import ModelCase, run_models
 from tinyml.profiles import get_profile
@@ -159,33 +160,10 @@ def _build(name, seed):
     return testing.convert_16x8(tf.keras.Model(x, layer(x)), shape, seed=seed, low=low, high=high, data=data)
 
 
-def _inputs(generated, seed):
-    """Random int16 vectors and the extremes: all -32768, all 32767, alternating."""
-    shape = generated.input.shape[1:]
-    size = int(np.prod(shape, dtype=np.int64))
-    rng = np.random.default_rng(seed)
-    lo, hi = -32768, 32767
-    extremes = [np.full(size, lo), np.full(size, hi), np.resize([lo, hi], size), np.resize([hi, lo], size)]
-    return np.concatenate([rng.integers(lo, hi + 1, size=(N_RANDOM, size)), extremes]).astype(np.int16).reshape(
-        -1, *shape)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """(tflite, generated, host executable, inputs, tflm outputs) per case, built once."""
-    cache = {}
-
-    def get(name, seed):
-        if (name, seed) not in cache:
-            tflite = _build(name, seed)
-            out = tmp_path_factory.mktemp(f"{name}{seed}")
-            generated = generate_sources(tflite, out)
-            inputs = _inputs(generated, seed)
-            expected = testing.tflm_outputs(tflite, inputs).reshape(len(inputs), *generated.output.shape)
-            cache[name, seed] = (tflite, generated, build_host(generated, out), inputs, expected)
-        return cache[name, seed]
-
-    return get
+    return host_cases(tmp_path_factory, _build, N_RANDOM)
 
 
 def _op_tensors(tflite, opcode):
