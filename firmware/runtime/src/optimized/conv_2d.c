@@ -233,7 +233,7 @@ static int32_t tap_span(const tml_window_shape *s, int32_t in_x0) {
   return kx0 * 256 + kx1;
 }
 
-/* Any window; with SIMD, a 3x3 one on one channel takes conv_2d_one_channel.h. */
+/* Any window; a 3x3 one on one channel takes conv_2d_one_channel.h. */
 static __attribute__((noinline)) void conv_any_depth(const tml_conv_2d_params *p) {
   const tml_window_shape s = p->s;
   const int32_t n = s.k_h * s.k_w * s.in_c;
@@ -297,11 +297,9 @@ static __attribute__((noinline)) void conv_any_depth(const tml_conv_2d_params *p
 /* Two functions apart, so that the band of the one and the columns of the other
  * are never on the stack together. */
 void tml_conv_2d(const tml_conv_2d_params *p) {
-#if defined(__ARM_FEATURE_SIMD32)
   if (tml_conv_one_channel_fits(&p->s)) {
     tml_conv_one_channel(p);
     return;
   }
-#endif
   conv_any_depth(p);
 }

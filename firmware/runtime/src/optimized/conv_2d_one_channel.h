@@ -1,5 +1,6 @@
 /* CONV_2D, 3x3, one input channel (the first layer on small images), stride_w
- * 1, no dilation, with SIMD: a part of the optimized kernel in conv_2d.c.
+ * 1, no dilation: a part of the optimized kernel in conv_2d.c (with SIMD as
+ * below; a plain-C twin for the other cores at the end).
  *
  * The general kernel gathers each pixel's nine values into a column, which
  * costs as much as the nine multiply-accumulates. Here the whole input is
@@ -33,14 +34,6 @@ static inline int tml_conv_one_channel_fits(const tml_window_shape *s) {
          s->out_c <= TML_BAND_CHANNELS && tml_band_rows(s) * tml_band_width(s) <= TML_BAND_MAX;
 }
 
-#if defined(__ARM_FEATURE_SIMD32)
-/* One window row of one channel: *a += pixel x's, *b += pixel x + 1's. */
-static inline __attribute__((always_inline)) void tml_band_mac(int16x2_t xe, int16x2_t xo, const int32_t w[2],
-                                                               int32_t *a, int32_t *b) {
-  *a = __smlabb(xo, w[1], __smlad(xe, w[0], *a));
-  *b = __smlatb(xe, w[1], __smlad(xo, w[0], *b));
-}
-
 /* A pixel pair's accumulators to int8, o_b before o. The fast path takes the
  * constants' pointers as locals: read through q, they would be reloaded
  * after every int8 store. */
@@ -58,6 +51,14 @@ static __attribute__((noinline)) void tml_band_requantize(const tml_requant *q, 
     o_b[oc] = b;
     o[oc] = (int8_t)tml_requantize_fast(acc[oc][0] + add, m, e1, off2);
   }
+}
+
+#if defined(__ARM_FEATURE_SIMD32)
+/* One window row of one channel: *a += pixel x's, *b += pixel x + 1's. */
+static inline __attribute__((always_inline)) void tml_band_mac(int16x2_t xe, int16x2_t xo, const int32_t w[2],
+                                                               int32_t *a, int32_t *b) {
+  *a = __smlabb(xo, w[1], __smlad(xe, w[0], *a));
+  *b = __smlatb(xe, w[1], __smlad(xo, w[0], *b));
 }
 
 /* The caller checked tml_conv_one_channel_fits. */
@@ -105,6 +106,58 @@ static __attribute__((noinline)) void tml_conv_one_channel(const tml_conv_2d_par
           acc[oc][1] = b1;
         }
         tml_band_requantize(&q, acc, s.out_c, o, o_b);
+      }
+    }
+    /* Once for the whole output: no pixel is read back. */
+    if (q.narrow) tml_clamp_s8(out, pixels * s.out_c, q.act_min, q.act_max);
+  }
+}
+#else
+/* Without SIMD (MLA only), the same band, one pixel at a time: its nine
+ * values, offset added, stay in registers while every output channel's
+ * filter passes by, nine loads and nine multiply-accumulates per channel
+ * instead of a column gathered per pixel. Two pixels' accumulators share one
+ * pass of the requantization constants. */
+
+/* The pixel whose window starts at r (band rows band_w apart): acc[oc][lane] for every channel. */
+static __attribute__((noinline)) void tml_band_acc(const int8_t *r, int32_t band_w, int32_t off, const int8_t *f,
+                                                   int32_t out_c, int32_t (*acc)[2], int32_t lane) {
+  const int32_t v0 = r[0] + off, v1 = r[1] + off, v2 = r[2] + off;
+  r += band_w;
+  const int32_t v3 = r[0] + off, v4 = r[1] + off, v5 = r[2] + off;
+  r += band_w;
+  const int32_t v6 = r[0] + off, v7 = r[1] + off, v8 = r[2] + off;
+  for (int32_t oc = 0; oc < out_c; ++oc, f += 9) {
+    acc[oc][lane] =
+        v0 * f[0] + v1 * f[1] + v2 * f[2] + v3 * f[3] + v4 * f[4] + v5 * f[5] + v6 * f[6] + v7 * f[7] + v8 * f[8];
+  }
+}
+
+/* The caller checked tml_conv_one_channel_fits. */
+static __attribute__((noinline)) void tml_conv_one_channel(const tml_conv_2d_params *p) {
+  const tml_window_shape s = p->s;
+  const tml_requant q =
+      tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
+  const int32_t band_w = tml_band_width(&s), band_h = tml_band_rows(&s), pixels = s.out_h * s.out_w;
+  int8_t band[TML_BAND_MAX];
+  int32_t acc[TML_BAND_CHANNELS][2]; /* per channel: pixels x and x + 1 */
+  /* Band row i, column j: input row i - pad_h, column j - pad_w; input past the band is never read. */
+  const int32_t rows = s.in_h < band_h - s.pad_h ? s.in_h : band_h - s.pad_h;
+  const int32_t cols = s.in_w < band_w - s.pad_w ? s.in_w : band_w - s.pad_w;
+  for (int32_t b = 0; b < s.batches; ++b) {
+    const int8_t *image = p->input + b * s.in_h * s.in_w;
+    int8_t *out = p->output + b * pixels * s.out_c;
+    memset(band, -p->input_offset, (size_t)(band_h * band_w));
+    for (int32_t iy = 0; iy < rows; ++iy) memcpy(band + (iy + s.pad_h) * band_w + s.pad_w, image + iy * s.in_w, cols);
+    for (int32_t y = 0; y < s.out_h; ++y) {
+      const int8_t *row = band + y * s.stride_h * band_w;
+      for (int32_t x = 0; x < s.out_w; x += 2) {
+        /* Pixel x + 1 lies in the band even past the row's end (see tml_band_width). */
+        tml_band_acc(row + x, band_w, p->input_offset, p->filter, s.out_c, acc, 0);
+        tml_band_acc(row + x + 1, band_w, p->input_offset, p->filter, s.out_c, acc, 1);
+        int8_t *o = out + (y * s.out_w + x) * s.out_c;
+        /* Pixel x + 1 first: without one (an odd width) pixel x overwrites it. */
+        tml_band_requantize(&q, (const int32_t(*)[2])acc, s.out_c, o, x + 1 < s.out_w ? o + s.out_c : o);
       }
     }
     /* Once for the whole output: no pixel is read back. */
