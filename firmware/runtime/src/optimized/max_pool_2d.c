@@ -4,7 +4,8 @@
  * Four channels per word: SSUB8 sets one GE flag per byte lane where the new
  * value is >= the running maximum, SEL then keeps the larger byte of each
  * lane. The activation range is applied the same way, once per group.
- * A whole 2x2 window takes its four words straight.
+ * A whole 2x2 window takes its four words straight (without SIMD, its four
+ * values per channel).
  */
 #include "../kernels/pool_window.h"
 #include "mac_requant.h"
@@ -56,6 +57,17 @@ void tml_max_pool_2d(const tml_pool_params *p) {
           }
           m = min4(max4(m, lo), hi);
           memcpy(out + c, &m, 4);
+        }
+#else
+        if (w.y1 - w.y0 == 2 && w.x1 - w.x0 == 2) {
+          /* A whole 2x2 window: its four values without the loops. */
+          const int8_t *in = image + (w.y0 * s.in_w + w.x0) * channels;
+          const int32_t row = s.in_w * channels;
+          for (; c < channels; ++c, ++in) {
+            const int32_t m0 = in[0] > in[channels] ? in[0] : in[channels];
+            const int32_t m1 = in[row] > in[row + channels] ? in[row] : in[row + channels];
+            out[c] = (int8_t)tml_clamp(m0 > m1 ? m0 : m1, act_min, act_max);
+          }
         }
 #endif
         for (; c < channels; ++c) {
