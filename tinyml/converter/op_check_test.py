@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 
 from tinyml.converter import float_model, testing
-from tinyml.converter.op_check import layer_names, require_supported, unsupported_ops
+from tinyml.converter.int8_check import int8_problems
+from tinyml.converter.op_check import describe, layer_names, require_supported, unsupported_ops
 from tinyml.converter.quantize import quantize
 from tinyml.errors import TinymlError
+from tinyml.tflite import testing as tflite_testing
 from tinyml.tflite.model import read_model
 
 
@@ -65,3 +67,35 @@ def test_type_fixes_name_the_converter_setting():
     assert "int8 activations" in _fix("EXP", "int16 -> int16")
     assert "recurrent" in _fix("UNIDIRECTIONAL_SEQUENCE_LSTM", "float32 -> float32")
     assert "replace the layer" in _fix("EXP", "int8 -> int8")
+
+
+def _16x8_model(with_pool: bool) -> bytes:
+    """Conv, depthwise, add, dense and softmax in TFLite's 16x8 mode; a max pool (no 16x8
+    kernel) after the conv when asked."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+    layers = tf.keras.layers
+    x = layers.Input((6, 6, 2), batch_size=1)
+    y = layers.Conv2D(4, 3, padding="same", name="features")(x)
+    if with_pool:
+        y = layers.MaxPooling2D(2, name="pool")(y)
+    y = layers.Add()([y, layers.DepthwiseConv2D(3, padding="same")(y)])
+    y = layers.Dense(5, activation="softmax")(layers.Flatten()(y))
+    return tflite_testing.convert_16x8(tf.keras.Model(x, y), (6, 6, 2))
+
+
+def test_a_16x8_model_of_the_ops_with_16x8_kernels_passes_both_checks():
+    model = read_model(_16x8_model(with_pool=False))
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "FULLY_CONNECTED", "SOFTMAX"} <= {op.opcode for op in model.operators}
+    assert {model.tensors[op.outputs[0]].dtype for op in model.operators} == {"int16"}
+    assert int8_problems(model) == [] and unsupported_ops(model) == []
+
+
+def test_an_op_without_a_16x8_kernel_is_refused_naming_its_types():
+    model = read_model(_16x8_model(with_pool=True))
+    missing = unsupported_ops(model)
+    assert [m.opcode for m in missing] == ["MAX_POOL_2D"]
+    message = describe(missing[0])
+    assert message.startswith("MAX_POOL_2D (op 1; ") and "int16 -> int16" in message
+    assert "CONV_2D" in missing[0].fix and "TFLITE_BUILTINS_INT8" in missing[0].fix

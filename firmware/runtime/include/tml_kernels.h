@@ -364,7 +364,7 @@ typedef struct {
 typedef struct {
   const int16_t *input;
   const int8_t *filter; /* [1, k_h, k_w, out_c], out_c = in_c * depth_multiplier */
-  const int8_t *bias; /* int64 [out_c] or NULL */
+  const int8_t *bias;   /* int64 [out_c] or NULL */
   int16_t *output;
   const int16_t *multiplier;
   const int8_t *shift;
@@ -375,7 +375,7 @@ typedef struct {
 typedef struct {
   const int16_t *input;
   const int8_t *filter; /* [out_c, depth] */
-  const int8_t *bias; /* int64 [out_c] or NULL */
+  const int8_t *bias;   /* int64 [out_c] or NULL */
   int16_t *output;
   const int16_t *multiplier;
   const int8_t *shift;

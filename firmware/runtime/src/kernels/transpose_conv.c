@@ -9,9 +9,7 @@
 #include "tml_kernels.h"
 
 /* The first input index whose filter taps reach uncropped output index t. */
-static int32_t first_input(int32_t t, int32_t k, int32_t stride) {
-  return t < k ? 0 : (t - k) / stride + 1;
-}
+static int32_t first_input(int32_t t, int32_t k, int32_t stride) { return t < k ? 0 : (t - k) / stride + 1; }
 
 static int32_t last_input(int32_t t, int32_t stride, int32_t size) {
   const int32_t last = t / stride;
