@@ -91,10 +91,10 @@ def runtime_include_dirs() -> list[Path]:
 def runtime_sources(optimized: bool = False) -> list[Path]:
     """The runtime's C files: src/*.c plus one file per kernel, src/kernels/<op>.c,
     or with optimized src/optimized/<op>.c where that exists. Both define the same
-    function (tml_<op>), so the generated plan is the same either way. The optimized
-    kernels use DSP SIMD instructions where the compiler targets a core with them
-    (__ARM_FEATURE_SIMD32: M4, M7, M33), the same loop structure in plain C
-    elsewhere; the reference kernels stay the readable specification."""
+    functions (tml_<op> and its variants, see KernelCall.op_file), so the generated
+    plan is the same either way. The optimized kernels use DSP SIMD instructions
+    where the compiler targets a core with them (__ARM_FEATURE_SIMD32: M4, M7,
+    M33), the same loop structure in plain C elsewhere; the reference kernels stay the readable specification."""
     kernels = []
     for reference in sorted(REFERENCE_KERNELS_DIR.glob("*.c")):
         twin = OPTIMIZED_KERNELS_DIR / reference.name

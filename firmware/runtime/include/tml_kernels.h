@@ -167,6 +167,12 @@ typedef struct {
  * >= p, with at most one pixel of lookahead (p and p + 1 may be computed
  * together, so p + 1 may be written while p's inputs are still needed). */
 void tml_conv_2d(const tml_conv_2d_params *p);
+/* Variants of tml_conv_2d with the same results, each for the shapes
+ * tinyml/firmware/prepare/conv.py picks it for, so an image links only the
+ * paths its ops use. */
+void tml_conv_2d_direct(const tml_conv_2d_params *p);
+void tml_conv_2d_cols4(const tml_conv_2d_params *p);
+void tml_conv_2d_one_channel(const tml_conv_2d_params *p);
 void tml_depthwise_conv_2d(const tml_depthwise_conv_2d_params *p);
 void tml_fully_connected(const tml_fully_connected_params *p);
 void tml_average_pool_2d(const tml_pool_params *p);

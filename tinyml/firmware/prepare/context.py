@@ -18,6 +18,13 @@ class KernelCall:
     arrays: list[tuple[str, str, list[int]]] = field(default_factory=list)  # (suffix, ctype, values)
     # A call made just before the kernel's, on a struct of its own: (function, struct, fields).
     prelude: tuple[str, str, dict[str, str]] | None = None
+    # The kernel's file (src/kernels/<op>.c) when `function` is one of its variants; else the
+    # function's name without "tml_".
+    op_file: str = ""
+
+    @property
+    def source(self) -> str:
+        return (self.op_file or self.function.removeprefix("tml_")) + ".c"
 
 
 class EmitContext:

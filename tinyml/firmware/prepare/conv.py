@@ -133,10 +133,31 @@ def _conv_like(op, ctx, *, depthwise: bool) -> KernelCall:
     fields["fast_requant"] = _fast_field(op, ctx, rows, shift, -in_zp)
     if depthwise:
         fields["depth_multiplier"] = str(channels // inp.shape[-1])
-        name = "depthwise_conv_2d"
-    else:
-        name = "conv_2d"
-    return KernelCall(f"tml_{name}", f"tml_{name}_params", fields, arrays, prelude)
+        return KernelCall("tml_depthwise_conv_2d", "tml_depthwise_conv_2d_params", fields, arrays, prelude)
+    return KernelCall(conv_2d_variant(window(op, inp, out, k_h, k_w)), "tml_conv_2d_params", fields, arrays,
+                      prelude, op_file="conv_2d")
+
+
+# Bounds of the optimized kernels (firmware/runtime/src/optimized/): TML_COL_MAX in mac_requant.h,
+# TML_BAND_MAX and TML_BAND_CHANNELS in conv_2d_one_channel.h.
+COL_MAX, BAND_MAX, BAND_CHANNELS = 160, 192, 32
+
+
+def conv_2d_variant(w: dict[str, int]) -> str:
+    """The CONV_2D entry point for this window (all give the same results): chosen here, where
+    every shape is known, so the image links only the paths its ops call."""
+    band = ((w["out_h"] - 1) * w["stride_h"] + 3) * (w["out_w"] + 3)
+    if (w["in_c"] == 1 and w["k_h"] == 3 and w["k_w"] == 3 and w["stride_w"] == 1 and w["dil_h"] == 1
+            and w["dil_w"] == 1 and w["out_c"] <= BAND_CHANNELS and band <= BAND_MAX):
+        return "tml_conv_2d_one_channel"
+    n = w["k_h"] * w["k_w"] * w["in_c"]
+    if n > COL_MAX:
+        return "tml_conv_2d_direct"
+    # Four pixels at a time (with SIMD) from 32 values on: shorter windows run faster through the
+    # unrolled two-pixel copies.
+    if n >= 32 and w["out_h"] * w["out_w"] >= 4:
+        return "tml_conv_2d_cols4"
+    return "tml_conv_2d"
 
 
 def conv_2d(op, ctx):

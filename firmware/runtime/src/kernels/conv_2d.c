@@ -33,3 +33,10 @@ void tml_conv_2d(const tml_conv_2d_params *p) {
     }
   }
 }
+
+/* The optimized kernel's variants (tml_kernels.h): one loop serves every shape here. */
+void tml_conv_2d_direct(const tml_conv_2d_params *p) { tml_conv_2d(p); }
+
+void tml_conv_2d_cols4(const tml_conv_2d_params *p) { tml_conv_2d(p); }
+
+void tml_conv_2d_one_channel(const tml_conv_2d_params *p) { tml_conv_2d(p); }

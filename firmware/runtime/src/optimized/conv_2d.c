@@ -12,7 +12,9 @@
  * skip the column and take dot products straight over the input: the valid
  * (kx, ic) run of one filter row is contiguous in NHWC input when dil_w is 1.
  * The per-pixel functions are noinline: inlined into the pixel loop, GCC
- * spills their inner-loop registers.
+ * spills their inner-loop registers. Each path has its own entry point
+ * (tml_kernels.h), picked per op by tinyml/firmware/prepare/conv.py, so the
+ * linker drops the paths a model does not call.
  */
 #include "conv_2d_one_channel.h"
 #include "mac_requant.h"
@@ -233,34 +235,40 @@ static int32_t tap_span(const tml_window_shape *s, int32_t in_x0) {
   return kx0 * 256 + kx1;
 }
 
-/* Any window; a 3x3 one on one channel takes conv_2d_one_channel.h. */
-static __attribute__((noinline)) void conv_any_depth(const tml_conv_2d_params *p) {
+/* Windows of more than TML_COL_MAX values: dot products straight over the input. */
+void tml_conv_2d_direct(const tml_conv_2d_params *p) {
+  const tml_window_shape s = p->s;
+  const tml_requant q =
+      tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
+  int8_t *out = p->output;
+  /* (y, x) walk the output in raster order: no division per pixel. */
+  pixel_at at = {p->input, 0, 0};
+  for (int32_t b = 0; b < s.batches; ++b, at.image += s.in_h * s.in_w * s.in_c) {
+    for (int32_t y = 0; y < s.out_h; ++y) {
+      at.in_y0 = y * s.stride_h - s.pad_h;
+      for (int32_t x = 0; x < s.out_w;) {
+        at.in_x0 = x * s.stride_w - s.pad_w;
+        /* Pixels x and x + 1 together when their windows keep the same taps (p + 1 may be written
+         * while p's inputs are still needed: the in-place contract in tml_kernels.h allows it). */
+        const int32_t two = x + 1 < s.out_w && tap_span(&s, at.in_x0) == tap_span(&s, at.in_x0 + s.stride_w);
+        conv_pixels_direct(p, &q, at, two, s.stride_w * s.in_c, out);
+        const int32_t done = two ? 2 : 1;
+        if (q.narrow) tml_clamp_s8(out, done * s.out_c, q.act_min, q.act_max);
+        x += done;
+        out += done * s.out_c;
+      }
+    }
+  }
+}
+
+/* Windows of at most TML_COL_MAX values, gathered into columns; with four_pixels
+ * (a constant in each caller), four pixels at a time first. */
+static inline __attribute__((always_inline)) void conv_cols(const tml_conv_2d_params *p, int four_pixels) {
   const tml_window_shape s = p->s;
   const int32_t n = s.k_h * s.k_w * s.in_c;
   const tml_requant q =
       tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
   int8_t *out = p->output;
-  /* (y, x) walk the output in raster order: no division per pixel. */
-  if (n > TML_COL_MAX) {
-    pixel_at at = {p->input, 0, 0};
-    for (int32_t b = 0; b < s.batches; ++b, at.image += s.in_h * s.in_w * s.in_c) {
-      for (int32_t y = 0; y < s.out_h; ++y) {
-        at.in_y0 = y * s.stride_h - s.pad_h;
-        for (int32_t x = 0; x < s.out_w;) {
-          at.in_x0 = x * s.stride_w - s.pad_w;
-          /* Pixels x and x + 1 together when their windows keep the same taps (p + 1 may be written
-           * while p's inputs are still needed: the in-place contract in tml_kernels.h allows it). */
-          const int32_t two = x + 1 < s.out_w && tap_span(&s, at.in_x0) == tap_span(&s, at.in_x0 + s.stride_w);
-          conv_pixels_direct(p, &q, at, two, s.stride_w * s.in_c, out);
-          const int32_t done = two ? 2 : 1;
-          if (q.narrow) tml_clamp_s8(out, done * s.out_c, q.act_min, q.act_max);
-          x += done;
-          out += done * s.out_c;
-        }
-      }
-    }
-    return;
-  }
   int16_t col[TML_CONV_COLS][TML_COL_MAX] __attribute__((aligned(4)));
   uint8_t slot[TML_COL_MAX];
   if (s.in_c % 4 != 0) make_slots(slot, n);
@@ -271,14 +279,15 @@ static __attribute__((noinline)) void conv_any_depth(const tml_conv_2d_params *p
     int32_t x = 0;
     int32_t i = 0;
 #if defined(__ARM_FEATURE_SIMD32)
-    /* From 32 values on: shorter windows run faster through the unrolled two-pixel copies. The
-     * four columns hold copies of all the input their pixels read before any of them is written,
-     * which keeps the in-place contract in tml_kernels.h. */
-    for (; n >= 32 && i + 4 <= pixels; i += 4, out += 4 * s.out_c) {
+    /* The four columns hold copies of all the input their pixels read before any of them is
+     * written, which keeps the in-place contract in tml_kernels.h. */
+    for (; four_pixels && i + 4 <= pixels; i += 4, out += 4 * s.out_c) {
       for (int j = 0; j < 4; ++j) fill_col_next(p, &at, &x, slot, col[j]);
       conv_pixels4_col(&q, p->filter, col[0], n, s.out_c, out);
       if (q.narrow) tml_clamp_s8(out, 4 * s.out_c, q.act_min, q.act_max);
     }
+#else
+    (void)four_pixels;
 #endif
     for (; i + 2 <= pixels; i += 2, out += 2 * s.out_c) {
       for (int j = 0; j < 2; ++j) fill_col_next(p, &at, &x, slot, col[j]);
@@ -294,12 +303,11 @@ static __attribute__((noinline)) void conv_any_depth(const tml_conv_2d_params *p
   }
 }
 
-/* Two functions apart, so that the band of the one and the columns of the other
- * are never on the stack together. */
-void tml_conv_2d(const tml_conv_2d_params *p) {
-  if (tml_conv_one_channel_fits(&p->s)) {
-    tml_conv_one_channel(p);
-    return;
-  }
-  conv_any_depth(p);
-}
+void tml_conv_2d(const tml_conv_2d_params *p) { conv_cols(p, 0); }
+
+#if defined(__ARM_FEATURE_SIMD32)
+void tml_conv_2d_cols4(const tml_conv_2d_params *p) { conv_cols(p, 1); }
+#else
+/* Without SIMD, two pixels at a time is the fastest: the general path. */
+void tml_conv_2d_cols4(const tml_conv_2d_params *p) { tml_conv_2d(p); }
+#endif

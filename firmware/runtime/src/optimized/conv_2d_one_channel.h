@@ -29,11 +29,6 @@ static inline int32_t tml_band_width(const tml_window_shape *s) { return s->out_
 
 static inline int32_t tml_band_rows(const tml_window_shape *s) { return (s->out_h - 1) * s->stride_h + 3; }
 
-static inline int tml_conv_one_channel_fits(const tml_window_shape *s) {
-  return s->in_c == 1 && s->k_h == 3 && s->k_w == 3 && s->stride_w == 1 && s->dil_h == 1 && s->dil_w == 1 &&
-         s->out_c <= TML_BAND_CHANNELS && tml_band_rows(s) * tml_band_width(s) <= TML_BAND_MAX;
-}
-
 /* A pixel pair's accumulators to int8, o_b before o. The fast path takes the
  * constants' pointers as locals: read through q, they would be reloaded
  * after every int8 store. */
@@ -61,8 +56,8 @@ static inline __attribute__((always_inline)) void tml_band_mac(int16x2_t xe, int
   *b = __smlatb(xe, w[1], __smlad(xo, w[0], *b));
 }
 
-/* The caller checked tml_conv_one_channel_fits. */
-static __attribute__((noinline)) void tml_conv_one_channel(const tml_conv_2d_params *p) {
+/* tinyml/firmware/prepare/conv.py calls it only for shapes within the bounds above. */
+void tml_conv_2d_one_channel(const tml_conv_2d_params *p) {
   const tml_window_shape s = p->s;
   const tml_requant q =
       tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
@@ -133,8 +128,8 @@ static __attribute__((noinline)) void tml_band_acc(const int8_t *r, int32_t band
   }
 }
 
-/* The caller checked tml_conv_one_channel_fits. */
-static __attribute__((noinline)) void tml_conv_one_channel(const tml_conv_2d_params *p) {
+/* tinyml/firmware/prepare/conv.py calls it only for shapes within the bounds above. */
+void tml_conv_2d_one_channel(const tml_conv_2d_params *p) {
   const tml_window_shape s = p->s;
   const tml_requant q =
       tml_requant_make(p->bias, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max, p->fast_requant);
