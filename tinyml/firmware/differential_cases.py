@@ -1,13 +1,17 @@
-"""Shared parts of the kernel differential tests: the inputs every case runs on, and the
-per-module cache that converts, generates and host-builds each case once."""
+"""Shared parts of the kernel differential tests: the inputs every case runs on, the
+per-module cache that converts, generates and host-builds each case once, and the check
+that runs all of a module's cases in one QEMU image."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from tinyml.firmware.codegen import GeneratedModel, generate_sources
 from tinyml.firmware.host import build_host
+from tinyml.firmware.multi_model import ModelCase, run_models
+from tinyml.profiles import get_profile
 from tinyml.tflite import testing
 
 
@@ -40,3 +44,11 @@ def host_cases(tmp_path_factory, build: Callable[[str, int], bytes], n_random: i
         return cache[name, seed]
 
     return get
+
+
+def assert_cases_match_in_qemu(target: str, cases: list[ModelCase], work: Path) -> None:
+    """Every case in one image for `target`: each one ran, and none differed from tflite-micro."""
+    mismatched = run_models(get_profile(target), cases, work)
+    differing = {name: n for name, n in mismatched.items() if n}
+    assert not differing, f"outputs differing from tflite-micro on {target}, per case: {differing}"
+    assert len(mismatched) == len(cases), f"{len(mismatched)} of {len(cases)} cases ran on {target}"

@@ -13,9 +13,9 @@ from tinyml.errors import TinymlError
 from tinyml.firmware import fixture_model
 from tinyml.firmware.codegen import generate_sources
 from tinyml.firmware.codegen_differential_test import _compare, _vectors
+from tinyml.firmware.differential_cases import assert_cases_match_in_qemu
 from tinyml.firmware.host import build_host
-from tinyml.firmware.multi_model import ModelCase, run_models
-from tinyml.profiles import get_profile
+from tinyml.firmware.multi_model import ModelCase
 from tinyml.tflite import testing
 from tinyml.tflite.model import read_model
 
@@ -101,9 +101,7 @@ def test_resize_matches_tflm_in_qemu(built, tmp_path, target):
     for k, seed in CASES:
         tflite, generated, _ = built(k, seed)
         cases.append(ModelCase(f"resize-{k}-{seed}", generated, *_vectors(tflite, generated, seed)))
-    mismatched = run_models(get_profile(target), cases, tmp_path / "image")
-    assert {name: n for name, n in mismatched.items() if n} == {}
-    assert len(mismatched) == len(cases)
+    assert_cases_match_in_qemu(target, cases, tmp_path / "image")
 
 
 def _both_flags(method: str) -> bytes:

@@ -17,10 +17,10 @@ import pytest
 
 from tinyml.firmware import fixture_model
 from tinyml.firmware.codegen import generate_sources
+from tinyml.firmware.differential_cases import assert_cases_match_in_qemu
 from tinyml.firmware.host import build_host, run_host
-from tinyml.firmware.multi_model import ModelCase, run_models
+from tinyml.firmware.multi_model import ModelCase
 from tinyml.firmware.target_build import tflm_outputs
-from tinyml.profiles import get_profile
 from tinyml.tflite import testing
 from tinyml.tflite.model import read_model
 from tinyml.tflite.svdf_testing import SvdfCase, svdf_model
@@ -209,6 +209,4 @@ def test_svdf_sequences_match_tflm_in_qemu(built, tmp_path, target):
         generated = generate_sources(tflite, tmp_path / "keyword", source=KEYWORD.name)
         inputs = _keyword_inputs(2)
         cases.append(ModelCase("keyword_scrambled", generated, inputs, tflm_outputs(tflite, inputs)))
-    mismatched = run_models(get_profile(target), cases, tmp_path / "image")
-    assert {name: n for name, n in mismatched.items() if n} == {}
-    assert len(mismatched) == len(cases)
+    assert_cases_match_in_qemu(target, cases, tmp_path / "image")
