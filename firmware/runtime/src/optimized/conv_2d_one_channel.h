@@ -29,6 +29,18 @@ static inline int32_t tml_band_width(const tml_window_shape *s) { return s->out_
 
 static inline int32_t tml_band_rows(const tml_window_shape *s) { return (s->out_h - 1) * s->stride_h + 3; }
 
+/* Image b's input into the band, padded with the zero point; input past the band is never
+ * read. Band row i, column j is input row i - pad_h, column j - pad_w. */
+static inline __attribute__((always_inline)) void tml_band_fill(const tml_conv_2d_params *p, int32_t b, int32_t band_w,
+                                                                int32_t band_h, int8_t *band) {
+  const tml_window_shape *s = &p->s;
+  const int8_t *image = p->input + b * s->in_h * s->in_w;
+  const int32_t rows = s->in_h < band_h - s->pad_h ? s->in_h : band_h - s->pad_h;
+  const int32_t cols = s->in_w < band_w - s->pad_w ? s->in_w : band_w - s->pad_w;
+  memset(band, -p->input_offset, (size_t)(band_h * band_w));
+  for (int32_t iy = 0; iy < rows; ++iy) memcpy(band + (iy + s->pad_h) * band_w + s->pad_w, image + iy * s->in_w, cols);
+}
+
 /* A pixel pair's accumulators to int8, o_b before o. The fast path takes the
  * constants' pointers as locals: read through q, they would be reloaded
  * after every int8 store. */
@@ -73,14 +85,9 @@ void tml_conv_2d_one_channel(const tml_conv_2d_params *p) {
       w[oc][ky][1] = f[1];
     }
   }
-  /* Band row i, column j: input row i - pad_h, column j - pad_w; input past the band is never read. */
-  const int32_t rows = s.in_h < band_h - s.pad_h ? s.in_h : band_h - s.pad_h;
-  const int32_t cols = s.in_w < band_w - s.pad_w ? s.in_w : band_w - s.pad_w;
   for (int32_t b = 0; b < s.batches; ++b) {
-    const int8_t *image = p->input + b * s.in_h * s.in_w;
     int8_t *out = p->output + b * pixels * s.out_c;
-    memset(band, -p->input_offset, (size_t)(band_h * band_w));
-    for (int32_t iy = 0; iy < rows; ++iy) memcpy(band + (iy + s.pad_h) * band_w + s.pad_w, image + iy * s.in_w, cols);
+    tml_band_fill(p, b, band_w, band_h, band);
     for (int32_t y = 0; y < s.out_h; ++y) {
       const int8_t *row = band + y * s.stride_h * band_w;
       for (int32_t x = 0; x < s.out_w; x += 2) {
@@ -136,14 +143,9 @@ void tml_conv_2d_one_channel(const tml_conv_2d_params *p) {
   const int32_t band_w = tml_band_width(&s), band_h = tml_band_rows(&s), pixels = s.out_h * s.out_w;
   int8_t band[TML_BAND_MAX];
   int32_t acc[TML_BAND_CHANNELS][2]; /* per channel: pixels x and x + 1 */
-  /* Band row i, column j: input row i - pad_h, column j - pad_w; input past the band is never read. */
-  const int32_t rows = s.in_h < band_h - s.pad_h ? s.in_h : band_h - s.pad_h;
-  const int32_t cols = s.in_w < band_w - s.pad_w ? s.in_w : band_w - s.pad_w;
   for (int32_t b = 0; b < s.batches; ++b) {
-    const int8_t *image = p->input + b * s.in_h * s.in_w;
     int8_t *out = p->output + b * pixels * s.out_c;
-    memset(band, -p->input_offset, (size_t)(band_h * band_w));
-    for (int32_t iy = 0; iy < rows; ++iy) memcpy(band + (iy + s.pad_h) * band_w + s.pad_w, image + iy * s.in_w, cols);
+    tml_band_fill(p, b, band_w, band_h, band);
     for (int32_t y = 0; y < s.out_h; ++y) {
       const int8_t *row = band + y * s.stride_h * band_w;
       for (int32_t x = 0; x < s.out_w; x += 2) {
