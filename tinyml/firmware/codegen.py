@@ -8,6 +8,7 @@ decided here, so flash and RAM are known when the firmware links.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,24 +83,28 @@ class GeneratedModel(_ModelIo):
     arena_bytes: int
     ops: list[str]  # op names in execution order
     plan: MemoryPlan
+    kernels: frozenset[str]  # the kernel files the plan calls (KernelCall.source)
 
 
 def runtime_include_dirs() -> list[Path]:
     return [RUNTIME_DIR / "include"]
 
 
-def runtime_sources(optimized: bool = False) -> list[Path]:
+def runtime_sources(optimized: bool = False, kernels: Collection[str] | None = None) -> list[Path]:
     """The runtime's C files: src/*.c plus one file per kernel, src/kernels/<op>.c,
     or with optimized src/optimized/<op>.c where that exists. Both define the same
     functions (tml_<op> and its variants, see KernelCall.op_file), so the generated
     plan is the same either way. The optimized kernels use DSP SIMD instructions
     where the compiler targets a core with them (__ARM_FEATURE_SIMD32: M4, M7,
-    M33), the same loop structure in plain C elsewhere; the reference kernels stay the readable specification."""
-    kernels = []
+    M33), the same loop structure in plain C elsewhere; the reference kernels stay the readable specification.
+    `kernels`: only these kernel files (names as KernelCall.source gives them), e.g. the ones a model calls."""
+    files = []
     for reference in sorted(REFERENCE_KERNELS_DIR.glob("*.c")):
+        if kernels is not None and reference.name not in kernels:
+            continue
         twin = OPTIMIZED_KERNELS_DIR / reference.name
-        kernels.append(twin if optimized and twin.is_file() else reference)
-    return [*sorted((RUNTIME_DIR / "src").glob("*.c")), *kernels]
+        files.append(twin if optimized and twin.is_file() else reference)
+    return [*sorted((RUNTIME_DIR / "src").glob("*.c")), *files]
 
 
 def unsupported_ops(model: TfliteModel) -> dict[str, list[int]]:
@@ -321,6 +326,7 @@ def generate_sources(tflite: bytes, out_dir, *, source: str = "model.tflite") ->
     return GeneratedModel(
         sources=[data_c, plan_c], include_dir=out_dir, inputs=planned.inputs, outputs=planned.outputs,
         arena_bytes=planned.arena_bytes, ops=planned.ops, plan=planned.plan,
+        kernels=frozenset(call.source for call in planned.calls),
     )
 
 

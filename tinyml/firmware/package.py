@@ -88,11 +88,7 @@ def check_prefix(prefix: str) -> str:
 
 def _runtime_files(planned: codegen.PlannedModel) -> list[Path]:
     """The runtime's C files the model calls (optimized twins where they exist) plus the fixed-point ones."""
-    files = sorted((codegen.RUNTIME_DIR / "src").glob("*.c"))
-    for name in sorted({call.source for call in planned.calls}):
-        twin, reference = codegen.OPTIMIZED_KERNELS_DIR / name, codegen.REFERENCE_KERNELS_DIR / name
-        files.append(twin if twin.is_file() else reference)
-    return files
+    return codegen.runtime_sources(optimized=True, kernels={call.source for call in planned.calls})
 
 
 def _copy_runtime(sources: list[Path], kernels_dir: Path, include_dirs: tuple[Path, ...] = ()) -> None:
