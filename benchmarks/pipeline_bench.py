@@ -4,8 +4,9 @@ plus a cached re-run at ×1; at each scale the same data through a plain TFX pip
 standard components (benchmarks/plain_tfx.py), the anchor our time is a ratio of; and the
 commands that need no TensorFlow.
 
-Per run: wall time, time per component (from ML Metadata), peak RSS of the process, and the
-load average around it (the machine may be shared). Prints a table with the issue's targets,
+Per run: wall and CPU time, peak RSS of the process, per component its time (from ML Metadata),
+CPU seconds and peak RSS (measured in the process, pipelines.run_progress.UsageMeter), and the
+load average around it (the machine may be shared: CPU seconds are the fair measure then). Prints a table with the issue's targets,
 writes JSON and a plot (PNG) beside it.
 
     python -m benchmarks.pipeline_bench --out bench/pipeline.json [--scales 1,10,100]
@@ -55,11 +56,12 @@ def timed(cmd: list[str], log: Path, check: bool = True) -> dict:
             "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
-def components(root: Path, pipeline: str, run_id: str) -> dict:
+def components(root: Path, pipeline: str, run_id: str, usage: dict) -> dict:
     from tinyml.runs.summary import summarize_run
 
     summary = summarize_run(RunsLayout(root).metadata_path(pipeline), pipeline, run_id)
-    return {c.node_id: {"state": c.state, "seconds": c.seconds} for c in summary.components}
+    return {c.node_id: {"state": c.state, "seconds": c.seconds, **usage.get(c.node_id, {})}
+            for c in summary.components}
 
 
 def tinyml_run(root: Path, config: Path | None) -> dict:
@@ -68,7 +70,8 @@ def tinyml_run(root: Path, config: Path | None) -> dict:
     summary = max(RunsLayout(root).summary_paths(), key=lambda p: p.stat().st_mtime)
     report = json.loads(summary.read_text())
     return {**result, "run_id": report["run_id"],
-            "components": {c["id"]: {"state": c["state"], "seconds": c["seconds"]} for c in report["components"]},
+            "components": {c["id"]: {k: c.get(k) for k in ("state", "seconds", "cpu_s", "peak_rss_mb")}
+                           for c in report["components"]},
             "firmware": firmware_digests(report)}
 
 
@@ -83,11 +86,18 @@ def firmware_digests(report: dict) -> dict:
 
 def plain_tfx_run(root: Path, config: Path | None) -> dict:
     run_id = new_run_id()
+    usage = root.parent / f"{root.name}-usage.json"
     cmd = [sys.executable, "-m", "benchmarks.plain_tfx", "--root", str(root), "--run-id", run_id,
-           *(["--config", str(config)] if config else [])]
+           "--usage", str(usage), *(["--config", str(config)] if config else [])]
     result = timed(cmd, root.parent / f"{root.name}.log")
     (pipeline,) = RunsLayout(root).pipelines()  # named in plain_tfx, not imported: that would load TFX here
-    return {**result, "run_id": run_id, "components": components(root, pipeline, run_id)}
+    return {**result, "run_id": run_id, "components": components(root, pipeline, run_id, json.loads(usage.read_text()))}
+
+
+def ratios(ours: dict, plain: dict) -> dict:
+    """Ours over the anchor, by wall time and by CPU time (which other work on the machine changes less)."""
+    return {"ratio_to_plain_tfx": round(ours["wall_s"] / plain["wall_s"], 3),
+            "cpu_ratio_to_plain_tfx": round(ours["cpu_s"] / plain["cpu_s"], 3)}
 
 
 def scaled_config(tmp: Path, factor: int) -> Path:
@@ -124,24 +134,33 @@ def verdicts(results: dict) -> dict:
     }
     for scale, s in scales.items():
         checks[f"x{scale}_ratio_to_plain_tfx"] = (s["ratio_to_plain_tfx"], TARGETS["ratio_to_plain_tfx"])
+        checks[f"x{scale}_cpu_ratio_to_plain_tfx"] = (s["cpu_ratio_to_plain_tfx"], TARGETS["ratio_to_plain_tfx"])
     if "100" in scales:
         checks["rss_x100_over_x1"] = (scales["100"]["fresh"]["peak_rss_mb"] / one["fresh"]["peak_rss_mb"],
                                       TARGETS["rss_x100_over_x1"])
     return {name: {"value": round(v, 3), "target": t, "ok": v <= t} for name, (v, t) in checks.items()}
 
 
+def _cell(value) -> str:
+    return f"{value:>8.1f}" if isinstance(value, (int, float)) else f"{'-':>8}"
+
+
 def print_table(results: dict) -> None:
+    """Per scale and run: per component seconds, CPU seconds and peak RSS MB, then the process's."""
     for scale, s in results["scales"].items():
         runs = {k: s[k] for k in ("fresh", "cached", "plain_tfx") if k in s}
-        print(f"\n×{scale}: {s['rows']} rows" + " " * 8 + "".join(f"{k + ' s':>14}" for k in runs))
+        print(f"\n×{scale}: {s['rows']} rows; ours / plain TFX: wall {s['ratio_to_plain_tfx']:g}, "
+              f"CPU {s['cpu_ratio_to_plain_tfx']:g}")
+        print(f"  {'':<30}" + "".join(f"{k:>24}" for k in runs))
+        print(f"  {'':<30}" + f"{'s':>8}{'CPU s':>8}{'RSS MB':>8}" * len(runs))
         nodes = dict.fromkeys(n for r in runs.values() for n in r["components"])
         for node in nodes:
-            cells = "".join(f"{r['components'][node]['seconds']:>14.1f}" if node in r["components"] else f"{'-':>14}"
-                            for r in runs.values())
+            cells = "".join(_cell(r["components"].get(node, {}).get(key))
+                            for r in runs.values() for key in ("seconds", "cpu_s", "peak_rss_mb"))
             print(f"  {node:<30}{cells}")
-        for key, label in (("wall_s", "wall (incl. start-up)"), ("cpu_s", "CPU s"), ("peak_rss_mb", "peak RSS MB")):
-            print(f"  {label:<30}" + "".join(f"{r[key]:>14.1f}" for r in runs.values()))
-        print(f"  {'load average (before, after)':<30}" + "".join(f"{str(r['load_avg']):>14}" for r in runs.values()))
+        print(f"  {'process (wall incl. start-up)':<30}" + "".join(
+            _cell(r[key]) for r in runs.values() for key in ("wall_s", "cpu_s", "peak_rss_mb")))
+        print(f"  {'load average (before, after)':<30}" + "".join(f"{str(r['load_avg']):>24}" for r in runs.values()))
     print()
     for name, c in results["commands"].items():
         print(f"{name:<32}{c['wall_s']:>8.2f} s  (load {c['load_avg'][0]})")
@@ -156,29 +175,36 @@ def plot(results: dict, png: Path) -> None:
     import matplotlib.pyplot as plt
 
     scales = results["scales"]
-    fig, (ax_nodes, ax_growth) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (ax_nodes, ax_rss, ax_growth) = plt.subplots(1, 3, figsize=(18, 5), gridspec_kw={"width_ratios": [1.6, 1, 1]})
     runs = [(f"×{k} ours", s["fresh"]) for k, s in scales.items()] + [(f"×{k} plain TFX", s["plain_tfx"])
                                                                       for k, s in scales.items()]
     runs.insert(1, ("×1 ours, cached", scales["1"]["cached"]))
     nodes = list(dict.fromkeys(n for _, r in runs for n in r["components"]))
     height = 0.8 / len(runs)
-    for i, (label, r) in enumerate(runs):
-        ax_nodes.barh([j + i * height for j in range(len(nodes))],
-                      [r["components"].get(n, {}).get("seconds", 0) for n in nodes], height,
-                      label=f"{label} (wall {r['wall_s']:.0f} s)")
-    ax_nodes.set_yticks([j + 0.4 - height / 2 for j in range(len(nodes))], nodes)
-    ax_nodes.invert_yaxis()
+    for ax, key, xlabel in ((ax_nodes, "cpu_s", "CPU seconds per component"),
+                            (ax_rss, "peak_rss_mb", "peak RSS MB per component")):
+        for i, (label, r) in enumerate(runs):
+            ax.barh([j + i * height for j in range(len(nodes))],
+                    [r["components"].get(n, {}).get(key) or 0 for n in nodes], height,
+                    label=f"{label} (CPU {r['cpu_s']:.0f} s, wall {r['wall_s']:.0f} s)")
+        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(nodes))], nodes if ax is ax_nodes else [])
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
     ax_nodes.set_xscale("symlog")
-    ax_nodes.set_xlabel("seconds per component")
     ax_nodes.legend(fontsize=7, loc="lower right")
     factors = [int(k) for k in scales]
-    ax_growth.plot(factors, [scales[str(f)]["fresh"]["wall_s"] for f in factors], "o-", label="ours: wall s")
-    ax_growth.plot(factors, [scales[str(f)]["plain_tfx"]["wall_s"] for f in factors], "s--", label="plain TFX: wall s")
-    ax_growth.plot(factors, [scales[str(f)]["fresh"]["peak_rss_mb"] for f in factors], "^-", label="ours: peak RSS MB")
+    for key, label, style in (("ratio_to_plain_tfx", "wall", "o-"), ("cpu_ratio_to_plain_tfx", "CPU", "s-")):
+        ax_growth.plot(factors, [scales[str(f)][key] for f in factors], style, label=f"ours / plain TFX: {label}")
+    ax_growth.axhline(TARGETS["ratio_to_plain_tfx"], color="grey", linestyle=":", label="target")
+    rss = ax_growth.twinx()
+    rss.plot(factors, [scales[str(f)]["fresh"]["peak_rss_mb"] for f in factors], "^--", color="tab:red",
+             label="ours: peak RSS MB")
+    rss.set_ylabel("peak RSS MB")
     ax_growth.set_xscale("log")
-    ax_growth.set_yscale("log")
     ax_growth.set_xlabel("data × (rows)")
-    ax_growth.legend(fontsize=8)
+    ax_growth.set_ylabel("ratio")
+    ax_growth.legend(fontsize=8, loc="upper left")
+    rss.legend(fontsize=8, loc="lower right")
     load = [r["load_avg"][0] for _, r in runs]
     fig.suptitle(f"pipeline benchmark on {results['cpus']} CPUs, load average {min(load):.1f}..{max(load):.1f}")
     fig.tight_layout()
@@ -209,7 +235,7 @@ def main(argv=None) -> int:
                 results["commands"] = light_commands(root, scale["fresh"]["run_id"], tmp)
             print(f"×{factor}: plain TFX pipeline...", flush=True)
             scale["plain_tfx"] = plain_tfx_run(tmp / f"plain-x{factor}", config)
-            scale["ratio_to_plain_tfx"] = round(scale["fresh"]["wall_s"] / scale["plain_tfx"]["wall_s"], 3)
+            scale.update(ratios(scale["fresh"], scale["plain_tfx"]))
             scale["rows"] = base_rows * factor
             results["scales"][str(factor)] = scale
             args.out.write_text(json.dumps(results, indent=2) + "\n")  # what is done so far survives a failure

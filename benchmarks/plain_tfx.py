@@ -3,11 +3,13 @@
 with the same model code, split, evaluation config and data as `tinyml run`, TFX's
 default Beam settings and no custom component (no gate, converter or firmware).
 
-    python -m benchmarks.plain_tfx --config CONFIG --root DIR --run-id ID
+    python -m benchmarks.plain_tfx --config CONFIG --root DIR --run-id ID [--usage USAGE.json]
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 from pathlib import Path
 
 from tfx import v1 as tfx
@@ -19,6 +21,7 @@ from pipelines.data_location import data_location
 from pipelines.data_prep import prepare_data
 from pipelines.eval_config import build_eval_config
 from pipelines.pipeline import split_config, trainer_custom_config
+from pipelines.run_progress import ExecutionWatcher
 from tinyml.config import PipelineConfig, load_config
 from tinyml.runs.layout import RunsLayout
 
@@ -62,10 +65,20 @@ def main(argv=None) -> int:
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--run-id", required=True, help="Recorded in ML Metadata, to read the run's times back.")
+    parser.add_argument("--usage", type=Path, help="Writes each component's CPU seconds and peak RSS here (JSON).")
     args = parser.parse_args(argv)
-    ir = compiler.Compiler().compile(plain_pipeline(load_config(args.config), RunsLayout(args.root.resolve())))
+    layout = RunsLayout(args.root.resolve())
+    ir = compiler.Compiler().compile(plain_pipeline(load_config(args.config), layout))
     runtime_parameter_utils.substitute_runtime_parameter(ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: args.run_id})
-    tfx.orchestration.LocalDagRunner().run_with_ir(ir)
+    # Measured as `tinyml run` measures its components.
+    watcher = ExecutionWatcher(layout.metadata_path(PIPELINE), PIPELINE, args.run_id, lambda node, event: None)
+    watcher.start()
+    try:
+        tfx.orchestration.LocalDagRunner().run_with_ir(ir)
+    finally:
+        watcher.stop()
+    if args.usage:
+        args.usage.write_text(json.dumps({n: dataclasses.asdict(u) for n, u in watcher.meter.usage.items()}))
     return 0
 
 

@@ -84,6 +84,10 @@ def run_local(
         if watcher:
             watcher.stop()
     summary = summarize_run(layout.metadata_path(config.name), config.name, run_id, marker)
+    if watcher:
+        for c in summary.components:
+            if usage := watcher.meter.usage.get(c.node_id):
+                c.cpu_s, c.peak_rss_mb = usage.cpu_s, usage.peak_rss_mb
     summary.error = error
     summary.wall_seconds = time.monotonic() - start
     return summary

@@ -27,6 +27,9 @@ class ComponentRun:
     state: str
     seconds: float
     outputs: dict[str, list[metadata_store_pb2.Artifact]] = field(default_factory=dict)
+    # Measured in the process that ran it (pipelines.run_progress.UsageMeter); None when not known.
+    cpu_s: float | None = None
+    peak_rss_mb: float | None = None
 
 
 @dataclass
