@@ -35,7 +35,9 @@ def anomaly_lines(anomalies_uri: str, splits: list[str]) -> list[str]:
 
 def _records(examples_uri: str, split: str):
     files = tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*"))
-    return (r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP"))
+    # In batches: a tensor per record costs more than the check does with it.
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(leakage.BATCH_SIZE).as_numpy_iterator():
+        yield from batch
 
 
 class Executor(base_executor.BaseExecutor):
