@@ -27,6 +27,7 @@ def config(sample_rate: int, size: int, step: int, channels: int, **settings) ->
 CONFIGS = {
     **{f"{rate // 1000}k_{size}_{step}_{ch}": config(rate, size, step, ch)
        for rate in (8000, 16000) for size, step, ch in ((20, 10, 40), (30, 20, 40), (25, 10, 32), (30, 20, 16))},
+    "8k_30_20_40_shift_7": config(8000, 30, 20, 40, scale_shift=7),  # the spoken digits example's setting
     "8k_pcan_off": config(8000, 30, 20, 40, enable_pcan=False),
     "16k_noise_reduction_off": config(16000, 30, 20, 40, even_smoothing=0.0, odd_smoothing=0.0,
                                       min_signal_remaining=0.0),

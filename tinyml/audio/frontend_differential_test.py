@@ -29,7 +29,7 @@ def test_matches_the_op_on_synthetic_audio(name, tmp_path):
     assert compared > 0
 
 
-@pytest.mark.parametrize("name", ["8k_30_20_40", "8k_20_10_40", "8k_settings_pushed"])
+@pytest.mark.parametrize("name", ["8k_30_20_40", "8k_30_20_40_shift_7", "8k_20_10_40", "8k_settings_pushed"])
 def test_matches_the_op_on_fsdd_speech(name, tmp_path):
     if not FSDD:
         pytest.skip(f"FSDD recordings not found in {cases.FSDD_DIR}")

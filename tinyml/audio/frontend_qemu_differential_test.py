@@ -16,7 +16,7 @@ fixture_model.skip_without_tools()
 EDGE_CLIPS = ("uniform_full_range", "silence", "full_scale_square", "negative_full_scale", "clipped_sine",
               "dc_offset", "sweep", "odd_length", "shorter_than_a_window")
 SETTINGS = {
-    "cortex-m4f": ("8k_30_20_40", "16k_30_20_40", "8k_settings_pushed", "16k_log_off_pcan_off"),
+    "cortex-m4f": ("8k_30_20_40", "8k_30_20_40_shift_7", "16k_30_20_40", "8k_settings_pushed", "16k_log_off_pcan_off"),
     "cortex-m3": ("8k_20_10_40", "16k_25_10_32", "8k_30_20_16"),
 }
 
