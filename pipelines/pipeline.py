@@ -23,6 +23,7 @@ from components.release_baseline.component import ReleaseBaseline
 from components.release_evaluator.component import ReleaseEvaluator
 from components.releaser.component import Releaser
 from components.tflm_converter.component import TFLMConverter
+from components.csv_example_gen.component import SchemaCsvExampleGen
 from components.wav_example_gen.component import WavExampleGen
 from pipelines.data_prep import wav_label_rule, wav_names_digest
 from pipelines.eval_config import build_eval_config
@@ -160,6 +161,11 @@ def create_pipeline(
             input_base=data_root, input_pattern=input_pattern, output_config=split_config(config),
             rule=rule, audio=config.data.audio, names_digest=wav_names_digest(data_root, rule),
         ).with_id(node_ids.WAV_EXAMPLE_GEN)
+    elif config.data.format == "csv" and schema_path:
+        example_gen = SchemaCsvExampleGen(
+            input_base=data_root, input_pattern=input_pattern, output_config=split_config(config),
+            schema_path=schema_path,
+        ).with_id(node_ids.CSV_EXAMPLE_GEN)
     else:
         example_gen_cls = tfx.components.CsvExampleGen if config.data.format == "csv" else tfx.components.ImportExampleGen
         example_gen = example_gen_cls(

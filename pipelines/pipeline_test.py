@@ -38,6 +38,23 @@ def test_split_is_by_hash_buckets_and_by_group_when_configured(tmp_path):
     assert '"partition_feature_name": "ink_density"' in grouped["CsvExampleGen"].exec_properties["output_config"]
 
 
+def test_csv_with_a_curated_schema_reads_the_column_types_from_it(tmp_path):
+    import hashlib
+
+    from components.csv_example_gen.executor import Executor, read_custom_config
+
+    config = load_config()
+    schema = config.schema_file()
+    typed = _components(create_pipeline(config, str(tmp_path), str(tmp_path), schema_path=str(schema)))["CsvExampleGen"]
+    assert typed.executor_spec.executor_class is Executor
+    assert read_custom_config(typed.exec_properties) == str(schema)
+    # The schema's text counts in the cache key: a changed type re-runs ExampleGen.
+    assert hashlib.sha256(schema.read_bytes()).hexdigest() in typed.exec_properties["custom_config"]
+    assert '"hash_buckets": 4' in typed.exec_properties["output_config"]
+    inferred = _components(create_pipeline(config, str(tmp_path), str(tmp_path)))["CsvExampleGen"]
+    assert inferred.executor_spec.executor_class is not Executor
+
+
 def test_tfrecord_data_uses_import_example_gen(tmp_path):
     config = _config(example=None, path=str(tmp_path), format="tfrecord")
     assert "ImportExampleGen" in _components(create_pipeline(config, str(tmp_path), str(tmp_path)))
