@@ -7,7 +7,8 @@ project's schema already fixes the types, so this executor converts each CSV
 record on its own as it is read. The examples are those TFX writes when its
 inference agrees with the schema (which ExampleValidator requires anyway):
 same features in column order, an empty cell an empty list of the column's
-type. They are split as CsvExampleGen splits them (TFX's base executor) and
+type (TFX, which cannot type a column empty in every row, gives such a column
+features of no kind). They are split as CsvExampleGen splits them (TFX's base executor) and
 written without the Reshuffle TFX puts before the write (see Executor.Do).
 A cell that does not fit the schema's type stops the run, naming the file,
 line and column.
