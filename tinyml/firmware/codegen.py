@@ -326,7 +326,7 @@ def generate_sources(tflite: bytes, out_dir, *, source: str = "model.tflite") ->
     return GeneratedModel(
         sources=[data_c, plan_c], include_dir=out_dir, inputs=planned.inputs, outputs=planned.outputs,
         arena_bytes=planned.arena_bytes, ops=planned.ops, plan=planned.plan,
-        kernels=frozenset(call.source for call in planned.calls),
+        kernels=planned.kernels,
     )
 
 
@@ -345,6 +345,11 @@ class PlannedModel(_ModelIo):
     @property
     def arena_bytes(self) -> int:
         return max(self.plan.arena_bytes, 1)
+
+    @property
+    def kernels(self) -> frozenset[str]:
+        """The kernel files the plan calls (KernelCall.source), for runtime_sources(kernels=)."""
+        return frozenset(call.source for call in self.calls)
 
     @property
     def ops(self) -> list[str]:

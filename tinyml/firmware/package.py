@@ -88,7 +88,7 @@ def check_prefix(prefix: str) -> str:
 
 def _runtime_files(planned: codegen.PlannedModel) -> list[Path]:
     """The runtime's C files the model calls (optimized twins where they exist) plus the fixed-point ones."""
-    return codegen.runtime_sources(optimized=True, kernels={call.source for call in planned.calls})
+    return codegen.runtime_sources(optimized=True, kernels=planned.kernels)
 
 
 def _copy_runtime(sources: list[Path], kernels_dir: Path, include_dirs: tuple[Path, ...] = ()) -> None:
