@@ -91,25 +91,28 @@ def column_types(schema: schema_pb2.Schema, columns: list[str], csv_file: str) -
     return [types[name] for name in columns]
 
 
-def _records(csv_file: str, lines: Iterable[bytes]) -> Iterable[tuple[int, str]]:
-    """(line number, record) for each CSV record after the header; a quoted cell may span lines."""
-    parts: list[str] = []
-    quotes = 0
-    first = 0
+def _decoded(csv_file: str, lines: Iterable[bytes]) -> Iterable[str]:
     for number, line in enumerate(lines, start=2):
-        if not parts:
-            first = number
         try:
-            text = line.decode("utf-8")
+            yield line.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ValueError(f"{csv_file}, line {number}: not UTF-8 ({e})") from None
-        parts.append(text)
-        quotes += text.count('"')
-        if quotes % 2 == 0:
-            yield first, "".join(parts)
-            parts, quotes = [], 0
-    if parts:
-        raise ValueError(f"{csv_file}, line {first}: a quoted cell is never closed")
+
+
+def _records(csv_file: str, lines: Iterable[bytes]) -> Iterable[tuple[int, list[str]]]:
+    """(line number, cells) for each CSV record after the header, by the csv module's own quoting rules
+    (strict: a malformed quote stops the run); a quoted cell may span lines."""
+    reader = csv.reader(_decoded(csv_file, lines), strict=True)
+    while True:
+        first = reader.line_num + 2
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise ValueError(f"{csv_file}, line {first}: {e}; fix: put a cell that holds quotes, commas or line "
+                             f'breaks in double quotes, each quote inside it doubled ("say ""hi""")') from None
+        yield first, cells
 
 
 class _CsvFileToExamples(beam.DoFn):
@@ -122,13 +125,12 @@ class _CsvFileToExamples(beam.DoFn):
     def process(self, csv_file: str) -> Iterable[tf.train.Example]:
         with FileSystems.open(csv_file) as f:
             f.readline()
-            for line_number, record in _records(csv_file, f):
-                example = self._example(csv_file, line_number, record)
+            for line_number, cells in _records(csv_file, f):
+                example = self._example(csv_file, line_number, cells)
                 if example is not None:
                     yield example
 
-    def _example(self, csv_file: str, line_number: int, record: str) -> tf.train.Example | None:
-        cells = next(csv.reader([record]), [])
+    def _example(self, csv_file: str, line_number: int, cells: list[str]) -> tf.train.Example | None:
         if not cells:
             return None
         if len(cells) != len(self._columns):

@@ -70,6 +70,19 @@ def test_a_cell_that_is_not_the_schemas_type_names_the_file_line_column_and_fix(
         _run(tmp_path, Executor, data, schema_file, "ours")
 
 
+def test_a_quote_inside_an_unquoted_cell_is_text_and_joins_no_lines(tmp_path):
+    data, schema_file = _write(tmp_path, ['1,0.5,ki"wi,1', "2,0.5,fig,0"])
+    splits, *_ = _run(tmp_path, Executor, data, schema_file, "ours")
+    names = sorted(e.features.feature["name"].bytes_list.value[0] for e in splits["train"] + splits["eval"])
+    assert names == [b"fig", b'ki"wi']
+
+
+def test_a_quoted_cell_left_open_names_the_file_line_and_fix(tmp_path):
+    data, schema_file = _write(tmp_path, ["3,0.5,apple,1", "4,0.5,\"pear,0", "5,0.5,fig,1"])
+    with pytest.raises(Exception, match=r"rows\.csv, line 3: unexpected end of data; fix: put a cell that holds quotes"):
+        _run(tmp_path, Executor, data, schema_file, "ours")
+
+
 def test_a_column_missing_from_the_schema_is_refused(tmp_path):
     data, schema_file = _write(tmp_path, ["3,0.5,apple,1"], schema={k: v for k, v in SCHEMA.items() if k != "name"})
     with pytest.raises(Exception, match=r"column\(s\) name have no INT, FLOAT or BYTES feature in the schema; fix: "):
