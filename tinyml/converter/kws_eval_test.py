@@ -4,6 +4,7 @@ import pytest
 from tinyml.config import KwsConfig
 from tinyml.converter.kws_eval import evaluate_kws
 from tinyml.errors import TinymlError
+from tinyml.metrics.intervals import wilson_interval
 
 # Class 0 is a clean keyword; class 1's clips lose to class 0 half the time; class 2 is 'silence'.
 LABELS = np.array([0] * 10 + [1] * 10 + [2] * 10)
@@ -22,7 +23,8 @@ def test_sections_for_both_models_and_the_operating_point():
     assert reasons == [] and section["gate"] is None and section["keywords"] == [0, 1]
     assert section["float"]["operating_point"]["average"] == {"far": 0.0, "frr": 0.0}
     int8 = section["int8"]["operating_point"]["per_keyword"]
-    assert int8["0"] == {"clips": 10, "false_rejects": 0, "frr": 0.0, "other_clips": 20, "false_accepts": 5, "far": 0.25}
+    assert int8["0"] == {"clips": 10, "false_rejects": 0, "frr": 0.0, "other_clips": 20, "false_accepts": 5, "far": 0.25,
+                         "frr_interval": wilson_interval(0, 10), "far_interval": wilson_interval(5, 20)}
     assert int8["1"]["false_rejects"] == 5 and "2" not in int8
     assert set(section["int8"]["det"]["per_keyword"]) == {"0", "1"}
     assert section["int8"]["det"]["average"]["thresholds"][-1] is None  # +inf: nothing accepted

@@ -2,11 +2,15 @@
 
 The same numbers the Evaluator reports (accuracy, precision, recall, F1,
 confusion matrix, counts), computed with numpy so the float and the int8 model
-are measured by one definition. Accuracies are fractions (0..1).
+are measured by one definition. Accuracies are fractions (0..1). Accuracy and
+each class's precision and recall carry a 95 % interval beside them
+(`*_interval`, tinyml.metrics.intervals); F1 and the macro averages have none.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from tinyml.metrics.intervals import confusion_intervals
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -32,15 +36,17 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray, num_clas
     # scikit-learn's and the Evaluator's do: a class absent from a slice and
     # never predicted there has no precision or recall to average.
     occurring = (cm.sum(axis=0) + cm.sum(axis=1)) > 0
+    intervals = confusion_intervals(cm)
     return {
         "count": count,
         "accuracy": float(true_pos.sum() / count) if count else 0.0,
+        "accuracy_interval": intervals["accuracy_interval"],
         "macro_precision": float(precision[occurring].mean()) if count else 0.0,
         "macro_recall": float(recall[occurring].mean()) if count else 0.0,
         "macro_f1": float(f1[occurring].mean()) if count else 0.0,
         "per_class": {
             str(c): {"count": int(cm[c].sum()), "precision": float(precision[c]),
-                     "recall": float(recall[c]), "f1": float(f1[c])}
+                     "recall": float(recall[c]), "f1": float(f1[c]), **intervals["per_class"][c]}
             for c in range(num_classes)
         },
         "confusion_matrix": cm.tolist(),

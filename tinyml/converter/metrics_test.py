@@ -4,6 +4,7 @@ from sklearn.metrics import confusion_matrix as sk_confusion
 from sklearn.metrics import precision_recall_fscore_support
 
 from tinyml.converter.metrics import classification_metrics, sliced_metrics
+from tinyml.metrics.intervals import wilson_interval
 
 
 def _random_set(n=500, k=5, seed=0):
@@ -29,7 +30,9 @@ def test_matches_a_direct_computation():
 
 def test_class_never_predicted_scores_zero_not_nan():
     m = classification_metrics(np.array([0, 1, 2]), np.array([0, 0, 0]), 3)
-    assert m["per_class"]["2"] == {"count": 1, "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    # Never predicted: no interval for its precision (nothing to count over), one for its recall of 0 of 1.
+    assert m["per_class"]["2"] == {"count": 1, "precision": 0.0, "recall": 0.0, "f1": 0.0,
+                                   "precision_interval": None, "recall_interval": wilson_interval(0, 1)}
     assert m["accuracy"] == pytest.approx(1 / 3)
 
 
@@ -51,4 +54,24 @@ def test_macro_averages_are_scikit_learns_over_the_classes_that_occur():
     m = classification_metrics(labels, preds, 4)
     macro = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)[:3]
     assert (m["macro_precision"], m["macro_recall"], m["macro_f1"]) == pytest.approx(macro)
-    assert m["per_class"]["3"] == {"count": 0, "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert m["per_class"]["3"] == {"count": 0, "precision": 0.0, "recall": 0.0, "f1": 0.0,
+                                   "precision_interval": None, "recall_interval": None}
+
+
+def test_intervals_are_over_the_counts_behind_each_figure():
+    labels, preds = _random_set(n=200, k=4, seed=2)
+    m = classification_metrics(labels, preds, 4)
+    assert m["accuracy_interval"] == wilson_interval(int(np.sum(labels == preds)), 200)
+    for c in range(4):
+        hits = int(np.sum((labels == c) & (preds == c)))
+        row = m["per_class"][str(c)]
+        assert row["precision_interval"] == wilson_interval(hits, int(np.sum(preds == c)))
+        assert row["recall_interval"] == wilson_interval(hits, int(np.sum(labels == c)))
+        assert row["precision_interval"][0] < row["precision"] < row["precision_interval"][1]
+    # Each slice's interval is over the slice's own examples: wider than the whole set's.
+    ink = np.arange(200) % 2
+    out = sliced_metrics(labels, np.eye(4)[preds], {"ink": ink}, 4)
+    half = out["per_slice"]["ink=0"]
+    assert half["accuracy_interval"] == wilson_interval(int(np.sum((labels == preds)[ink == 0])), 100)
+    assert np.diff(half["accuracy_interval"]) > np.diff(out["overall"]["accuracy_interval"])
+    assert "f1_interval" not in row and "macro_f1_interval" not in out["overall"]

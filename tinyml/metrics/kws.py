@@ -13,7 +13,9 @@ For keyword k, over a set of labelled clips:
   clips of other classes.
 A rate with no clips to count over is 0, as the project's precision and
 recall are; averages over keywords count only keywords with clips of their
-own in the set.
+own in the set. At the operating threshold each keyword's FAR and FRR carry a
+95 % interval (`far_interval`, `frr_interval`; None with no clips to count
+over); the averages, means of rates over different clips, have none.
 
 A DET curve is FRR against FAR as the threshold sweeps every distinct score
 at which a clip is accepted as the keyword (ascending), ending at +inf,
@@ -26,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from tinyml.metrics.intervals import wilson_interval
 
 
 def _ratio(num: int, den: int) -> float:
@@ -120,7 +124,9 @@ def operating_point(scores: np.ndarray, labels: np.ndarray, keywords, threshold:
         n_pos = int(positive.sum())
         n_neg = len(labels) - n_pos
         per_keyword[str(k)] = {"clips": n_pos, "false_rejects": int(fr[0]), "frr": _ratio(int(fr[0]), n_pos),
-                               "other_clips": n_neg, "false_accepts": int(fa[0]), "far": _ratio(int(fa[0]), n_neg)}
+                               "other_clips": n_neg, "false_accepts": int(fa[0]), "far": _ratio(int(fa[0]), n_neg),
+                               "frr_interval": wilson_interval(int(fr[0]), n_pos),
+                               "far_interval": wilson_interval(int(fa[0]), n_neg)}
     present = [per_keyword[str(k)] for k in _present(labels, keywords)]
     return {
         "threshold": float(threshold),

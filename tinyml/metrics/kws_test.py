@@ -4,6 +4,7 @@ from sklearn.metrics import det_curve as sk_det_curve
 from sklearn.metrics import roc_curve
 
 from tinyml.metrics import kws
+from tinyml.metrics.intervals import wilson_interval
 
 # Six clips, three classes; by hand, keyword 0 is accepted at threshold 0.5 for clips 0 and 3.
 SCORES = np.array([
@@ -20,12 +21,18 @@ LABELS = np.array([0, 0, 0, 1, 1, 2])
 def test_operating_point_by_hand():
     op = kws.operating_point(SCORES, LABELS, [0, 1, 2], threshold=0.5)
     assert op["per_keyword"]["0"] == {"clips": 3, "false_rejects": 2, "frr": pytest.approx(2 / 3),
-                                      "other_clips": 3, "false_accepts": 1, "far": pytest.approx(1 / 3)}
+                                      "other_clips": 3, "false_accepts": 1, "far": pytest.approx(1 / 3),
+                                      "frr_interval": wilson_interval(2, 3), "far_interval": wilson_interval(1, 3)}
     # keyword 1: clip 3 lost to 0 (rejected), clip 4 accepted; clip 1 (label 0) accepted as 1 at 0.5.
     assert op["per_keyword"]["1"] == {"clips": 2, "false_rejects": 1, "frr": 0.5,
-                                      "other_clips": 4, "false_accepts": 1, "far": 0.25}
+                                      "other_clips": 4, "false_accepts": 1, "far": 0.25,
+                                      "frr_interval": wilson_interval(1, 2), "far_interval": wilson_interval(1, 4)}
     assert op["per_keyword"]["2"] == {"clips": 1, "false_rejects": 0, "frr": 0.0,
-                                      "other_clips": 5, "false_accepts": 0, "far": 0.0}
+                                      "other_clips": 5, "false_accepts": 0, "far": 0.0,
+                                      "frr_interval": wilson_interval(0, 1), "far_interval": wilson_interval(0, 5)}
+    # A keyword with no clips in the set: its FRR of 0 counts nothing, so it has no interval.
+    absent = kws.operating_point(SCORES[:5], LABELS[:5], [0, 1, 2], threshold=0.5)["per_keyword"]["2"]
+    assert absent["frr"] == 0.0 and absent["frr_interval"] is None and absent["far_interval"] == wilson_interval(0, 5)
     assert op["average"] == {"far": pytest.approx((1 / 3 + 0.25) / 3), "frr": pytest.approx((2 / 3 + 0.5) / 3)}
 
 
