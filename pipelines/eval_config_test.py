@@ -18,6 +18,7 @@ from components.releaser.executor import release_metrics
 from pipelines.evaluation_testing import evaluate_predictions, stored_per_class
 from tinyml.config import load_config
 from tinyml.converter.metrics import sliced_metrics
+from tinyml.metrics.intervals import wilson_interval
 from tinyml.runs import evaluation as evaluation_results
 
 K = 5
@@ -80,6 +81,7 @@ def test_reported_per_class_and_macro_figures_equal_scikit_learn(evaluation):
         m = reported[name]
         assert m.example_count == mask.sum()
         assert m.accuracy == pytest.approx(np.mean(y == p))
+        assert m.accuracy_interval == wilson_interval(int(np.sum(y == p)), int(mask.sum()))
         precision, recall, f1, _ = precision_recall_fscore_support(y, p, labels=range(K), zero_division=0)
         for c in range(K):
             assert (m.per_class[c]["precision"], m.per_class[c]["recall"], m.per_class[c]["f1"]) == pytest.approx(
@@ -87,7 +89,8 @@ def test_reported_per_class_and_macro_figures_equal_scikit_learn(evaluation):
         # Macro: over the classes that occur in the slice (as examples or predictions), as scikit-learn averages.
         macro = precision_recall_fscore_support(y, p, average="macro", zero_division=0)[:3]
         assert (m.precision, m.recall, m.f1) == pytest.approx(macro), name
-    assert reported["overall"].per_class[1] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert reported["overall"].per_class[1] == {"precision": 0.0, "recall": 0.0, "f1": 0.0,
+                                                "precision_interval": None, "recall_interval": wilson_interval(0, 3)}
     others = [name for name in reported if name != "overall"]
     assert list(reported) == ["overall", *sorted(others)]
 
@@ -105,14 +108,20 @@ def test_the_converters_figures_are_the_evaluators(evaluation):
     for name, m in [("overall", converter["overall"]), *converter["per_slice"].items()]:
         assert (m["macro_precision"], m["macro_recall"], m["macro_f1"]) == pytest.approx(
             (reported[name].precision, reported[name].recall, reported[name].f1)), name
+        # The intervals too: both count the same examples.
+        assert m["accuracy_interval"] == reported[name].accuracy_interval, name
         for c in range(K):
             assert {k: m["per_class"][str(c)][k] for k in ("precision", "recall", "f1")} == pytest.approx(
-                reported[name].per_class[c]), (name, c)
+                {k: reported[name].per_class[c][k] for k in ("precision", "recall", "f1")}), (name, c)
+            for k in ("precision_interval", "recall_interval"):
+                assert m["per_class"][str(c)][k] == reported[name].per_class[c][k], (name, c, k)
 
 
 def test_the_manifest_and_the_release_record_carry_the_same_figures(evaluation):
     uri = evaluation[0]
     reported = {name: m.as_dict() for name, m in evaluation_results.load_slice_metrics(uri).items()}
     assert evaluator_metrics(uri) == reported
-    assert release_metrics(uri) == {name: {k: v for k, v in m.items() if k != "per_class"} for name, m in reported.items()}
+    # The release record keeps its figures as they were: no per-class table, no intervals.
+    assert release_metrics(uri) == {name: {k: v for k, v in m.items() if k != "per_class" and not k.endswith("_interval")}
+                                    for name, m in reported.items()}
     assert release_metrics(uri)["overall"]["recall"] == pytest.approx(np.mean([26 / 28, 0, 1, 5 / 7, 0]))

@@ -1,5 +1,9 @@
 """The Evaluator's output (TFMA) as plain data: metrics per slice and class,
-the confusion matrix, and why a model was or was not blessed."""
+the confusion matrix, and why a model was or was not blessed.
+
+Accuracy and each class's precision and recall carry a 95 % interval, from the
+counts of the slice's confusion matrix (tinyml.metrics.intervals), as the
+converter's figures do; F1 and the macro averages have none."""
 from __future__ import annotations
 
 import functools
@@ -7,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow_model_analysis as tfma
+
+from tinyml.metrics.intervals import confusion_intervals
 
 OVERALL = "overall"
 # The metric the Evaluator gates on (pipelines/eval_config.py configures it).
@@ -40,12 +46,15 @@ class SliceMetrics:
     precision: float
     recall: float
     f1: float
-    per_class: dict[int, dict[str, float]] = field(default_factory=dict)
+    # Per class: precision, recall, F1, and the intervals of the first two ([low, high] or None).
+    per_class: dict[int, dict] = field(default_factory=dict)
+    accuracy_interval: list[float] | None = None
 
     def as_dict(self) -> dict:
         return {
             "example_count": self.example_count,
             "accuracy": self.accuracy,
+            "accuracy_interval": self.accuracy_interval,
             "precision": self.precision,
             "recall": self.recall,
             "f1": self.f1,
@@ -99,33 +108,43 @@ def _macro(per_class: dict[int, dict[str, float]], classes: list[int], name: str
 def load_slice_metrics(evaluation_uri: str, model: str = CANDIDATE) -> dict[str, SliceMetrics]:
     """Metrics per slice of the candidate, or of the baseline (model=BASELINE) when the run had one."""
     result = _eval_result(evaluation_uri, model)
+    matrices = {slice_name(key): plots for key, plots in result.plots}
     slices = {}
     for key, outputs in result.slicing_metrics:
         subkeys = outputs.get("", {})
         top = subkeys.get("", {})
         per_class, occurring = _per_class(subkeys)
-        slices[slice_name(key)] = SliceMetrics(
+        name = slice_name(key)
+        # The counts behind the figures: the Evaluator's config plots a confusion matrix for every slice.
+        intervals = confusion_intervals(_matrix(matrices[name], max(per_class, default=-1) + 1))
+        for c in per_class:
+            per_class[c].update(intervals["per_class"][c])
+        slices[name] = SliceMetrics(
             example_count=int(_value(top, "example_count")),
             accuracy=_value(top, ACCURACY),
             precision=_macro(per_class, occurring, "precision"),
             recall=_macro(per_class, occurring, "recall"),
             f1=_macro(per_class, occurring, "f1"),
             per_class=per_class,
+            accuracy_interval=intervals["accuracy_interval"],
         )
     # TFMA lists slices in no fixed order: overall first, then by name, so tables and JSON are stable.
     return dict(sorted(slices.items(), key=lambda item: (item[0] != OVERALL, item[0])))
 
 
+def _matrix(plots: dict, num_classes: int) -> np.ndarray:
+    """One slice's confusion matrix from its TFMA plots, rows = actual class, columns = predicted."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    data = plots[""][""]["multiClassConfusionMatrixAtThresholds"]["matrices"][0]
+    for entry in data["entries"]:
+        matrix[entry.get("actualClassId", 0), entry.get("predictedClassId", 0)] += int(entry["numWeightedExamples"])
+    return matrix
+
+
 def load_confusion_matrix(evaluation_uri: str, num_classes: int) -> np.ndarray:
     """Overall confusion matrix, rows = actual class, columns = predicted."""
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    for key, plots in _eval_result(evaluation_uri).plots:
-        if key:
-            continue
-        data = plots[""][""]["multiClassConfusionMatrixAtThresholds"]["matrices"][0]
-        for entry in data["entries"]:
-            matrix[entry.get("actualClassId", 0), entry.get("predictedClassId", 0)] += int(entry["numWeightedExamples"])
-    return matrix
+    overall = next((plots for key, plots in _eval_result(evaluation_uri).plots if not key), None)
+    return _matrix(overall, num_classes) if overall is not None else np.zeros((num_classes, num_classes), dtype=np.int64)
 
 
 def _slice_value(column):
