@@ -327,7 +327,8 @@ def test_report_html_is_readable_in_a_real_browser_at_laptop_and_phone_width(fir
     assert "blessed" in visible(driver, "#verdict")[0].text
     rows = [r.text for r in visible(driver, "#slice-metrics tr")]
     overall = report["metrics"]["overall"]
-    assert f"overall {overall['example_count']} {overall['accuracy']:.3f}" in rows[1]
+    low, high = overall["accuracy_interval"]
+    assert f"overall {overall['example_count']} {overall['accuracy']:.3f} ({low:.3f}–{high:.3f})" in rows[1]
     # Charts laid out with a real size: per-slice bars, float and int8 confusion matrices, the quantization drop,
     # and the firmware's instructions per operator, one bar per op of the manifest's profile.
     charts = visible(driver, "svg.chart")

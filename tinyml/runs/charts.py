@@ -65,17 +65,45 @@ def _svg(fig, name: str) -> str:
     return svg
 
 
+def error_bars(values, intervals) -> np.ndarray | None:
+    """matplotlib's yerr (distances below and above each value) from [low, high] intervals; zero where
+    a value has no interval (None: nothing counted), None (no bars) where none has one (F1; old reports)."""
+    if not any(intervals):
+        return None
+    below, above = [], []
+    for value, interval in zip(values, intervals):
+        low, high = interval if interval else (value, value)
+        below.append(value - low)
+        above.append(high - value)
+    return np.array([below, above])
+
+
+def lowest_shown(values, intervals) -> float:
+    """Where a y axis of proportions starts: at 0.8, or lower to show the lowest value or interval."""
+    lows = [interval[0] if interval else value for value, interval in zip(values, intervals)]
+    return min(0.8, min(lows) - 0.05)
+
+
+_ERROR_STYLE = {"capsize": 2, "error_kw": {"elinewidth": 0.8, "ecolor": "black"}}
+
+
 def slice_metrics(metrics: dict[str, dict]) -> str:
-    """Accuracy and macro precision/recall/F1 per slice, bars grouped by slice."""
+    """Accuracy and macro precision/recall/F1 per slice, bars grouped by slice; accuracy with its 95 %
+    interval (the macro averages, over classes of different sizes, have no binomial interval)."""
     names = list(metrics)
     fig, ax = _pyplot().subplots(figsize=(7, 3.2))
     width = 0.8 / len(_METRICS)
+    accuracy = [metrics[n]["accuracy"] for n in names]
+    intervals = [metrics[n].get("accuracy_interval") for n in names]
     for i, metric in enumerate(_METRICS):
-        ax.bar(np.arange(len(names)) + i * width, [metrics[n][metric] for n in names], width, label=metric)
+        values = [metrics[n][metric] for n in names]
+        errors = error_bars(values, intervals) if metric == "accuracy" else None
+        ax.bar(np.arange(len(names)) + i * width, values, width, label=metric, yerr=errors, **_ERROR_STYLE)
     ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={metrics[n]['example_count']})" for n in names], fontsize=8)
-    ax.set_ylim(min(0.8, min(metrics[n]["accuracy"] for n in names) - 0.05), 1.0)
+    ax.set_ylim(lowest_shown(accuracy, intervals), 1.0)
     ax.legend(fontsize=8, loc="lower right", ncol=4)
-    ax.set_title("per slice (eval split; macro averages)", fontsize=10)
+    title = "per slice (eval split; macro averages" + ("; accuracy with its 95 % interval)" if any(intervals) else ")")
+    ax.set_title(title, fontsize=10)
     return _svg(fig, "metrics per slice")
 
 
@@ -95,17 +123,22 @@ def confusion(matrix: list[list[int]], title: str) -> str:
     return _svg(fig, title)
 
 
-def quantization_drop(float_acc: dict[str, float], int8_acc: dict[str, float]) -> str:
-    """Float and int8 accuracy per slice, side by side."""
+def quantization_drop(float_acc: dict[str, float], int8_acc: dict[str, float],
+                      float_intervals: dict[str, list | None], int8_intervals: dict[str, list | None]) -> str:
+    """Float and int8 accuracy per slice, side by side, each with its 95 % interval."""
     names = list(float_acc)
     fig, ax = _pyplot().subplots(figsize=(7, 2.8))
     x = np.arange(len(names))
-    ax.bar(x - 0.2, [float_acc[n] for n in names], 0.4, label="float")
-    ax.bar(x + 0.2, [int8_acc[n] for n in names], 0.4, label="int8")
+    shown = []
+    for offset, label, acc, intervals in ((-0.2, "float", float_acc, float_intervals), (0.2, "int8", int8_acc, int8_intervals)):
+        values, bounds = [acc[n] for n in names], [intervals.get(n) for n in names]
+        ax.bar(x + offset, values, 0.4, label=label, yerr=error_bars(values, bounds), **_ERROR_STYLE)
+        shown.append(lowest_shown(values, bounds))
     ax.set_xticks(x, names, fontsize=8)
-    ax.set_ylim(min(0.8, min([*float_acc.values(), *int8_acc.values()]) - 0.05), 1.0)
+    ax.set_ylim(min(shown), 1.0)
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("accuracy, float vs int8 (converter's eval)", fontsize=10)
+    known = any([*float_intervals.values(), *int8_intervals.values()])
+    ax.set_title("accuracy, float vs int8 (converter's eval" + ("; 95 % intervals)" if known else ")"), fontsize=10)
     return _svg(fig, "quantization drop")
 
 

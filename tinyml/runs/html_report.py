@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from tinyml.runs import charts
 from tinyml.runs.run_page import RunPage, gather
@@ -24,8 +25,18 @@ def environment() -> jinja2.Environment:
     )
     env.filters["bytes"] = lambda n: "—" if n is None else f"{n:,} B"
     env.filters["num"] = lambda v, digits=3: "—" if v is None or v != v else f"{v:.{digits}f}"
+    env.filters["interval"] = interval
     env.filters["percent"] = lambda part, whole: 0 if not whole else min(100.0, 100.0 * part / whole)
     return env
+
+
+def interval(bounds: list[float] | None, digits: int = 3) -> Markup:
+    """' (low–high)' after a figure: its 95 % interval; nothing for a figure without one."""
+    if not bounds:
+        return Markup("")
+    low, high = bounds
+    return Markup(' <span class="interval" title="95 % confidence interval">({:.{d}f}–{:.{d}f})</span>').format(
+        low, high, d=digits)
 
 
 def _draw_now(chart: Callable[..., str], *args) -> str:
@@ -44,11 +55,14 @@ def _quantization(conversion: dict | None, draw: Callable[..., str] = _draw_now)
     rows = [{
         "slice": n, "examples": pick(f, n)["count"],
         "float": pick(f, n)["accuracy"], "int8": pick(q, n)["accuracy"],
+        # Reports written before intervals were measured have none.
+        "float_interval": pick(f, n).get("accuracy_interval"), "int8_interval": pick(q, n).get("accuracy_interval"),
         "decrease": drops["overall"] if n == OVERALL else drops["per_slice"].get(n),
     } for n in names]
     return {
         "rows": rows,
-        "chart": draw(charts.quantization_drop, {r["slice"]: r["float"] for r in rows}, {r["slice"]: r["int8"] for r in rows}),
+        "chart": draw(charts.quantization_drop, *({r["slice"]: r[k] for r in rows}
+                                                   for k in ("float", "int8", "float_interval", "int8_interval"))),
         "confusion_float": draw(charts.confusion, f[OVERALL]["confusion_matrix"], "float model"),
         "confusion_int8": draw(charts.confusion, q[OVERALL]["confusion_matrix"], "int8 model"),
     }

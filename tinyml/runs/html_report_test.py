@@ -9,6 +9,7 @@ from tinyml.config import KwsConfig
 from tinyml.converter.kws_eval import evaluate_kws
 from tinyml.converter.metrics import sliced_metrics
 from tinyml.firmware.manifest import read_manifest
+from tinyml.metrics.intervals import wilson_interval
 from tinyml.runs.html_report import _quantization, write_html_report
 from tinyml.runs.det_plot import plot_det
 from tinyml.runs.layout import RunsLayout
@@ -28,7 +29,11 @@ def test_report_shows_decision_metrics_and_device_numbers_from_the_manifest(tmp_
     memory = read_manifest(folder).memory
     assert "status succeeded · model blessed · release none" in text
     assert "not released : accuracy fell 2 points" in text
-    assert "ink_density=low 90 0.950 0.950 0.950 0.950" in text
+    low, high = wilson_interval(round(0.95 * 90), 90)
+    assert f"ink_density=low 90 0.950 ({low:.3f}–{high:.3f}) 0.950 0.950 0.950" in text
+    # Per class: precision and recall with their intervals, F1 without.
+    recall = wilson_interval(round(0.95 * 100), 100)
+    assert f" recall 0.95 ({recall[0]:.2f}–{recall[1]:.2f}) 1.00 (0.96–1.00) f1 0.97 0.97 ink_density=low" in text
     assert f"flash {memory.flash_bytes:,} B / {memory.flash_budget_bytes:,} B" in text
     assert f"stack {memory.stack_bytes:,} B" in text
     assert "code version 0123456789ab" in text
@@ -101,8 +106,10 @@ def test_keyword_spotting_section_only_when_the_run_has_it(tmp_path):
     html = write_html_report(RunsLayout(tmp_path), PIPELINE, "kws").read_text()
     text = _text(html)
     zero = kws["int8"]["per_keyword"]["0"]
-    assert (f"zero {zero['clips']} {zero['false_rejects']} {zero['frr']:.3f} "
-            f"{zero['false_accepts']} of {zero['other_clips']} {zero['far']:.3f}") in text
+    frr, far = zero["frr_interval"], zero["far_interval"]
+    assert (f"zero {zero['clips']} {zero['false_rejects']} {zero['frr']:.3f} ({frr[0]:.3f}–{frr[1]:.3f}) "
+            f"{zero['false_accepts']} of {zero['other_clips']} {zero['far']:.3f} (0.000–{far[1]:.3f})") in text
+    assert frr == wilson_interval(zero["false_rejects"], zero["clips"]) and far[0] == 0.0 and zero["false_accepts"] == 0
     assert f"average (float) {kws['float_average']['frr']:.3f} {kws['float_average']['far']:.3f}" in text
     assert "FRR at FAR ≤ 0.02 (limit 0.01): failed: firmware not blessed" in text and kws["gate"]["reasons"][0] in text
     assert '<img class="plot" src="data:image/png;base64,iVBOR' in html
@@ -121,6 +128,9 @@ def test_float_vs_int8_from_the_converters_metrics():
     shown = _quantization({"metrics": metrics})
     assert [(r["slice"], r["examples"], r["float"], round(r["int8"], 4)) for r in shown["rows"]] == [
         ("overall", 6, 1.0, 0.8333), ("ink_density=high", 3, 1.0, 0.6667), ("ink_density=low", 3, 1.0, 1.0)]
+    assert [(r["float_interval"], r["int8_interval"]) for r in shown["rows"]] == [
+        (wilson_interval(6, 6), wilson_interval(5, 6)), (wilson_interval(3, 3), wilson_interval(2, 3)),
+        (wilson_interval(3, 3), wilson_interval(3, 3))]
     # The int8 matrix has the one example of class 1 predicted as 0.
     assert "float model" in shown["confusion_float"] and "int8 model" in shown["confusion_int8"]
     assert _quantization({"metrics": None}) is None

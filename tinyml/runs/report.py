@@ -8,6 +8,7 @@ from pathlib import Path
 from tinyml import node_ids
 from tinyml.artifact_properties import is_blessed, span
 from tinyml.runs import evaluation as evaluation_results
+from tinyml.runs.charts import error_bars, lowest_shown
 from tinyml.runs.summary import RunSummary
 from tinyml.config import PipelineConfig
 from tinyml.file_names import CONVERSION_REPORT_FILE, RELEASE_FILE, SPLIT_CHECK_FILE
@@ -166,20 +167,32 @@ def _plot_metrics(report: RunReport, path: Path) -> None:
     fig, (ax_slices, ax_classes, ax_cm) = plt.subplots(1, 3, figsize=(16, 4.5), gridspec_kw={"width_ratios": [1.1, 1.4, 1]})
     metrics = ("accuracy", "precision", "recall", "f1")
     width = 0.8 / len(metrics)
+    accuracy = [report.slices[n].accuracy for n in names]
+    accuracy_intervals = [report.slices[n].accuracy_interval for n in names]
     for i, metric in enumerate(metrics):
-        ax_slices.bar(np.arange(len(names)) + i * width, [getattr(report.slices[n], metric) for n in names], width, label=metric)
+        values = [getattr(report.slices[n], metric) for n in names]
+        # Only accuracy has an interval: the macro averages are means over classes of different sizes.
+        errors = error_bars(values, accuracy_intervals) if metric == "accuracy" else None
+        ax_slices.bar(np.arange(len(names)) + i * width, values, width, label=metric, yerr=errors, capsize=2)
     ax_slices.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={report.slices[n].example_count})" for n in names], fontsize=8)
-    ax_slices.set_ylim(min(0.8, min(report.slices[n].accuracy for n in names) - 0.05), 1.0)
-    ax_slices.set_title("per slice (macro averages)")
+    ax_slices.set_ylim(lowest_shown(accuracy, accuracy_intervals), 1.0)
+    ax_slices.set_title("per slice (macro averages; accuracy ± 95 % interval)", fontsize=10)
     ax_slices.legend(fontsize=8, loc="lower right")
 
     overall = report.slices[evaluation_results.OVERALL].per_class
     classes = sorted(overall)
+    shown = []
     for i, metric in enumerate(("precision", "recall", "f1")):
-        ax_classes.bar(np.arange(len(classes)) + i * 0.27, [overall[c][metric] for c in classes], 0.27, label=metric)
+        values = [overall[c][metric] for c in classes]
+        # F1 is no single proportion: no binomial interval, no error bar.
+        intervals = [overall[c].get(f"{metric}_interval") for c in classes]
+        ax_classes.bar(np.arange(len(classes)) + i * 0.27, values, 0.27, label=metric,
+                       yerr=error_bars(values, intervals), capsize=2)
+        if metric != "f1":
+            shown.append(lowest_shown(values, intervals))
     ax_classes.set_xticks(np.arange(len(classes)) + 0.27, [str(c) for c in classes])
-    ax_classes.set_ylim(min(0.8, min(overall[c]["recall"] for c in classes) - 0.05), 1.0)
-    ax_classes.set_title("per class (overall)")
+    ax_classes.set_ylim(min(shown), 1.0)
+    ax_classes.set_title("per class (overall; precision and recall ± 95 % interval)", fontsize=10)
     ax_classes.legend(fontsize=8, loc="lower right")
 
     cm = np.array(report.confusion_matrix)

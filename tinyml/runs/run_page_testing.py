@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tinyml.firmware.manifest_testing import firmware_folder
+from tinyml.metrics.intervals import wilson_interval
 from tinyml.runs.evaluation import OVERALL, SliceMetrics
 from tinyml.runs.layout import RunsLayout
 from tinyml.runs.report import RunReport, firmware_sizes, write_report
@@ -23,9 +24,17 @@ def assembled_run(root: Path, run_id: str, accuracy: float = 0.95, manifest_fiel
     layout = RunsLayout(root)
     firmware_dir = layout.pipeline_root(PIPELINE) / "FirmwareBuilder" / "firmware" / run_id
     firmware_folder(firmware_dir / "cortex-m4f", model=run_id.encode(), **(manifest_fields or {}))
-    per_class = {0: {"precision": 1.0, "recall": accuracy, "f1": 0.97}, 1: {"precision": accuracy, "recall": 1.0, "f1": 0.97}}
-    slices = {name: SliceMetrics(n, accuracy, accuracy, accuracy, accuracy, per_class)
-              for name, n in ((OVERALL, 200), ("ink_density=low", 90), ("ink_density=high", 110))}
+    # Intervals as if every slice held n examples, half of each class.
+    slices = {}
+    for name, n in ((OVERALL, 200), ("ink_density=low", 90), ("ink_density=high", 110)):
+        right = round(accuracy * n)
+        per_class = {0: {"precision": 1.0, "recall": accuracy, "f1": 0.97,
+                         "precision_interval": wilson_interval(n // 2, n // 2),
+                         "recall_interval": wilson_interval(round(accuracy * (n // 2)), n // 2)},
+                     1: {"precision": accuracy, "recall": 1.0, "f1": 0.97,
+                         "precision_interval": wilson_interval(n // 2, round(n // 2 / accuracy)),
+                         "recall_interval": wilson_interval(n // 2, n // 2)}}
+        slices[name] = SliceMetrics(n, accuracy, accuracy, accuracy, accuracy, per_class, wilson_interval(right, n))
     components = [ComponentRun(c, "complete", s) for c, s in (("CsvExampleGen", 4.5), ("Trainer", 30.0),
                                                                 ("Evaluator", 12.0), ("FirmwareBuilder", 2.0))]
     report = RunReport(RunSummary(PIPELINE, run_id, components), blessed=True, slices=slices,

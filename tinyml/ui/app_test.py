@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from tinyml.firmware.manifest import read_manifest
 from tinyml.firmware.manifest_testing import firmware_folder
+from tinyml.metrics.intervals import wilson_interval
 from tinyml.releases.store import ReleaseStore
 from tinyml.runs.layout import RunsLayout
 from tinyml.runs.run_page_testing import PIPELINE, assembled_run
@@ -54,8 +55,13 @@ def test_run_report_links_firmware_and_downloads_are_verified(root):
     manifest = read_manifest(RunsLayout(root).pipeline_root(PIPELINE) / "FirmwareBuilder" / "firmware" / "r1" / "cortex-m4f")
     assert got.status_code == 200
     assert hashlib.sha256(got.content).hexdigest() == manifest.files["firmware.bin"].sha256 == got.headers["x-checksum-sha256"]
+    # Accuracy with its 95 % interval over the slice's examples, on the run's page and on the comparison.
+    r1, r2 = wilson_interval(190, 200), wilson_interval(194, 200)
+    assert f"0.950 <span class=\"interval\" title=\"95 % confidence interval\">({r1[0]:.3f}–{r1[1]:.3f})</span>" in report.text
     compared = client.get("/compare", params={"a": "digits/r1", "b": "digits/r2"})
     assert "+0.0200" in compared.text  # accuracy 0.95 -> 0.97
+    assert f"0.9500 <span class=\"interval\" title=\"95 % confidence interval\">({r1[0]:.3f}–{r1[1]:.3f})</span>" in compared.text
+    assert f"0.9700 <span class=\"interval\" title=\"95 % confidence interval\">({r2[0]:.3f}–{r2[1]:.3f})</span>" in compared.text
     assert _snapshot(root) == before  # read-only
 
 

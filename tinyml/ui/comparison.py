@@ -13,16 +13,18 @@ DEVICE = (  # label, where in the manifest
 )
 
 
-def _row(label: str, a, b) -> dict:
+def _row(label: str, a, b, a_interval=None, b_interval=None) -> dict:
     change = b - a if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None
-    return {"label": label, "a": a, "b": b, "change": change}
+    return {"label": label, "a": a, "b": b, "change": change, "a_interval": a_interval, "b_interval": b_interval}
 
 
 def comparison(a: RunPage, b: RunPage) -> dict:
-    """{metrics: [{label, a, b, change}], device: {target: [...]}}; a number only one run has gets no change."""
+    """{metrics: [{label, a, b, change, a_interval, b_interval}], device: {target: [...]}}; a number only one
+    run has gets no change. Each run's 95 % interval, where the metric has one (accuracy), beside its value."""
     ma, mb = a.summary.get("metrics") or {}, b.summary.get("metrics") or {}
     metrics = [
-        _row(f"{name} {metric}", ma.get(name, {}).get(metric), mb.get(name, {}).get(metric))
+        _row(f"{name} {metric}", ma.get(name, {}).get(metric), mb.get(name, {}).get(metric),
+             ma.get(name, {}).get(f"{metric}_interval"), mb.get(name, {}).get(f"{metric}_interval"))
         for name in [*ma, *(n for n in mb if n not in ma)] for metric in METRICS
     ]
     device = {}
