@@ -52,9 +52,10 @@ def converter_report(root: Path) -> dict:
     return json.loads(reports[-1].read_text())
 
 
-def accuracies(report: dict) -> dict:
+def accuracies(report: dict, key: str = "accuracy") -> dict:
+    """The float and int8 models' overall `key` (the accuracy, or its 95 % interval) in a converter report."""
     metrics = report.get("metrics") or {}
-    return {kind: metrics.get(kind, {}).get("overall", {}).get("accuracy") for kind in ("float", "int8")}
+    return {kind: metrics.get(kind, {}).get("overall", {}).get(key) for kind in ("float", "int8")}
 
 
 def firmware(root: Path) -> dict:
@@ -77,7 +78,8 @@ def firmware(root: Path) -> dict:
 def run(config: Path, root: Path) -> dict:
     result = tinyml_run(root, config)
     report = converter_report(root)
-    return {**result, "accuracy": accuracies(report), "blessed": report.get("blessed"),
+    return {**result, "accuracy": accuracies(report), "accuracy_interval": accuracies(report, "accuracy_interval"),
+            "blessed": report.get("blessed"),
             "audio_vectors": report.get("audio_vectors")}
 
 
@@ -100,10 +102,12 @@ def main(argv=None) -> int:
         "wall_s": {"value": speaker["wall_s"], "target": TARGETS["wall_s"],
                    "ok": speaker["wall_s"] <= TARGETS["wall_s"]},
     }
-    print(f"{'split':<10}{'float':>8}{'int8':>8}{'wall s':>9}")
+    print(f"{'split':<10}{'float':>8}{'int8':>8}{'int8 95 % interval':>20}{'wall s':>9}")
     for name, r in (("speaker", speaker), ("random", random)):
-        acc = r["accuracy"]
-        print(f"{name:<10}{acc['float'] or float('nan'):>8.3f}{acc['int8'] or float('nan'):>8.3f}{r['wall_s']:>9.1f}")
+        acc, interval = r["accuracy"], r["accuracy_interval"]["int8"]
+        shown = "—" if interval is None else f"{interval[0]:.3f}–{interval[1]:.3f}"
+        print(f"{name:<10}{acc['float'] or float('nan'):>8.3f}{acc['int8'] or float('nan'):>8.3f}{shown:>20}"
+              f"{r['wall_s']:>9.1f}")
     for node, c in speaker["components"].items():
         print(f"  {node:<30}{c['seconds']:>8.1f} s  {c['state']}")
     for target, fw in speaker["firmware"].items():

@@ -23,3 +23,5 @@ def test_accuracies_come_from_the_converter_reports_metrics():
     report = {"metrics": {"float": {"overall": {"accuracy": 0.84}}, "int8": {"overall": {"accuracy": 0.85}}}}
     assert kws_bench.accuracies(report) == {"float": 0.84, "int8": 0.85}
     assert kws_bench.accuracies({"metrics": None}) == {"float": None, "int8": None}
+    report["metrics"]["int8"]["overall"]["accuracy_interval"] = [0.82, 0.88]
+    assert kws_bench.accuracies(report, "accuracy_interval") == {"float": None, "int8": [0.82, 0.88]}
