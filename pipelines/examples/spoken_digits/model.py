@@ -85,15 +85,33 @@ def time_shift(batch: tf.Tensor, seed: int) -> tf.Tensor:
     return tf.where(valid, shifted, tf.reduce_min(batch, axis=[1, 2], keepdims=True))
 
 
+def seed_training(seed: int) -> None:
+    """Python's, NumPy's and TensorFlow's generators seeded and TensorFlow's ops deterministic: one seed, one model.
+
+    Before the model is built: its initial weights are the first unseeded random ops' draws."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def augmented(batches: tf.data.Dataset, seed: int) -> tf.data.Dataset:
+    """(features, labels) batches time-shifted, batch i of every epoch with the stateless seed `seed + i`."""
+    return batches.enumerate().map(lambda i, xy: (time_shift(xy[0], seed + tf.cast(i, tf.int32)), xy[1]))
+
+
+def fit(model: keras.Model, train: tf.data.Dataset, epochs: int, validation: tf.data.Dataset | None = None,
+        verbose: int = 2) -> keras.callbacks.History:
+    """`epochs` passes over the augmented training batches under the cosine learning rate schedule."""
+    return model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
+                     callbacks=[cosine_decay(model, epochs)])
+
+
 def _dataset(fn_args, files, tf_transform_output, batch_size: int, seed: int, label_key: str, train: bool):
     options = tfxio.TensorFlowDatasetOptions(
         batch_size=batch_size, label_key=label_key, num_epochs=1, shuffle=train, shuffle_seed=seed
     )
     dataset = fn_args.data_accessor.tf_dataset_factory(files, options, tf_transform_output.transformed_metadata.schema)
     dataset = dataset.map(lambda f, y: (f[features.FEATURES_KEY], tf.reshape(y, [-1])))
-    if train:
-        dataset = dataset.enumerate().map(lambda i, xy: (time_shift(xy[0], seed + tf.cast(i, tf.int32)), xy[1]))
-    return dataset
+    return augmented(dataset, seed) if train else dataset
 
 
 def _signatures(model: keras.Model, tf_transform_output, label_key: str, frames: int, channels: int):
@@ -119,8 +137,7 @@ def run_fn(fn_args) -> None:
     load_op()  # the transform graph inside the serving signature holds the frontend op
     cfg = fn_args.custom_config or {}
     seed = int(cfg.get("seed", 0))
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    seed_training(seed)
     label_key = cfg.get("label_key", features.LABEL_KEY)
     batch_size = int(cfg.get("batch_size", 32))
 
@@ -132,7 +149,7 @@ def run_fn(fn_args) -> None:
     model = build_model(frames, channels, int(cfg.get("num_classes", features.NUM_CLASSES)),
                         float(cfg.get("learning_rate", 0.003)))
     epochs = int(cfg.get("epochs", 20))
-    model.fit(train, validation_data=evaluation, epochs=epochs, verbose=2, callbacks=[cosine_decay(model, epochs)])
+    fit(model, train, epochs, validation=evaluation)
     model.save(
         fn_args.serving_model_dir,
         save_format="tf",

@@ -33,3 +33,15 @@ def test_time_shift_moves_frames_by_up_to_the_limit_and_fills_with_the_quietest_
         assert len(matches) == 1
         shifts.append(matches[0])
     assert len(set(shifts)) >= 8
+
+
+def test_augmented_shifts_batch_i_with_seed_plus_i_the_same_every_epoch():
+    clips = np.arange(4 * 10 * 3, dtype=np.float32).reshape(4, 10, 3)
+    batches = tf.data.Dataset.from_tensor_slices((clips, np.arange(4))).batch(2)
+    augmented = model.augmented(batches, seed=5)
+    epochs = [[(x.numpy(), y.numpy()) for x, y in augmented] for _ in range(2)]
+    for epoch in epochs:
+        for i, (x, y) in enumerate(epoch):
+            np.testing.assert_array_equal(x, model.time_shift(tf.constant(clips[2 * i:2 * i + 2]), 5 + i).numpy())
+            np.testing.assert_array_equal(y, [2 * i, 2 * i + 1])
+    assert not np.array_equal(epochs[0][0][0], clips[:2])
