@@ -100,7 +100,7 @@ def augmented(batches: tf.data.Dataset, seed: int) -> tf.data.Dataset:
 
 def fit(model: keras.Model, train: tf.data.Dataset, epochs: int, validation: tf.data.Dataset | None = None,
         verbose: int = 2) -> keras.callbacks.History:
-    """`epochs` passes over the augmented training batches under the cosine learning rate schedule."""
+    """`epochs` passes over the training batches under the cosine learning rate schedule."""
     return model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
                      callbacks=[cosine_decay(model, epochs)])
 
