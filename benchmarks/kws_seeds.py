@@ -168,13 +168,17 @@ def per_class_recall(probabilities: np.ndarray, labels: np.ndarray, num_classes:
     return [float(np.mean(predicted[labels == c] == c)) if np.any(labels == c) else None for c in range(num_classes)]
 
 
+def _rows(seeds: list[int], accuracies: list[float]) -> list[dict]:
+    return [{"seed": s, "accuracy": a} for s, a in zip(seeds, accuracies)]
+
+
 def summarize(seeds: list[int], probabilities: np.ndarray, labels: np.ndarray, num_classes: int) -> dict:
     """Per-seed accuracies, their spread, the ensembles of k and of all the models, the all-model recall per class."""
     accuracies = [accuracy(p, labels) for p in probabilities]
     everything = probabilities.mean(axis=0)
     return {
         "clips": len(labels),
-        "per_seed": [{"seed": s, "accuracy": a} for s, a in zip(seeds, accuracies)],
+        "per_seed": _rows(seeds, accuracies),
         "accuracy": spread(accuracies),
         "ensembles": {str(k): spread(ensemble_accuracies(probabilities, labels, k))
                       for k in range(1, min(MAX_ENSEMBLE, len(seeds)) + 1)},
@@ -203,8 +207,7 @@ def cross_validation(clips: Clips, x: np.ndarray, seeds: list[int], config: Pipe
         folds[held_out] = evaluate(f"cv fold {held_out}", x[train], clips.labels[train], x[test], clips.labels[test],
                                    seeds, config)
     per_seed = [float(np.mean([f["per_seed"][i]["accuracy"] for f in folds.values()])) for i in range(len(seeds))]
-    return {"folds": folds, "mean_over_folds": {"per_seed": [{"seed": s, "accuracy": a} for s, a in zip(seeds, per_seed)],
-                                                "accuracy": spread(per_seed)}}
+    return {"folds": folds, "mean_over_folds": {"per_seed": _rows(seeds, per_seed), "accuracy": spread(per_seed)}}
 
 
 def git_commit() -> str | None:
@@ -237,7 +240,8 @@ def print_table(results: dict) -> None:
         a = cv["mean_over_folds"]["accuracy"]
         print(f"cv mean over folds: mean {a['mean']:.3f} sd {a['sd']:.3f} min {a['min']:.3f} max {a['max']:.3f}")
     best = max(e["all_seeds_ensemble"], *(s["mean"] for s in e["ensembles"].values()))
-    print(f"target {results['target']:g}: {'reached' if best >= results['target'] else 'missed'} (best mean {best:.3f})")
+    verdict = "reached" if best >= results["target"] else "missed"
+    print(f"target {results['target']:g}: {verdict} (best mean {best:.3f})")
 
 
 def _ensemble_curve(ax, summary: dict, label: str, color: str) -> None:
@@ -307,6 +311,7 @@ def main(argv=None) -> int:
     keep_autograph_out_of_keras()  # as run_fn does
     tf.get_logger().setLevel("ERROR")  # each seed's new model traces its own train and predict functions
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    commit = git_commit()  # the code that runs, whatever is committed while it does
     start = time.time()
     clips = read_clips(config, args.clips_per_group_and_label)
     x = features_of(clips.samples, config)
@@ -326,7 +331,7 @@ def main(argv=None) -> int:
     }
     if args.cv:
         results["cv"] = cross_validation(clips, x, seeds, config)
-    results.update(target=TARGET_ACCURACY, git_commit=git_commit(), cpus=os.cpu_count(),
+    results.update(target=TARGET_ACCURACY, git_commit=commit, cpus=os.cpu_count(),
                    seconds={"features": features_s, "training": time.time() - start - features_s,
                             "total": time.time() - start})
     print_table(results)
