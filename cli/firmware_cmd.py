@@ -36,6 +36,9 @@ def _summary(manifest) -> str:
         f"(model array {manifest.model.array_bytes} B), RAM {mem.ram_bytes} / {mem.ram_budget_bytes} B "
         f"(static {mem.static_ram_bytes} B, arena {mem.arena_bytes} B, stack {mem.stack_bytes} B)",
     ]
+    if mem.library_flash_bytes is not None:
+        lines.append(f"the library (model + runtime) in a firmware: flash {mem.library_flash_bytes} B, static RAM "
+                     f"{mem.library_static_ram_bytes} B; the rest is this image's own application")
     if ver.passed:
         lines.append(
             f"verified: {ver.vectors} vectors bit-identical to tflite-micro; "
@@ -145,7 +148,9 @@ def export(model_path, target, prefix, out_dir, audio_file, signature, profiles_
     packaging = kws_firmware.packaging(tflite, audio, str(model_path)) if audio else None
     package, memory = export_package(tflite, profile, out_dir, prefix=prefix, source=str(model_path), audio=packaging)
     click.echo(f"target {profile.name}: arena {memory.arena_bytes} B, model array {memory.model_array_bytes} B; "
-               f"reference image flash {memory.flash_bytes} B, RAM {memory.ram_bytes} B")
+               f"the library in a firmware: flash {memory.library_flash_bytes} B, static RAM "
+               f"{memory.library_static_ram_bytes} B; reference image flash {memory.flash_bytes} B, "
+               f"RAM {memory.ram_bytes} B")
     click.echo(f"wrote {package.folder}/ and {package.archive} (sha256 {package.sha256})")
     click.echo(f"use it: add_subdirectory({package.folder.name}) and link {package.folder.name} "
                f"(see {package.folder / 'README.md'})")

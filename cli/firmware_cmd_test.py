@@ -4,6 +4,7 @@
 loopback, in this process; `--host` to the KFP API test double (no KFP
 backend can run here, see tinyml/kubeflow/client_testing.py)."""
 import os
+import re
 import subprocess
 import sys
 
@@ -53,6 +54,7 @@ def test_build_then_run_matches_the_tflite_micro_interpreter(tmp_path):
     assert "verified: 3 vectors bit-identical" in done.stdout
     manifest = read_manifest(out)
     assert manifest.verification.passed and manifest.target.name == "cortex-m4f"
+    assert f"(model + runtime) in a firmware: flash {manifest.memory.library_flash_bytes} B" in done.stdout
 
     inputs = np.random.default_rng(7).integers(-128, 128, (3, 1960), dtype=np.int8)
     inputs.tofile(tmp_path / "in.bin")
@@ -140,6 +142,9 @@ def test_export_writes_the_package_and_refuses_a_bad_prefix(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["sine_model", "sine_model.tar.gz"]
     assert sha256_file(out / "sine_model.tar.gz") in done.stdout
     assert "int sine_invoke(void);" in (out / "sine_model" / "src" / "sine_model.h").read_text()
+    readme = (out / "sine_model" / "README.md").read_text()
+    library = re.search(r"\| this library in a firmware: flash \(model array included\) \| (\d+) \|", readme)[1]
+    assert f"the library in a firmware: flash {library} B" in done.stdout
 
     done = tinyml("firmware", "export", "--model", _model("hello_world_int8.tflite"), "--target", "cortex-m3",
                   "--prefix", "2sine", "-o", tmp_path / "bad")

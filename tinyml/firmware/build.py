@@ -13,7 +13,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from tinyml import paths
 from tinyml.errors import TinymlError
@@ -90,20 +90,9 @@ class Image:
         return self.elf.parent / f"{self.elf.stem}.ld" / "map.txt"
 
     def footprint(self, objects: list[Path]) -> tuple[int, int]:
-        """(flash, static RAM) bytes that the given object files take in the image, from the linker map:
-        only the sections the linker kept (not those --gc-sections dropped)."""
-        text = self.map_file.read_text()
-        placed = text[text.index("Linker script and memory map"):]
+        """(flash, static RAM) bytes that the given object files take in the image (map_footprint)."""
         names = {Path(o).name for o in objects}
-        flash = ram = 0
-        for section, size, obj in _MAP_INPUT_SECTION.findall(placed):
-            if Path(obj).name not in names:
-                continue
-            if section.startswith((".text", ".rodata", ".data")):
-                flash += int(size, 16)
-            if section.startswith((".data", ".bss")) or section == "COMMON":
-                ram += int(size, 16)
-        return flash, ram
+        return map_footprint(self.map_file, lambda obj: Path(obj).name in names)
 
     def write_binaries(self, toolchain: Toolchain) -> tuple[Path, Path]:
         """firmware.bin (raw flash image) and firmware.hex (Intel HEX) beside the ELF."""
@@ -111,6 +100,23 @@ class Image:
         for fmt, out in zip(("binary", "ihex"), outputs):
             _run([str(toolchain.objcopy), "-O", fmt, str(self.elf), str(out)], f"objcopy -O {fmt}")
         return outputs
+
+
+def map_footprint(map_file: Path, belongs: Callable[[str], bool]) -> tuple[int, int]:
+    """(flash, static RAM) bytes of the input sections in a linker map whose object `belongs` (given its
+    name in the map: a path, or `lib.a(member.o)` for an archive's member); only the sections the linker
+    kept (not those --gc-sections dropped), without the alignment padding between them."""
+    text = Path(map_file).read_text()
+    placed = text[text.index("Linker script and memory map"):]
+    flash = ram = 0
+    for section, size, obj in _MAP_INPUT_SECTION.findall(placed):
+        if not belongs(obj):
+            continue
+        if section.startswith((".text", ".rodata", ".data")):
+            flash += int(size, 16)
+        if section.startswith((".data", ".bss")) or section == "COMMON":
+            ram += int(size, 16)
+    return flash, ram
 
 
 @dataclass
@@ -264,6 +270,13 @@ class ModelBuild:
     generated: "codegen.GeneratedModel"
     objects: ObjectSet
     app: Image
+    # What the source package holds, compiled: the runtime, the plan and model array, the app input's
+    # own sources (an audio model's frontend); the rest of the objects are the board's.
+    library: list[Path]
+
+    def library_footprint(self) -> tuple[int, int]:
+        """(flash, static RAM) bytes the library takes in the app: what it adds to any firmware."""
+        return self.app.footprint(self.library)
 
 
 def build_model(
@@ -306,8 +319,10 @@ def build_model(
     ]
     include_dirs = [generated.include_dir, *codegen.runtime_include_dirs(), *app_input.include_dirs]
     objects = compile_objects(profile, sources, include_dirs, work_dir / "obj", toolchain)
+    board = {*board_sources(profile), *map(Path, user_board_sources)}
+    library = [obj for obj, source in zip(objects.objects, sources) if source not in board]
     app = link(objects, [*APP_SOURCES, app_input.app_source], work_dir / "firmware.elf",
                MemoryRegions.of_profile(profile))
     log.info("%s: flash %d B, RAM %d B (static %d B)", profile.name, app.sizes.flash_bytes,
              app.sizes.ram_bytes, app.sizes.static_ram_bytes)
-    return ModelBuild(generated, objects, app)
+    return ModelBuild(generated, objects, app, library)

@@ -83,6 +83,12 @@ class MemoryRecord(_Record):
     static_ram_bytes: int
     stack_bytes: int
     arena_bytes: int
+    # What the model adds to any firmware, measured in this image: the model array, its plan and the
+    # runtime it calls (and an audio model's frontend), as the source package links them. The rest of
+    # flash_bytes and static_ram_bytes is the image's own application (vector table and start-up, board
+    # I/O, main and its class report, the C library, alignment padding). None in manifests written before.
+    library_flash_bytes: int | None = None
+    library_static_ram_bytes: int | None = None
 
 
 class PerformanceRecord(_Record):
@@ -233,9 +239,12 @@ def build_manifest(
     package: dict | None = None,
     audio: dict | None = None,
     op_profile: list[dict] | None = None,
+    library: tuple[int, int] | None = None,
 ) -> FirmwareManifest:
-    """The manifest of one target's firmware; `files` are the released files (hashed as they are)."""
+    """The manifest of one target's firmware; `files` are the released files (hashed as they are);
+    `library` the (flash, static RAM) bytes of the model and runtime in the image (ModelBuild.library_footprint)."""
     sizes = image.sizes
+    library_flash, library_ram = library or (None, None)
     instructions = verification.get("instructions_per_inference") if verification else None
     return FirmwareManifest.model_validate({
         "schema": SCHEMA,
@@ -258,6 +267,8 @@ def build_manifest(
             "static_ram_bytes": sizes.static_ram_bytes,
             "stack_bytes": sizes.stack_bytes,
             "arena_bytes": image.arena_bytes,
+            "library_flash_bytes": library_flash,
+            "library_static_ram_bytes": library_ram,
         },
         "performance": {
             "instructions_per_inference": instructions,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable
 from tinyml.c_prefix import prefix_problem
 from tinyml.errors import TinymlError
 from tinyml.firmware import codegen, package_c, package_files
-from tinyml.firmware.build import TENSOR_INPUT, AppInput, Image, build_model
+from tinyml.firmware.build import TENSOR_INPUT, AppInput, ModelBuild, build_model
 from tinyml.firmware.model_array import write_model_array
 from tinyml.profiles import Profile
 
@@ -62,12 +62,15 @@ class ImageMemory:
     stack_bytes: int
     model_array_bytes: int
     arena_bytes: int
+    library_flash_bytes: int  # this package's code and data in the image (ModelBuild.library_footprint)
+    library_static_ram_bytes: int
 
     @classmethod
-    def of_image(cls, image: Image) -> "ImageMemory":
+    def of_build(cls, built: ModelBuild) -> "ImageMemory":
+        image = built.app
         sizes = image.sizes
         return cls(sizes.flash_bytes, sizes.ram_bytes, sizes.static_ram_bytes, sizes.stack_bytes,
-                   image.model_array_bytes, image.arena_bytes)
+                   image.model_array_bytes, image.arena_bytes, *built.library_footprint())
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,6 @@ def export_package(tflite: bytes, profile: Profile, out_dir: Path, *, prefix: st
     check_prefix(prefix)
     with tempfile.TemporaryDirectory(prefix=f"tinyml-export-{profile.name}-") as tmp:
         app_input = audio.sources(Path(tmp) / "audio") if audio else TENSOR_INPUT
-        memory = ImageMemory.of_image(build_model(tflite, profile, Path(tmp), source=source,
-                                                  app_input=app_input).app)
+        memory = ImageMemory.of_build(build_model(tflite, profile, Path(tmp), source=source, app_input=app_input))
     return (write_package(tflite, profile, out_dir, prefix=prefix, memory=memory, source=source, audio=audio),
             memory)

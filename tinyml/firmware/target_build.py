@@ -218,7 +218,7 @@ def build_target(
         # The same model as a C library for the user's own firmware: only its archive is released,
         # so a target folder holds files its manifest lists and nothing else.
         package = write_package(tflite, profile, work / "package", prefix=package_prefix,
-                                memory=ImageMemory.of_image(built.app), source=source, audio=package_audio)
+                                memory=ImageMemory.of_build(built), source=source, audio=package_audio)
         files.append(shutil.copy2(package.archive, staging / package.archive.name))
         manifest = manifest_mod.build_manifest(
             profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
@@ -229,6 +229,7 @@ def build_target(
             package={"archive": package.archive.name, "sha256": package.sha256, "prefix": package.prefix},
             audio=audio,
             op_profile=op_profile,
+            library=built.library_footprint(),
         )
         manifest_mod.write_manifest(staging, manifest)
         # Only the released files are (over)written: anything else in out_dir stays.
