@@ -33,7 +33,7 @@ def bare_metal_project(project: Path, profile: Profile, packages: dict,
     """Builds `project` (its C files already written) into <name>.elf per executable
     {name: (C files, package libraries, whether it gets the emulated board's whole memory rather than
     the part's)} with the board's start-up code, through the first package's toolchain file, warnings
-    as errors; returns the build folder."""
+    as errors; returns the build folder (<name>.elf and its linker map <name>.map)."""
     board = " ".join(str(s) for s in build.board_sources(profile))
     includes = " ".join(str(d) for d in build.target_include_dirs(profile, project.parent))
     link = f"-nostartfiles --specs=nano.specs -T {build.COMMON_DIR / 'sections.ld'}"
@@ -49,7 +49,8 @@ def bare_metal_project(project: Path, profile: Profile, packages: dict,
             add_executable({name}.elf {' '.join(sources)} {board})
             target_include_directories({name}.elf PRIVATE {includes})
             target_link_libraries({name}.elf PRIVATE {' '.join(libraries)})
-            target_link_options({name}.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/{name}_ld)
+            target_link_options({name}.elf PRIVATE {link} -L${{CMAKE_SOURCE_DIR}}/{name}_ld
+                -Wl,-Map=${{CMAKE_BINARY_DIR}}/{name}.map)
             """)
     (project / "CMakeLists.txt").write_text(outside_project(packages, body))
     toolchain_file = next(iter(packages.values())).folder / f"toolchain-{profile.name}.cmake"
