@@ -99,12 +99,10 @@ def print_report(console, report) -> None:
     console.print(table)
     if report.slices:
         metrics = Table(title="evaluation (eval split; precision/recall/F1 are macro averages)", title_justify="left")
-        for col in ("slice", "examples", "accuracy", "95 % interval", "precision", "recall", "F1"):
+        for col in ("slice", "examples", "accuracy", "precision", "recall", "F1"):
             metrics.add_column(col, justify="left" if col == "slice" else "right")
         for name, m in report.slices.items():
-            interval = "—" if m.accuracy_interval is None else "–".join(map(_fmt, m.accuracy_interval))
-            metrics.add_row(name, str(m.example_count), _fmt(m.accuracy), interval,
-                            *map(_fmt, (m.precision, m.recall, m.f1)))
+            metrics.add_row(name, str(m.example_count), *map(_fmt, (m.accuracy, m.precision, m.recall, m.f1)))
         console.print(metrics)
     if report.blessed is not None:
         verdict = "[green]blessed[/]" if report.blessed else "[red]not blessed[/]"
