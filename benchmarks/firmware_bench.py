@@ -24,7 +24,6 @@ beside it.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import mlperf_models
+from benchmarks.results import write as write_results
 from tinyml import paths
 from tinyml.firmware import qemu, target_build
 from tinyml.firmware.op_profile import format_table
@@ -304,10 +304,7 @@ def main(argv=None) -> int:
             print("\n".join(format_table(r["measured"]["op_profile"])))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"tflm_anchors": TFLM_ANCHORS, "limits": LIMITS, "kb": KB, "results": results}
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    png = args.out.with_suffix(".png")
-    plot(results, png)
-    print(f"wrote {args.out} and {png}")
+    write_results(args.out, report, lambda png: plot(results, png))
     return 0
 
 

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
-import subprocess
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.results import write as write_results
 from tinyml import paths
 from tinyml.config import PipelineConfig, load_config
 
@@ -210,15 +209,6 @@ def cross_validation(clips: Clips, x: np.ndarray, seeds: list[int], config: Pipe
     return {"folds": folds, "mean_over_folds": {"per_seed": _rows(seeds, per_seed), "accuracy": spread(per_seed)}}
 
 
-def git_commit() -> str | None:
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.REPO_ROOT, capture_output=True, text=True,
-                              timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def print_table(results: dict) -> None:
     e = results["eval"]
     print(f"eval {', '.join(results['eval_groups'])}: {e['clips']} clips")
@@ -307,11 +297,12 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from tinyml.keras_tracing import keep_autograph_out_of_keras
+    from tinyml.runs.report import code_version
 
     keep_autograph_out_of_keras()  # as run_fn does
     tf.get_logger().setLevel("ERROR")  # each seed's new model traces its own train and predict functions
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    commit = git_commit()  # the code that runs, whatever is committed while it does
+    commit = code_version()  # the code that runs, whatever is committed while it does
     start = time.time()
     clips = read_clips(config, args.clips_per_group_and_label)
     x = features_of(clips.samples, config)
@@ -335,10 +326,7 @@ def main(argv=None) -> int:
                    seconds={"features": features_s, "training": time.time() - start - features_s,
                             "total": time.time() - start})
     print_table(results)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    png = args.out.with_suffix(".png")
-    plot(results, png)
-    print(f"wrote {args.out} and {png}")
+    write_results(args.out, results, lambda png: plot(results, png))
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.results import write as write_results
 from benchmarks.scaled_data import write_scaled_csv
 from pipelines.examples.digits import data as digits_data
 from tinyml import node_ids
@@ -241,10 +242,7 @@ def main(argv=None) -> int:
             args.out.write_text(json.dumps(results, indent=2) + "\n")  # what is done so far survives a failure
     results["targets"] = verdicts(results)
     print_table(results)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    png = args.out.with_suffix(".png")
-    plot(results, png)
-    print(f"wrote {args.out} and {png}")
+    write_results(args.out, results, lambda png: plot(results, png))
     return 0
 
 
