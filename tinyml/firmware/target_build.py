@@ -217,8 +217,9 @@ def build_target(
         files = [shutil.copy2(built.app.elf.with_name(name), staging / name) for name in RELEASED_FILES]
         # The same model as a C library for the user's own firmware: only its archive is released,
         # so a target folder holds files its manifest lists and nothing else.
+        memory = ImageMemory.of_build(built)
         package = write_package(tflite, profile, work / "package", prefix=package_prefix,
-                                memory=ImageMemory.of_build(built), source=source, audio=package_audio)
+                                memory=memory, source=source, audio=package_audio)
         files.append(shutil.copy2(package.archive, staging / package.archive.name))
         manifest = manifest_mod.build_manifest(
             profile=profile, model=tflite, image=built.app, files=[Path(f) for f in files],
@@ -229,7 +230,7 @@ def build_target(
             package={"archive": package.archive.name, "sha256": package.sha256, "prefix": package.prefix},
             audio=audio,
             op_profile=op_profile,
-            library=built.library_footprint(),
+            library=(memory.library_flash_bytes, memory.library_static_ram_bytes),
         )
         manifest_mod.write_manifest(staging, manifest)
         # Only the released files are (over)written: anything else in out_dir stays.
