@@ -87,11 +87,11 @@ def lowest_shown(values, intervals) -> float:
 _ERROR_STYLE = {"capsize": 2, "error_kw": {"elinewidth": 0.8, "ecolor": "black"}}
 
 
-def slice_metrics(metrics: dict[str, dict]) -> str:
-    """Accuracy and macro precision/recall/F1 per slice, bars grouped by slice; accuracy with its 95 %
-    interval (the macro averages, over classes of different sizes, have no binomial interval)."""
+def slice_bars(ax, metrics: dict[str, dict]) -> bool:
+    """Accuracy and macro precision/recall/F1 per slice on `ax`, bars grouped by slice; accuracy with its
+    95 % interval (the macro averages, over classes of different sizes, have no binomial interval).
+    Whether any slice had one (reports written before intervals have none)."""
     names = list(metrics)
-    fig, ax = _pyplot().subplots(figsize=(7, 3.2))
     width = 0.8 / len(_METRICS)
     accuracy = [metrics[n]["accuracy"] for n in names]
     intervals = [metrics[n].get("accuracy_interval") for n in names]
@@ -101,8 +101,15 @@ def slice_metrics(metrics: dict[str, dict]) -> str:
         ax.bar(np.arange(len(names)) + i * width, values, width, label=metric, yerr=errors, **_ERROR_STYLE)
     ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={metrics[n]['example_count']})" for n in names], fontsize=8)
     ax.set_ylim(lowest_shown(accuracy, intervals), 1.0)
+    return any(intervals)
+
+
+def slice_metrics(metrics: dict[str, dict]) -> str:
+    """The run page's per-slice chart (slice_bars)."""
+    fig, ax = _pyplot().subplots(figsize=(7, 3.2))
+    known = slice_bars(ax, metrics)
     ax.legend(fontsize=8, loc="lower right", ncol=4)
-    title = "per slice (eval split; macro averages" + ("; accuracy with its 95 % interval)" if any(intervals) else ")")
+    title = "per slice (eval split; macro averages" + ("; accuracy with its 95 % interval)" if known else ")")
     ax.set_title(title, fontsize=10)
     return _svg(fig, "metrics per slice")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tinyml import node_ids
 from tinyml.artifact_properties import is_blessed, span
 from tinyml.runs import evaluation as evaluation_results
-from tinyml.runs.charts import error_bars, lowest_shown
+from tinyml.runs.charts import error_bars, lowest_shown, slice_bars
 from tinyml.runs.summary import RunSummary
 from tinyml.config import PipelineConfig
 from tinyml.file_names import CONVERSION_REPORT_FILE, RELEASE_FILE, SPLIT_CHECK_FILE
@@ -163,19 +163,8 @@ def _plot_metrics(report: RunReport, path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    names = list(report.slices)
     fig, (ax_slices, ax_classes, ax_cm) = plt.subplots(1, 3, figsize=(16, 4.5), gridspec_kw={"width_ratios": [1.1, 1.4, 1]})
-    metrics = ("accuracy", "precision", "recall", "f1")
-    width = 0.8 / len(metrics)
-    accuracy = [report.slices[n].accuracy for n in names]
-    accuracy_intervals = [report.slices[n].accuracy_interval for n in names]
-    for i, metric in enumerate(metrics):
-        values = [getattr(report.slices[n], metric) for n in names]
-        # Only accuracy has an interval: the macro averages are means over classes of different sizes.
-        errors = error_bars(values, accuracy_intervals) if metric == "accuracy" else None
-        ax_slices.bar(np.arange(len(names)) + i * width, values, width, label=metric, yerr=errors, capsize=2)
-    ax_slices.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={report.slices[n].example_count})" for n in names], fontsize=8)
-    ax_slices.set_ylim(lowest_shown(accuracy, accuracy_intervals), 1.0)
+    slice_bars(ax_slices, {name: m.as_dict() for name, m in report.slices.items()})
     ax_slices.set_title("per slice (macro averages; accuracy ± 95 % interval)", fontsize=10)
     ax_slices.legend(fontsize=8, loc="lower right")
 
